@@ -1,0 +1,29 @@
+"""Statistical anomaly detectors: RXD, PAD and MRAD.
+
+All detectors are pure functions returning a :class:`Detection`::
+
+    from spacead.detect import mrad, MRADParams
+    det = mrad(query, reference, MRADParams(grid=4))
+"""
+
+from ._mrad import mrad
+from ._overlay import overlay, score_image
+from ._params import MRADParams, PADParams, RXDParams
+from ._registry import METHODS, params_class, run_detector
+from ._rxd import pad, rxd
+from ._types import Detection
+
+__all__ = [
+    "METHODS",
+    "Detection",
+    "MRADParams",
+    "PADParams",
+    "RXDParams",
+    "mrad",
+    "overlay",
+    "pad",
+    "params_class",
+    "run_detector",
+    "rxd",
+    "score_image",
+]

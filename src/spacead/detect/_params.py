@@ -1,0 +1,240 @@
+"""Parameter dataclasses of the statistical detectors.
+
+Every parameter object is a frozen dataclass that validates itself in
+``__post_init__`` and round-trips through JSON, so the library, the CLI, the
+benchmarks and the reports share one definition of each knob.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Self
+
+from scipy.stats import chi2
+
+from .._validate import check_fraction, check_positive
+
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+@dataclass(frozen=True)
+class _Params:
+    """Serialisation shared by every parameter class."""
+
+    method: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as a JSON-serialisable dictionary."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        """Return the parameters as a JSON object string."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Self:
+        """Build parameters from a mapping, rejecting unknown names."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ValueError(
+                f"unknown {cls.method} parameter(s) {', '.join(unknown)}; "
+                f"valid names: {', '.join(names)}"
+            )
+        return cls(**values)
+
+    @classmethod
+    def from_strings(cls, pairs: Iterable[str]) -> Self:
+        """Build parameters from ``NAME=VALUE`` strings (the CLI's ``--param``).
+
+        Values are converted to each field's declared type.
+
+        Examples
+        --------
+        >>> MRADParams.from_strings(["grid=8", "tolerance=25"]).grid
+        8
+        """
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for pair in pairs:
+            name, sep, text = pair.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                raise ValueError(f"parameter must look like NAME=VALUE, got {pair!r}")
+            if name not in hints or name == "method":
+                values[name] = text  # from_dict reports the unknown name with the valid ones
+                continue
+            values[name] = _convert(text.strip(), hints[name], name)
+        return cls.from_dict(values)
+
+
+def _convert(text: str, hint: Any, name: str) -> Any:
+    """Convert one ``--param`` string to the field's type."""
+    if hint is bool:
+        if text.lower() not in _BOOL_WORDS:
+            raise ValueError(f"{name} must be true or false, got {text!r}")
+        return _BOOL_WORDS[text.lower()]
+    if typing.get_origin(hint) is Literal:
+        return text
+    try:
+        return int(text) if hint is int else float(text)
+    except ValueError:
+        kind = "an integer" if hint is int else "a number"
+        raise ValueError(f"{name} must be {kind}, got {text!r}") from None
+
+
+def _check_common(anomaly_threshold: float, cov_floor: float) -> None:
+    check_positive(anomaly_threshold, "anomaly_threshold", allow_zero=True)
+    check_positive(cov_floor, "cov_floor")
+
+
+@dataclass(frozen=True)
+class RXDParams(_Params):
+    """Parameters of the global Reed-Xiaoli detector.
+
+    Attributes
+    ----------
+    false_alarm_rate : float
+        A pixel is anomalous when its squared Mahalanobis distance exceeds the
+        χ²(3) quantile with this tail probability (the RX constant-false-alarm rule).
+    cov_floor : float
+        Added to the covariance diagonal (grey levels², 8-bit scale) so flat or
+        black images stay invertible; 4.0 is a sensor noise of σ = 2 grey levels.
+    anomaly_threshold : float
+        The image is anomalous when more pixels than this are anomalous.
+    """
+
+    method: ClassVar[str] = "rxd"
+    false_alarm_rate: float = 1e-3
+    cov_floor: float = 4.0
+    anomaly_threshold: float = 100.0
+
+    def __post_init__(self) -> None:
+        check_fraction(self.false_alarm_rate, "false_alarm_rate", low=1e-15, high=0.5)
+        _check_common(self.anomaly_threshold, self.cov_floor)
+
+    @property
+    def score_threshold(self) -> float:
+        """Squared-Mahalanobis threshold derived from ``false_alarm_rate``."""
+        return float(chi2.isf(self.false_alarm_rate, df=3))
+
+
+@dataclass(frozen=True)
+class PADParams(RXDParams):
+    """Parameters of the probabilistic anomaly detector (PAD, Gao et al. 2014).
+
+    Same knobs as :class:`RXDParams`; ``match_gain`` additionally rescales the
+    reference per channel to the query's exposure (see :class:`MRADParams`).
+    """
+
+    method: ClassVar[str] = "pad"
+    match_gain: bool = True
+
+
+ScaleMode = Literal["fixed", "minmax"]
+
+
+@dataclass(frozen=True)
+class MRADParams(_Params):
+    """Every knob of MRAD (Algorithm 1 of the ALLO paper) with its optimised defaults.
+
+    Attributes
+    ----------
+    grid : int
+        The image is split into ``grid × grid`` cells (1 = no grid). Paper: 4;
+        Table III ablates 8, 6, 4, 3, 2 and 1.
+    scale : {"fixed", "minmax"}
+        How the raw score (squared-Mahalanobis units) becomes the 0–255 map.
+        ``"fixed"`` (default) maps ``scale_max`` to 255, so a normal image stays
+        dark; ``"minmax"`` is the paper's per-image stretch, which turns pure
+        sensor noise into full-scale scores when nothing is anomalous.
+    scale_max : float
+        Raw score mapped to 255 by the fixed scaling (≈ the χ²(3) quantile at
+        1e-20; scores beyond it saturate).
+    min_score : float
+        MRAD score (0–255) below which a pixel is anomaly-free and zeroed.
+    full_cell_fraction : float
+        A cell in which more than this fraction of scores exceed ``min_score`` is
+        anomalous whole (paper: 90 %).
+    noise_kernel : float
+        Side of the sliding window of the noise-removal step, as a fraction of
+        the cell side (paper: 20 %; ablated 5, 10, 20, 30 %).
+    noise_sd : float
+        A cell whose local standard deviation of scores varies by less than this
+        (score units) holds only uniform noise and is zeroed (paper: SD 5;
+        ablated 2, 5, 10). 0 disables noise removal.
+    blur_sigma : float
+        Standard deviation (pixels) of the Gaussian blur before clustering; 0 disables it.
+    bandwidth : float
+        Mean-shift bandwidth as a fraction of the image's shorter side.
+    tolerance : float
+        Region growing adds neighbours whose blurred score is within this many
+        score units of the seed's (paper: 50; the ablation's 25–200 % are
+        12.5, 25, 75 and 100).
+    footprint : int
+        Side (pixels, odd) of the square neighbourhood searched by region growing.
+    anomaly_threshold : float
+        The image is anomalous when more pixels than this are anomalous.
+    cov_floor : float
+        Added to every cell covariance's diagonal (grey levels²): black space
+        has a singular covariance; 4.0 is a sensor noise of σ = 2 grey levels.
+    match_gain : bool
+        Rescale the reference per channel by the median query/reference ratio
+        of lit pixels before comparing (a robust global exposure match for the
+        rendered reference's lighting error). Not in the paper.
+    max_seeds : int
+        At most this many region-growing seeds, strongest first.
+    opening : int
+        Side (pixels) of a grey-level morphological opening of the thresholded
+        score map: removes structures thinner than this, the slivers that a
+        pose error of a few pixels leaves along every edge. 1 disables it. Not
+        in the paper.
+    refine : bool
+        Add the retained (pre-blur) anomalous pixels within ``2 × blur_sigma``
+        of each grown region: the blur moves region borders inwards by about
+        one sigma for the default tolerance. Not in the paper.
+    """
+
+    method: ClassVar[str] = "mrad"
+    grid: int = 4
+    scale: ScaleMode = "fixed"
+    scale_max: float = 100.0
+    min_score: float = 64.0
+    full_cell_fraction: float = 0.9
+    noise_kernel: float = 0.2
+    noise_sd: float = 5.0
+    blur_sigma: float = 2.0
+    bandwidth: float = 0.05
+    tolerance: float = 50.0
+    footprint: int = 3
+    anomaly_threshold: float = 100.0
+    cov_floor: float = 4.0
+    match_gain: bool = True
+    max_seeds: int = 64
+    opening: int = 5
+    refine: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.grid <= 32:
+            raise ValueError(f"grid must be an integer in [1, 32], got {self.grid!r}")
+        if self.scale not in ("fixed", "minmax"):
+            raise ValueError(f"scale must be 'fixed' or 'minmax', got {self.scale!r}")
+        check_positive(self.scale_max, "scale_max")
+        check_fraction(self.min_score, "min_score", high=255.0)
+        check_fraction(self.full_cell_fraction, "full_cell_fraction")
+        check_fraction(self.noise_kernel, "noise_kernel", low=1e-3)
+        check_positive(self.noise_sd, "noise_sd", allow_zero=True)
+        check_positive(self.blur_sigma, "blur_sigma", allow_zero=True)
+        check_fraction(self.bandwidth, "bandwidth", low=1e-4)
+        check_positive(self.tolerance, "tolerance", allow_zero=True)
+        if self.footprint < 1 or self.footprint % 2 == 0:
+            raise ValueError(f"footprint must be a positive odd integer, got {self.footprint!r}")
+        if self.opening < 1:
+            raise ValueError(f"opening must be >= 1 (1 disables it), got {self.opening!r}")
+        if self.max_seeds < 1:
+            raise ValueError(f"max_seeds must be >= 1, got {self.max_seeds!r}")
+        _check_common(self.anomaly_threshold, self.cov_floor)

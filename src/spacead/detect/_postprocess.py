@@ -1,0 +1,86 @@
+"""MRAD's score post-processing: scaling, minimum score, full-cell rule, noise removal.
+
+Steps 3-5 of Algorithm 1 of the ALLO paper, each a pure function over the
+score map and the grid so that they can be ablated one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ._params import ScaleMode
+
+FloatMap = npt.NDArray[np.float32]
+Edges = npt.NDArray[np.int64]
+
+
+def cells(rows: Edges, cols: Edges) -> Iterator[tuple[slice, slice]]:
+    """Row/column slices of every grid cell, row-major."""
+    for i in range(len(rows) - 1):
+        for j in range(len(cols) - 1):
+            yield slice(rows[i], rows[i + 1]), slice(cols[j], cols[j + 1])
+
+
+def scale_scores(raw: FloatMap, mode: ScaleMode, scale_max: float) -> FloatMap:
+    """Map raw scores (squared-Mahalanobis units) to [0, 255]; negative scores become 0.
+
+    ``"fixed"`` maps ``scale_max`` to 255 for every image; ``"minmax"`` maps the
+    image's largest score to 255 (the paper's stretch).
+    """
+    top = float(raw.max()) if mode == "minmax" else scale_max
+    if top <= 0:
+        return np.zeros_like(raw)
+    out = raw * np.float32(255.0 / top)
+    return np.clip(out, 0.0, 255.0, out=out)
+
+
+def full_cells(
+    score: FloatMap, rows: Edges, cols: Edges, min_score: float, fraction: float
+) -> npt.NDArray[np.bool_]:
+    """Mask of the cells in which more than ``fraction`` of the scores exceed ``min_score``."""
+    out = np.zeros(score.shape, dtype=bool)
+    for rs, cs in cells(rows, cols):
+        cell = score[rs, cs]
+        if np.count_nonzero(cell > min_score) > fraction * cell.size:
+            out[rs, cs] = True
+    return out
+
+
+def remove_noise(
+    score: FloatMap,
+    rows: Edges,
+    cols: Edges,
+    *,
+    kernel: float,
+    noise_sd: float,
+    keep: npt.NDArray[np.bool_] | None = None,
+) -> FloatMap:
+    """Zero every cell whose local standard deviation of scores is uniform.
+
+    In each cell the standard deviation of the scores in a sliding window of
+    ``kernel`` times the cell's size is computed; if it varies over the cell
+    by less than ``noise_sd`` (max - min), the cell holds only uniform noise and
+    all its scores are set to zero (Algorithm 1, "Range(StdDev)"). Cells that
+    are all zero, or flagged in ``keep`` (the full-cell rule), are left alone.
+    """
+    out = score.copy()
+    if noise_sd <= 0:
+        return out
+    for rs, cs in cells(rows, cols):
+        cell = out[rs, cs]
+        if (keep is not None and keep[rs, cs].all()) or not cv2.countNonZero(cell):
+            continue
+        ksize = (
+            max(1, round(kernel * cell.shape[1])),
+            max(1, round(kernel * cell.shape[0])),
+        )
+        mean = cv2.boxFilter(cell, -1, ksize, borderType=cv2.BORDER_REFLECT)
+        mean_sq = cv2.boxFilter(cell * cell, -1, ksize, borderType=cv2.BORDER_REFLECT)
+        sd = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0))
+        if float(sd.max() - sd.min()) < noise_sd:
+            cell[...] = 0.0
+    return out

@@ -1,0 +1,104 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spacead.cli import main
+from spacead.data import make_pair, read_image, write_image
+
+
+@pytest.fixture
+def pair_files(tmp_path: Path) -> tuple[Path, Path, np.ndarray]:
+    pair = make_pair(270, 480, hazard="blanket", gain=1.1, shift=2, rng=1)
+    q = write_image(tmp_path / "frame_0001.png", pair.query)
+    r = write_image(tmp_path / "frame_0001_ref.png", pair.reference)
+    return q, r, pair.mask == 2
+
+
+def _run(capsys, argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_detect_prints_one_json_line_and_writes_images(capsys, pair_files, tmp_path):
+    q, r, gt = pair_files
+    code, out, err = _run(capsys, ["detect", q, r, "--out", tmp_path / "res"])
+    assert code == 0 and err == ""
+    (line,) = out.strip().splitlines()
+    record = json.loads(line)
+    assert {"image_score", "is_anomalous", "anomalous_pixels", "ms"} <= set(record)
+    assert record["is_anomalous"] is True and record["ms"] > 0
+    mask = read_image(tmp_path / "res" / "frame_0001_mask.png") > 0
+    assert mask.sum() == record["anomalous_pixels"]
+    assert (mask & gt).sum() / (mask | gt).sum() >= 0.8
+    score = read_image(tmp_path / "res" / "frame_0001_score.png")
+    overlay = read_image(tmp_path / "res" / "frame_0001_overlay.png")
+    assert score.dtype == np.uint8 and score.shape == gt.shape
+    assert overlay.shape == (*gt.shape, 3)
+
+
+def test_detect_params_reach_the_detector(capsys, pair_files):
+    q, r, _ = pair_files
+    _, out_small, _ = _run(capsys, ["detect", q, r, "--param", "tolerance=12.5"])
+    _, out_large, _ = _run(capsys, ["detect", q, r, "--param", "tolerance=100"])
+    small = json.loads(out_small)["anomalous_pixels"]
+    assert small <= json.loads(out_large)["anomalous_pixels"]
+
+
+@pytest.mark.parametrize("method", ["rxd", "pad"])
+def test_detect_other_methods(capsys, pair_files, method):
+    q, r, _ = pair_files
+    argv = (
+        ["detect", q, "--method", "rxd"] if method == "rxd" else ["detect", q, r, "--method", "pad"]
+    )
+    code, out, _ = _run(capsys, argv)
+    assert code == 0 and json.loads(out)["method"] == method
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["detect", "missing.png", "REF"],
+            "spacead detect: error: cannot read image 'missing.png': no such file\n",
+        ),
+        (
+            ["detect", "Q", "REF", "--param", "grd=3"],
+            "spacead detect: error: unknown mrad parameter(s) grd; valid names: grid,",
+        ),
+        (["detect", "Q"], "spacead detect: error: method mrad needs a REFERENCE image\n"),
+        (
+            ["detect", "Q", "SMALL"],
+            "spacead detect: error: reference must have the same height and width as query (270, 480, 3), got (135, 240, 3)\n",
+        ),
+        (["detect", "Q", "NOTIMG"], "spacead detect: error: cannot read image '"),
+    ],
+)
+def test_detect_errors_are_one_line_without_traceback(capsys, pair_files, tmp_path, argv, message):
+    q, r, _ = pair_files
+    small = write_image(tmp_path / "small.png", np.zeros((135, 240, 3), np.uint8))
+    notimg = tmp_path / "notes.png"
+    notimg.write_text("not an image")
+    subst = {"Q": q, "REF": r, "SMALL": small, "NOTIMG": notimg}
+    code, out, err = _run(capsys, [subst.get(a, a) for a in argv])
+    assert code == 1 and out == ""
+    assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unreadable_file_names_the_file(capsys, tmp_path, pair_files):
+    q, _, _ = pair_files
+    bad = tmp_path / "corrupt.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    code, _, err = _run(capsys, ["detect", q, bad])
+    assert (
+        code == 1
+        and err == f"spacead detect: error: cannot read image '{bad}': not a decodable image file\n"
+    )
+
+
+def test_write_image_is_atomic_and_world_readable(tmp_path):
+    path = write_image(tmp_path / "a" / "b.png", np.zeros((4, 4), np.uint8))
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in path.parent.iterdir()] == ["b.png"]  # no temporary left behind
