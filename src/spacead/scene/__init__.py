@@ -1,5 +1,30 @@
 """Scene description: station CAD, hazard objects, ephemerides, camera poses."""
 
+from ._compose import make_scene
+from ._ephemeris import (
+    APOLUNE_RADIUS_KM,
+    NRHO_PERIOD_DAYS,
+    PERILUNE_RADIUS_KM,
+    SkyGeometry,
+    celestial_bodies,
+    lighting,
+    nrho_state,
+    sky_geometry,
+)
+from ._hazards import HAZARD_KINDS, make_hazard
+from ._placement import DEPTH_OFFSETS, HazardView, depth_variants, hazard_view, place_hazard
+from ._poses import (
+    POSE_SEED,
+    TEST_POSES,
+    TRAIN_POSES,
+    base_poses,
+    look_at,
+    perturb,
+    station_coverage,
+    station_mesh,
+    with_resolution,
+)
+from ._station import build_station, load_station
 from ._types import (
     ANOMALY,
     BACKGROUND,
@@ -16,14 +41,41 @@ from ._types import (
 
 __all__ = [
     "ANOMALY",
+    "APOLUNE_RADIUS_KM",
     "BACKGROUND",
+    "DEPTH_OFFSETS",
     "FOREGROUND",
+    "HAZARD_KINDS",
     "MATERIALS",
+    "NRHO_PERIOD_DAYS",
+    "PERILUNE_RADIUS_KM",
+    "POSE_SEED",
+    "TEST_POSES",
+    "TRAIN_POSES",
     "Body",
     "Camera",
+    "HazardView",
     "Lighting",
     "Material",
     "Part",
     "RenderResult",
     "Scene",
+    "SkyGeometry",
+    "base_poses",
+    "build_station",
+    "celestial_bodies",
+    "depth_variants",
+    "hazard_view",
+    "lighting",
+    "load_station",
+    "look_at",
+    "make_hazard",
+    "make_scene",
+    "nrho_state",
+    "perturb",
+    "place_hazard",
+    "sky_geometry",
+    "station_coverage",
+    "station_mesh",
+    "with_resolution",
 ]
