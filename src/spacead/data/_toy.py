@@ -8,11 +8,17 @@ differs by sensor noise, an exposure gain, a pose shift and one hazard object.
 
 from __future__ import annotations
 
+import csv
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+from .._validate import check_fraction
+from ._image_io import write_image
 
 Image = npt.NDArray[np.uint8]
 
@@ -140,3 +146,68 @@ def make_pair(
         reference=np.clip(reference, 0, 255).round().astype(np.uint8),
         mask=mask,
     )
+
+
+def write_toy_dataset(
+    root: str | os.PathLike[str],
+    *,
+    train: int = 8,
+    test: int = 8,
+    anomalous_fraction: float = 0.5,
+    height: int = 135,
+    width: int = 240,
+    cameras: int = 2,
+    rng: int | None = 0,
+) -> Path:
+    """Write a small dataset of toy pairs in the canonical ALLO layout.
+
+    Train images are normal; test images are anomalous with probability
+    ``anomalous_fraction`` and each has a reference. Meant for tests and demos;
+    ``spacead generate`` makes the real simulated dataset.
+
+    Returns
+    -------
+    Path
+        The dataset root.
+    """
+    check_fraction(anomalous_fraction, "anomalous_fraction")
+    out = Path(root)
+    gen = np.random.default_rng(rng)
+    rows = []
+    for split, count in (("train", train), ("test", test)):
+        for i in range(count):
+            camera = f"Camera{i % cameras + 1}"
+            anomalous = split == "test" and gen.random() < anomalous_fraction
+            # Gold blankets only: white-on-white gloves are MRAD's known blind spot and
+            # would make the toy metrics uninformative; the simulator has every kind.
+            kind = "blanket" if anomalous else None
+            seed = int(gen.integers(2**31))
+            pair = make_pair(
+                height,
+                width,
+                hazard=kind,
+                size=float(gen.uniform(0.05, 0.1)),
+                gain=float(gen.uniform(0.9, 1.1)),
+                shift=int(gen.integers(0, 3)),
+                rng=seed,
+            )
+            base = out / split / camera
+            name = f"{i:05d}.png"
+            write_image(base / "images" / name, pair.query)
+            write_image(base / "masks" / name, pair.mask)
+            if split == "test":
+                write_image(base / "references" / name, pair.reference)
+            rows.append(
+                {
+                    "image": f"{split}/{camera}/images/{name}",
+                    "split": split,
+                    "camera": camera,
+                    "anomaly": kind or "",
+                    "seed": str(seed),
+                }
+            )
+    with (out / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
