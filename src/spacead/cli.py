@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .data import read_image, write_image
@@ -65,6 +66,258 @@ def _detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate a detector on an ALLO-layout dataset",
+        description=(
+            "Run a detector on every image of a split and write metrics.json, "
+            "predictions.csv and (with --save-maps) maps/<Camera k>/<name>.npy to --out."
+        ),
+    )
+    p.add_argument(
+        "root", type=Path, help="dataset root (<split>/Camera<k>/images|masks|references)"
+    )
+    p.add_argument("--method", choices=METHODS, required=True, help="detector")
+    p.add_argument("--split", default="test", help="split folder (default: test)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="detector parameter, repeatable",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--save-maps",
+        action="store_true",
+        help="save every float32 pixel score map (maps/) and predicted mask (masks/)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core; 1 = in this process)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first unusable file instead of reporting it",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_evaluate)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .bench import evaluate, summary_table, write_metrics, write_predictions
+
+    params = params_class(args.method).from_strings(args.param)
+    result = evaluate(
+        args.root,
+        args.method,
+        split=args.split,
+        params=params,
+        maps_dir=args.out / "maps" if args.save_maps else None,
+        masks_dir=args.out / "masks" if args.save_maps else None,
+        workers=args.workers,
+        strict=args.strict,
+        progress=not args.quiet,
+    )
+    write_predictions(args.out / "predictions.csv", result.predictions)
+    write_metrics(args.out / "metrics.json", result.metrics)
+    print(summary_table([result.metrics]))
+    for problem in result.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if result.problems:
+        print(
+            f"{len(result.problems)} file(s) could not be used; see metrics.json", file=sys.stderr
+        )
+    print(f"wrote {args.out / 'metrics.json'} and {args.out / 'predictions.csv'}")
+    return 0
+
+
+def _add_ablate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "ablate",
+        help="run the paper's Table III ablations plus RXD and PAD",
+        description=(
+            "Evaluate RXD, PAD and MRAD with the Table III sweeps (grid 8/6/4/3/2/none, "
+            "tolerance 25/50/150/200 %%, kernel 5/10/20/30 %%, SD 2/5/10) and write "
+            "OUT/ablation.csv and OUT/runs/<run>/metrics.json."
+        ),
+    )
+    p.add_argument("root", type=Path, help="dataset root")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--split", default="test", help="split folder (default: test)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="MRAD base parameter the sweeps vary around, repeatable",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_ablate)
+
+
+def _ablate(args: argparse.Namespace) -> int:
+    from .bench import ablate, summary_table, table_iii_runs
+    from .detect import MRADParams
+
+    runs = table_iii_runs(MRADParams.from_strings(args.param))
+
+    def report(run: object, record: dict[str, object]) -> None:
+        print(summary_table([record], label_key="label").splitlines()[1], flush=True)
+
+    print(summary_table([], label_key="label"), flush=True)
+    ablate(
+        args.root,
+        args.out,
+        runs=runs,
+        split=args.split,
+        workers=args.workers,
+        progress=not args.quiet,
+        on_run=report,
+    )
+    print(f"wrote {args.out / 'ablation.csv'}")
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "report",
+        help="turn evaluation/ablation outputs into an HTML page and a Markdown table",
+        description="Write OUT/report.html (self-contained) and OUT/report.md from DIRs "
+        "made by `spacead evaluate` or `spacead ablate`.",
+    )
+    p.add_argument(
+        "dirs", type=Path, nargs="+", metavar="DIR", help="evaluation or ablation folder"
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.set_defaults(func=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .bench import load_runs, markdown_table, write_report
+
+    path = write_report(args.dirs, args.out)
+    print(markdown_table(load_runs(args.dirs)), end="")
+    print(f"wrote {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="simulate an ALLO-style dataset (station, ephemerides, hazards, references)",
+        description="Render train (normal) and test images with exact 3-class masks and, for "
+        "test, reference renders, in the canonical layout; re-running on a partial OUT resumes.",
+    )
+    p.add_argument("out", type=Path, help="output dataset root")
+    p.add_argument("--train", type=int, default=40, help="train images (default 40)")
+    p.add_argument("--test", type=int, default=200, help="test images (default 200)")
+    p.add_argument(
+        "--anomalous-fraction",
+        type=float,
+        default=0.5,
+        help="probability that a test image holds a hazard (default 0.5)",
+    )
+    p.add_argument("--width", type=int, default=480, help="image width (default 480; paper 1920)")
+    p.add_argument("--height", type=int, default=270, help="image height (default 270; paper 1080)")
+    p.add_argument("--seed", type=int, default=0, help="master seed (same seed, same bytes)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_generate)
+
+
+def _generate_config(args: argparse.Namespace) -> Any:
+    from .data import GenerateConfig
+
+    return GenerateConfig(
+        train=args.train,
+        test=args.test,
+        anomalous_fraction=args.anomalous_fraction,
+        width=args.width,
+        height=args.height,
+        seed=args.seed,
+    )
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .data import generate
+
+    root = generate(args.out, _generate_config(args), workers=args.workers, progress=not args.quiet)
+    print(f"wrote {args.train + args.test} images to {root} (manifest: {root / 'manifest.csv'})")
+    return 0
+
+
+def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="the paper's experiment end to end: generate, evaluate RXD/PAD/MRAD, report",
+        description="Generate a small dataset in OUT/data (or resume it), evaluate RXD, PAD and "
+        "MRAD into OUT/results/<method>, and write OUT/report/report.html.",
+    )
+    p.add_argument(
+        "out",
+        type=Path,
+        nargs="?",
+        default=Path("spacead-bench"),
+        help="output folder (default: spacead-bench)",
+    )
+    p.add_argument("--train", type=int, default=0, help="train images (default 0: not used here)")
+    p.add_argument("--test", type=int, default=200, help="test images (default 200)")
+    p.add_argument("--anomalous-fraction", type=float, default=0.5, help="default 0.5")
+    p.add_argument("--width", type=int, default=480, help="image width (default 480)")
+    p.add_argument("--height", type=int, default=270, help="image height (default 270)")
+    p.add_argument("--seed", type=int, default=0, help="master seed")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import (
+        evaluate,
+        load_runs,
+        markdown_table,
+        write_metrics,
+        write_predictions,
+        write_report,
+    )
+    from .data import generate
+
+    data = generate(
+        args.out / "data", _generate_config(args), workers=args.workers, progress=not args.quiet
+    )
+    folders = []
+    for method in ("rxd", "pad", "mrad"):
+        folder = args.out / "results" / method
+        save = method == "mrad"
+        result = evaluate(
+            data,
+            method,
+            workers=args.workers,
+            progress=not args.quiet,
+            maps_dir=folder / "maps" if save else None,
+            masks_dir=folder / "masks" if save else None,
+        )
+        write_predictions(folder / "predictions.csv", result.predictions)
+        write_metrics(folder / "metrics.json", result.metrics)
+        folders.append(folder)
+    path = write_report(folders, args.out / "report")
+    print(markdown_table(load_runs(folders)), end="")
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``spacead`` argument parser with all sub-commands."""
     parser = argparse.ArgumentParser(
@@ -73,6 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spacead {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_detect(sub)
+    _add_generate(sub)
+    _add_evaluate(sub)
+    _add_ablate(sub)
+    _add_report(sub)
+    _add_bench(sub)
     return parser
 
 

@@ -1,0 +1,89 @@
+"""Evaluation outputs on disk: metrics.json, predictions.csv, maps/, and the summary table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_map(path: Path, score_map: npt.NDArray[Any]) -> Path:
+    """Save a float32 score map as ``.npy``, atomically."""
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(score_map, dtype=np.float32))
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def write_metrics(path: Path, metrics: Mapping[str, Any]) -> Path:
+    """Write ``metrics.json`` (sorted keys, indented)."""
+    return atomic_write_bytes(path, (json.dumps(metrics, indent=2, sort_keys=True) + "\n").encode())
+
+
+def write_predictions(path: Path, rows: Iterable[Any]) -> Path:
+    """Write ``predictions.csv`` with columns image, label, score, predicted."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["image", "label", "score", "predicted"])
+    for r in rows:
+        writer.writerow([r.image, r.label, repr(float(r.score)), r.predicted])
+    return atomic_write_bytes(path, buf.getvalue().encode())
+
+
+SUMMARY_COLUMNS = ("I.AUROC", "P.AUROC", "P.AP", "P.FPR95", "P.F1max")
+_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max")
+
+
+def _cell(value: float | None) -> str:
+    return f"{'n/a' if value is None else format(100 * value, '.1f'):>8s}"
+
+
+def summary_table(records: Iterable[Mapping[str, Any]], *, label_key: str = "method") -> str:
+    """A one-screen table (metrics in percent) of one or more ``metrics.json`` records.
+
+    Examples
+    --------
+    >>> print(summary_table([{"method": "mrad", "n_images": 4, "n_anomalous": 2,
+    ...     "image_auroc": 0.75, "pixel_auroc": 0.9, "pixel_ap": 0.5, "pixel_fpr95": None,
+    ...     "pixel_f1_max": 0.6, "images_per_second": 12.0}]))
+    method                 images    anom.  I.AUROC  P.AUROC     P.AP  P.FPR95  P.F1max    img/s
+    mrad                        4        2     75.0     90.0     50.0      n/a     60.0     12.0
+    """
+    head = [
+        f"{label_key:20s}",
+        *(f"{c:>8s}" for c in ("images", "anom.", *SUMMARY_COLUMNS, "img/s")),
+    ]
+    lines = [" ".join(head)]
+    for rec in records:
+        speed = rec.get("images_per_second")
+        cells = [
+            f"{str(rec.get(label_key, ''))[:20]:20s}",
+            f"{rec.get('n_images', 0):8d}",
+            f"{rec.get('n_anomalous', 0):8d}",
+            *(_cell(rec.get(k)) for k in _KEYS),
+            f"{'n/a' if speed is None else format(speed, '.1f'):>8s}",
+        ]
+        lines.append(" ".join(cells))
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from spacead.bench import ReportError, ablate, load_runs, table_iii_runs, write_report
+from spacead.cli import main
+from spacead.data import write_toy_dataset
+from spacead.detect import MRADParams
+
+
+def test_table_iii_runs_cover_the_papers_sweeps():
+    runs = table_iii_runs()
+    labels = {(r.group, r.label) for r in runs}
+    assert {("grid", g) for g in ("8x8", "6x6", "4x4", "3x3", "2x2", "no grid")} <= labels
+    tol = {r.label: r.params.tolerance for r in runs if r.group == "tolerance"}
+    assert tol == {"25%": 12.5, "50%": 25.0, "150%": 75.0, "200%": 100.0}
+    kernel = {r.label: r.params.noise_kernel for r in runs if r.group == "kernel"}
+    assert kernel == {"5%": 0.05, "10%": 0.1, "20%": 0.2, "30%": 0.3}
+    assert [r.params.noise_sd for r in runs if r.group == "noise_sd"] == [2.0, 5.0, 10.0]
+    assert [r.method for r in runs if r.group == "baseline"] == ["rxd", "pad"]
+    assert runs[-1].params == MRADParams()
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> Path:
+    return write_toy_dataset(tmp_path_factory.mktemp("toy") / "ds", train=1, test=6, rng=11)
+
+
+def test_ablate_writes_one_csv_row_per_run(toy, tmp_path):
+    runs = [r for r in table_iii_runs() if r.group in ("baseline", "grid")][:4]
+    records = ablate(toy, tmp_path / "abl", runs=runs, workers=1, progress=False)
+    with (tmp_path / "abl" / "ablation.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["label"] for r in rows] == [r.label for r in runs]
+    assert [float(r["pixel_ap"]) for r in rows] == pytest.approx(
+        [rec["pixel_ap"] for rec in records]
+    )
+    assert json.loads(rows[2]["params"])["grid"] == 8
+    assert len(list((tmp_path / "abl" / "runs").glob("*/metrics.json"))) == 4
+
+
+def test_report_from_evaluation_and_ablation(toy, tmp_path, capsys):
+    ev = tmp_path / "ev"
+    assert (
+        main(
+            [
+                "evaluate",
+                str(toy),
+                "--method",
+                "mrad",
+                "--out",
+                str(ev),
+                "--save-maps",
+                "--quiet",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
+    runs = [r for r in table_iii_runs() if r.group == "baseline"]
+    ablate(toy, tmp_path / "abl", runs=runs, workers=1, progress=False)
+    capsys.readouterr()
+    assert main(["report", str(ev), str(tmp_path / "abl"), "--out", str(tmp_path / "rep")]) == 0
+    out = capsys.readouterr().out
+    assert "| MRAD | evaluation |" in out and "| PAD | baseline |" in out
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert page.startswith("<!doctype html>") and "http" not in page  # self-contained
+    assert "best, median and worst" in page and page.count("data:image/png;base64,") >= 2
+    md = (tmp_path / "rep" / "report.md").read_text()
+    metrics = json.loads((ev / "metrics.json").read_text())
+    assert f"| {100 * metrics['pixel_ap']:.1f} |" in md
+    assert [r.label for r in load_runs([ev, tmp_path / "abl"])] == ["MRAD", "RXD", "PAD"]
+
+
+def test_report_rejects_a_folder_without_results(tmp_path, capsys):
+    with pytest.raises(ReportError, match=r"holds neither metrics\.json nor ablation\.csv"):
+        write_report([tmp_path], tmp_path / "rep")
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "rep")]) == 1
+    assert "holds neither metrics.json nor ablation.csv" in capsys.readouterr().err

@@ -1,0 +1,134 @@
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
+from spacead.bench import evaluate
+from spacead.cli import main
+from spacead.data import AlloDataset, write_toy_dataset
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> Path:
+    return write_toy_dataset(tmp_path_factory.mktemp("toy") / "ds", train=2, test=12, rng=7)
+
+
+def _sklearn_from_outputs(root: Path, out: Path) -> dict[str, float]:
+    """Recompute every metric with scikit-learn from predictions.csv and maps/."""
+    with (out / "predictions.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    labels = np.array([int(r["label"]) for r in rows])
+    scores = np.array([float(r["score"]) for r in rows])
+    ds = {s.item.relpath: s for s in AlloDataset(root, "test").samples()}
+    pix_s, pix_y = [], []
+    for r in rows:
+        sample = ds[r["image"]]
+        pix_s.append(np.load(out / "maps" / sample.item.camera / f"{sample.item.name}.npy").ravel())
+        pix_y.append(sample.anomaly.ravel())
+    s, y = np.concatenate(pix_s).astype(np.float64), np.concatenate(pix_y)
+    fpr, tpr, _ = roc_curve(y, s)
+    return {
+        "image_auroc": roc_auc_score(labels, scores),
+        "pixel_auroc": roc_auc_score(y, s),
+        "pixel_ap": average_precision_score(y, s),
+        "pixel_fpr95": float(fpr[np.argmax(tpr >= 0.95)]),
+    }
+
+
+@pytest.mark.parametrize(("method", "tol"), [("mrad", 1e-6), ("pad", 1e-3), ("rxd", 1e-3)])
+def test_cli_metrics_equal_scikit_learn_on_saved_outputs(toy, tmp_path, method, tol, capsys):
+    out = tmp_path / method
+    code = main(
+        [
+            "evaluate",
+            str(toy),
+            "--method",
+            method,
+            "--out",
+            str(out),
+            "--save-maps",
+            "--quiet",
+            "--workers",
+            "1",
+        ]
+    )
+    assert code == 0
+    assert "I.AUROC" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == method and metrics["n_images"] == 12
+    assert metrics["problems"] == []
+    expected = _sklearn_from_outputs(toy, out)
+    for key, value in expected.items():
+        assert metrics[key] == pytest.approx(value, abs=tol), key
+    with (out / "predictions.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["image"] for r in rows] == [i.relpath for i in AlloDataset(toy, "test")]
+    assert {r["predicted"] for r in rows} <= {"0", "1"}
+
+
+def test_one_and_two_workers_give_identical_results(toy, tmp_path):
+    one = evaluate(toy, "mrad", workers=1, progress=False, maps_dir=tmp_path / "m1")
+    two = evaluate(toy, "mrad", workers=2, progress=False, maps_dir=tmp_path / "m2")
+    strip = ("seconds", "images_per_second", "workers")
+    assert {k: v for k, v in one.metrics.items() if k not in strip} == {
+        k: v for k, v in two.metrics.items() if k not in strip
+    }
+    assert one.predictions == two.predictions
+    for f in (tmp_path / "m1").rglob("*.npy"):
+        np.testing.assert_array_equal(
+            np.load(f), np.load(tmp_path / "m2" / f.relative_to(tmp_path / "m1"))
+        )
+
+
+def test_undefined_metrics_are_null_with_a_reason(tmp_path):
+    root = write_toy_dataset(tmp_path / "normal", train=1, test=3, anomalous_fraction=0.0)
+    metrics = evaluate(root, "mrad", workers=1, progress=False).metrics
+    assert metrics["pixel_ap"] is None and metrics["image_auroc"] is None
+    assert metrics["reasons"]["pixel_ap"] == "no anomalous pixels"
+    assert not any(isinstance(v, float) and math.isnan(v) for v in metrics.values())
+
+
+def test_unusable_files_are_reported(toy, tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "ds"
+    shutil.copytree(toy, root)
+    (root / "test" / "Camera1" / "references" / "00000.png").unlink()
+    (root / "test" / "Camera2" / "images" / "00001.png").write_bytes(b"junk")
+    code = main(
+        ["evaluate", str(root), "--method", "mrad", "--out", str(tmp_path / "o"), "--quiet"]
+    )
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "skipped test/Camera1/images/00000.png: missing reference" in err
+    assert "skipped test/Camera2/images/00001.png: cannot read image" in err
+    assert "2 file(s) could not be used" in err
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert metrics["n_images"] == 10 and len(metrics["problems"]) == 2
+    code = main(
+        [
+            "evaluate",
+            str(root),
+            "--method",
+            "mrad",
+            "--out",
+            str(tmp_path / "s"),
+            "--quiet",
+            "--strict",
+        ]
+    )
+    assert code == 1
+    assert "(strict mode)" in capsys.readouterr().err
+
+
+def test_evaluate_errors(toy, tmp_path, capsys):
+    assert (
+        main(["evaluate", str(tmp_path / "none"), "--method", "mrad", "--out", str(tmp_path)]) == 1
+    )
+    assert "dataset split folder" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        evaluate(toy, "mrad", workers=0)
