@@ -45,9 +45,9 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
     Returns
     -------
     Detection
-        ``score_map`` is the blurred MRAD score halved, plus 127.5 inside the
-        detected mask, so every detected pixel ranks above every undetected one
-        while the score order is kept within each (values in [0, 255]);
+        ``score_map`` ranks pixels for the pixel metrics (see
+        :func:`ranked_score_map`): detected pixels first, then retained scores,
+        then the rest by their sub-threshold score; values on a 1/256 grid in [0, 255];
         ``image_score`` is the anomalous-pixel count.
 
     Raises
@@ -85,6 +85,7 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
         q, r, rows, cols, cov_floor=params.cov_floor, gain=params.match_gain, stride=stride
     )
     scaled = scale_scores(raw, params.scale, params.scale_max)
+    unthresholded = scaled.copy()
     cv2.threshold(scaled, params.min_score, 0.0, cv2.THRESH_TOZERO, dst=scaled)
     if params.opening > 1:
         square = np.ones((params.opening, params.opening), np.uint8)
@@ -96,14 +97,16 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
     blurred = (
         cv2.GaussianBlur(cleaned, (0, 0), params.blur_sigma) if params.blur_sigma > 0 else cleaned
     )
+    # The paper's MRAD map is an 8-bit greyscale image: integer scores 0-255 (this
+    # also makes the score map take at most 511 values, so metrics are exact).
+    blurred = np.rint(blurred)
     seeds = find_seeds(blurred, params, min(h, w))
     mask = grow_regions(blurred, seeds, tolerance=params.tolerance, footprint=params.footprint)
     if params.refine and params.blur_sigma > 0:
         mask = refine_borders(mask, cleaned, params.blur_sigma)
     mask |= whole
     count = float(np.count_nonzero(mask))
-    score_map = blurred * np.float32(0.5)
-    score_map[mask] += np.float32(127.5)
+    score_map = ranked_score_map(blurred, mask, unthresholded, params.min_score)
     return Detection(
         score_map=score_map,
         mask=mask,
@@ -139,3 +142,29 @@ def refine_borders(
     near = cv2.dilate(mask.astype(np.uint8), np.ones((reach, reach), np.uint8)) > 0
     refined: npt.NDArray[np.bool_] = mask | (near & (retained > 0))
     return refined
+
+
+def ranked_score_map(
+    blurred: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_],
+    scaled: npt.NDArray[np.float32],
+    min_score: float,
+) -> npt.NDArray[np.float32]:
+    """The pixel score map that pixel metrics rank.
+
+    ``blurred / 2`` (the paper's 0–255 map, halved) plus 127.5 inside the
+    detected mask, so every detected pixel ranks at or above every undetected
+    one. Pixels the pipeline zeroed would all tie at 0 — one tie holding most of
+    the image, which pins P.FPR95 at 1 — so they are ranked instead by their
+    scaled score before thresholding, squeezed into [0, 127/256] (below the
+    smallest retained value, 0.5) on a 1/256 grid. Every value is a multiple
+    of 1/256, which streaming metrics bin exactly.
+    """
+    score_map = blurred * np.float32(0.5)
+    score_map[mask] += np.float32(127.5)
+    zero = blurred == 0
+    level = np.minimum(scaled[zero], np.float32(min_score)) * np.float32(
+        127.0 / max(min_score, 1e-6)
+    )
+    score_map[zero] = np.floor(level) / np.float32(256.0)
+    return score_map
