@@ -1,0 +1,26 @@
+"""Renderers: scene + camera → 8-bit image, exact 3-class mask and depth map.
+
+The default :class:`RaycastRenderer` casts one Embree ray per pixel with hard
+Sun shadows, a spotlight at the camera and procedural textures, then applies a
+:class:`SensorModel` (exposure, glare, noise, tone curve)::
+
+    from spacead.render import RaycastRenderer, SensorModel
+    result = RaycastRenderer(sensor=SensorModel(read_noise=2.0)).render(scene, camera, rng=7)
+    result.image, result.mask, result.depth
+
+Any object with the same ``render`` method satisfies :class:`Renderer`.
+"""
+
+from ._protocol import Renderer
+from ._raycast import LinearRender, RaycastRenderer
+from ._sensor import SensorModel, glare_bloom
+from ._shading import spot_cone
+
+__all__ = [
+    "LinearRender",
+    "RaycastRenderer",
+    "Renderer",
+    "SensorModel",
+    "glare_bloom",
+    "spot_cone",
+]
