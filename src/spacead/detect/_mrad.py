@@ -80,6 +80,7 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
             f"image of {h} x {w} pixels is too small for a {params.grid} x {params.grid} grid"
         )
     rows, cols = grid_edges(h, params.grid), grid_edges(w, params.grid)
+    size = h / params.reference_height if params.reference_height else 1.0
     stride = stats_stride(h * w / params.grid**2)
     raw = dual_score(
         q, r, rows, cols, cov_floor=params.cov_floor, gain=params.match_gain, stride=stride
@@ -87,23 +88,26 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
     scaled = scale_scores(raw, params.scale, params.scale_max)
     unthresholded = scaled.copy()
     cv2.threshold(scaled, params.min_score, 0.0, cv2.THRESH_TOZERO, dst=scaled)
-    if params.opening > 1:
-        square = np.ones((params.opening, params.opening), np.uint8)
-        scaled = cv2.morphologyEx(scaled, cv2.MORPH_OPEN, square)
+    opening = max(1, round(params.opening * size))
+    if opening > 1:
+        scaled = cv2.morphologyEx(scaled, cv2.MORPH_OPEN, np.ones((opening, opening), np.uint8))
     whole = full_cells(scaled, rows, cols, params.min_score, params.full_cell_fraction)
     cleaned = remove_noise(
         scaled, rows, cols, kernel=params.noise_kernel, noise_sd=params.noise_sd, keep=whole
     )
-    blurred = (
-        cv2.GaussianBlur(cleaned, (0, 0), params.blur_sigma) if params.blur_sigma > 0 else cleaned
-    )
+    sigma = params.blur_sigma * size
+    blurred = cv2.GaussianBlur(cleaned, (0, 0), sigma) if sigma > 0 else cleaned
     # The paper's MRAD map is an 8-bit greyscale image: integer scores 0-255 (this
     # also makes the score map take at most 511 values, so metrics are exact).
     blurred = np.rint(blurred)
-    seeds = find_seeds(blurred, params, min(h, w))
-    mask = grow_regions(blurred, seeds, tolerance=params.tolerance, footprint=params.footprint)
-    if params.refine and params.blur_sigma > 0:
-        mask = refine_borders(mask, cleaned, params.blur_sigma)
+    if params.region_growing:
+        seeds = find_seeds(blurred, params, min(h, w))
+        mask = grow_regions(blurred, seeds, tolerance=params.tolerance, footprint=params.footprint)
+        if params.refine and sigma > 0:
+            mask = refine_borders(mask, cleaned, sigma)
+    else:
+        seeds = np.zeros((0, 2), np.int64)
+        mask = blurred >= max(params.min_score, 1.0)
     mask |= whole
     count = float(np.count_nonzero(mask))
     score_map = ranked_score_map(blurred, mask, unthresholded, params.min_score)
@@ -111,7 +115,7 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
         score_map=score_map,
         mask=mask,
         image_score=count,
-        is_anomalous=count > params.anomaly_threshold,
+        is_anomalous=count > params.anomaly_threshold * size**2,
         method="mrad",
         params=params.to_dict(),
         seeds=seeds,

@@ -197,6 +197,14 @@ class MRADParams(_Params):
         Add the retained (pre-blur) anomalous pixels within ``2 × blur_sigma``
         of each grown region: the blur moves region borders inwards by about
         one sigma for the default tolerance. Not in the paper.
+    region_growing : bool
+        Steps 7-8 (mean-shift seeds and region growing); without them the mask
+        is every retained pixel of the blurred map (for ablations).
+    reference_height : int
+        ``blur_sigma`` and ``opening`` are pixel sizes and ``anomaly_threshold``
+        a pixel count for images of this height (the paper's 1080); they are
+        scaled with the image (the count by area) so that one setting works at
+        any resolution. 0 uses them as given.
     """
 
     method: ClassVar[str] = "mrad"
@@ -217,6 +225,8 @@ class MRADParams(_Params):
     max_seeds: int = 64
     opening: int = 5
     refine: bool = True
+    region_growing: bool = True
+    reference_height: int = 1080
 
     def __post_init__(self) -> None:
         if not 1 <= self.grid <= 32:
@@ -235,6 +245,8 @@ class MRADParams(_Params):
             raise ValueError(f"footprint must be a positive odd integer, got {self.footprint!r}")
         if self.opening < 1:
             raise ValueError(f"opening must be >= 1 (1 disables it), got {self.opening!r}")
+        if self.reference_height < 0:
+            raise ValueError(f"reference_height must be >= 0, got {self.reference_height!r}")
         if self.max_seeds < 1:
             raise ValueError(f"max_seeds must be >= 1, got {self.max_seeds!r}")
         _check_common(self.anomaly_threshold, self.cov_floor)

@@ -1,0 +1,130 @@
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spacead.data import AlloDataset, GenerateConfig, GenerateError, generate, read_image
+
+SMALL = GenerateConfig(train=3, test=6, width=96, height=54, seed=5, anomalous_fraction=0.8)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "generate.json" and ".meta" not in p.parts
+    }
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory) -> Path:
+    return generate(tmp_path_factory.mktemp("gen") / "a", SMALL, workers=1, progress=False)
+
+
+def test_layout_manifest_and_splits(reference_run):
+    root = reference_run
+    with (root / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 9 and next(iter(rows[0])) == "image"
+    train = [r for r in rows if r["split"] == "train"]
+    test = [r for r in rows if r["split"] == "test"]
+    assert {int(r["pose_id"]) for r in train} <= set(range(1, 41))
+    assert {int(r["pose_id"]) for r in test} <= set(range(41, 51))
+    assert all(r["anomaly"] == "" for r in train)
+    ds = AlloDataset(root, "test", need_reference=True)
+    assert ds.problems == [] and len(ds) == 6
+    for sample in ds.samples():
+        row = next(r for r in rows if r["image"] == sample.item.relpath)
+        assert int(row["anomalous_pixels"]) == int((sample.mask == 2).sum())
+        assert sample.image.shape == (54, 96, 3) and sample.reference is not None
+        assert (row["anomaly"] != "") == (sample.label == 1)
+    assert any(r["anomaly"] for r in test)  # 80 % anomalous: some hazards were placed
+    for sample in AlloDataset(root, "train").samples():
+        assert sample.label == 0
+
+
+def test_same_seed_same_bytes_for_any_worker_count(reference_run, tmp_path):
+    other = generate(tmp_path / "b", SMALL, workers=2, progress=False)
+    assert _files(other) == _files(reference_run)
+
+
+def test_another_seed_changes_the_images(reference_run, tmp_path):
+    other = generate(
+        tmp_path / "c", GenerateConfig(**{**SMALL.__dict__, "seed": 6}), workers=1, progress=False
+    )
+    a, b = _files(reference_run), _files(other)
+    assert a.keys() == b.keys() and a != b
+
+
+def test_resume_after_a_killed_run(reference_run, tmp_path):
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "spacead.cli",
+        "generate",
+        str(out),
+        "--train",
+        "3",
+        "--test",
+        "6",
+        "--width",
+        "96",
+        "--height",
+        "54",
+        "--seed",
+        "5",
+        "--anomalous-fraction",
+        "0.8",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob(".meta/*/*.json"))) < 3:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(out.glob(".meta/*/*.json")))
+    assert 3 <= done < 9, "the run must be killed part-way"
+    assert not (out / "manifest.csv").exists()
+    assert not list(out.rglob("*.tmp"))  # atomic writes leave no temporaries behind
+    generate(out, SMALL, workers=1, progress=False)
+    assert _files(out) == _files(reference_run)
+
+
+def test_settings_mismatch_is_refused(reference_run):
+    with pytest.raises(GenerateError, match=r"was generated with other settings \(seed differ\)"):
+        generate(reference_run, GenerateConfig(**{**SMALL.__dict__, "seed": 9}), progress=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"train": -1}, "train must be >= 0, got -1"),
+        ({"width": 8}, "image size must be at least 16 x 16, got 8 x 270"),
+        ({"anomalous_fraction": 1.5}, r"anomalous_fraction must be in \[0.0, 1.0\], got 1.5"),
+    ],
+)
+def test_invalid_config(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        GenerateConfig(**kwargs)
+
+
+def test_reference_differs_from_query_only_by_the_domain_gap(reference_run):
+    for sample in AlloDataset(reference_run, "test").samples():
+        q = sample.image.astype(np.float32)
+        r = np.asarray(sample.reference, dtype=np.float32)
+        station = sample.mask == 1
+        if station.sum() > 100:
+            # Same pose up to a small error: the station stays put (correlated), but not identical.
+            c = np.corrcoef(q[station].mean(axis=1), r[station].mean(axis=1))[0, 1]
+            assert c > 0.5 and not np.array_equal(q, r)
+    assert read_image(reference_run / "test/Camera41/masks/000000.png").dtype == np.uint8
