@@ -80,3 +80,22 @@ def test_report_rejects_a_folder_without_results(tmp_path, capsys):
         write_report([tmp_path], tmp_path / "rep")
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "rep")]) == 1
     assert "holds neither metrics.json nor ablation.csv" in capsys.readouterr().err
+
+
+def test_step_runs_build_up_from_the_raw_step2_score():
+    from spacead.bench import raw_step2, step_runs, sweep_runs
+
+    runs = step_runs()
+    raw = raw_step2()
+    assert not raw.region_growing and raw.blur_sigma == 0 and raw.noise_sd == 0 and raw.opening == 1
+    build = [r for r in runs if r.group == "steps+"]
+    assert build[0].params == raw and build[-1].params == MRADParams()  # ends at the defaults
+    toggled = {r.label: r.params for r in runs if r.group == "steps±"}
+    assert {"- blur", "- noise removal", "- full-cell rule", "- minimum score"} <= set(toggled)
+    assert toggled["+ seeds & region growing"].region_growing  # off by default, so added
+    paper = {r.label: r.params for r in step_runs(MRADParams.paper()) if r.group == "steps±"}
+    assert not paper["- seeds & region growing"].region_growing
+    both = sweep_runs(["table3", "steps"])
+    assert len({(r.group, r.label) for r in both}) == len(both)  # PAD and MRAD once
+    with pytest.raises(ValueError, match="unknown sweep 'foo'; valid sweeps: table3, steps"):
+        sweep_runs(["foo"])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spacead.detect import mrad, pad, rxd
+from spacead.detect import MRADParams, mrad, pad, rxd
 from tests.helpers import add_blob, flat_scene
 
 
@@ -53,7 +53,7 @@ def test_non_numeric_dtype_is_a_type_error(pair, dtype):
 def test_too_small_for_grid():
     tiny = np.zeros((6, 6, 3), np.uint8)
     with pytest.raises(ValueError, match="image of 6 x 6 pixels is too small for a 4 x 4 grid"):
-        mrad(tiny, tiny)
+        mrad(tiny, tiny, MRADParams(grid=4))
 
 
 def test_float_input_on_the_8bit_scale_equals_uint8(pair):

@@ -48,6 +48,89 @@ def table_iii_runs(base: MRADParams | None = None) -> list[Run]:
     return runs
 
 
+def raw_step2(base: MRADParams | None = None) -> MRADParams:
+    """MRAD's raw step-2 score: the per-cell dual RX score, scaled and thresholded only."""
+    return replace(
+        base or MRADParams(),
+        opening=1,
+        full_cell_fraction=1.0,
+        noise_sd=0.0,
+        blur_sigma=0.0,
+        region_growing=False,
+        refine=False,
+    )
+
+
+_STEPS: tuple[tuple[str, str, Any], ...] = (
+    # (label, parameter, value that turns the step off)
+    ("opening", "opening", 1),
+    ("full-cell rule", "full_cell_fraction", 1.0),
+    ("noise removal", "noise_sd", 0.0),
+    ("blur", "blur_sigma", 0.0),
+    ("seeds & region growing", "region_growing", False),
+    ("border refinement", "refine", False),
+)
+
+
+def step_runs(base: MRADParams | None = None) -> list[Run]:
+    """How each post-processing step changes MRAD, relative to its raw step-2 score.
+
+    Group ``steps+`` starts from the raw step-2 score and adds, in pipeline
+    order, each step that ``base`` uses (ending at ``base``). Group ``steps±``
+    toggles one step or option of ``base`` at a time ("- X" removes a step the
+    defaults use, "+ X" adds one they leave out).
+    """
+    base = base or MRADParams()
+    raw = raw_step2(base)
+    runs = [
+        Run("baseline", "PAD", "pad", PADParams()),
+        Run("steps+", "raw step-2 score", "mrad", raw),
+    ]
+    current = raw
+    for label, name, off in _STEPS:
+        if getattr(base, name) != off:
+            current = replace(current, **{name: getattr(base, name)})
+            runs.append(Run("steps+", f"+ {label}", "mrad", current))
+    toggles: list[tuple[str, dict[str, Any]]] = [
+        ("- fixed scaling (min-max)", {"scale": "minmax"}),
+        ("- minimum score", {"min_score": 0.0}),
+        ("- gain matching", {"match_gain": False}),
+    ]
+    for label, name, off in _STEPS:
+        on = getattr(MRADParams(), name) if getattr(MRADParams(), name) != off else _ON[name]
+        used = getattr(base, name) != off
+        toggles.append((f"{'-' if used else '+'} {label}", {name: off if used else on}))
+    runs += [Run("steps±", label, "mrad", replace(base, **change)) for label, change in toggles]
+    runs.append(Run("optimised", "MRAD", "mrad", base))
+    return runs
+
+
+# Value that turns a step on when the defaults leave it off.
+_ON: dict[str, Any] = {
+    "region_growing": True,
+    "refine": True,
+    "opening": 5,
+    "full_cell_fraction": 0.9,
+    "noise_sd": 5.0,
+    "blur_sigma": 4.0,
+}
+
+
+SWEEPS = {"table3": table_iii_runs, "steps": step_runs}
+
+
+def sweep_runs(names: Iterable[str], base: MRADParams | None = None) -> list[Run]:
+    """Runs of the named sweeps (``table3``, ``steps``), duplicates removed, in order."""
+    runs: list[Run] = []
+    for name in names:
+        if name not in SWEEPS:
+            raise ValueError(f"unknown sweep {name!r}; valid sweeps: {', '.join(SWEEPS)}")
+        for run in SWEEPS[name](base):
+            if all((r.group, r.label) != (run.group, run.label) for r in runs):
+                runs.append(run)
+    return runs
+
+
 ABLATION_COLUMNS = (
     "group",
     "label",
@@ -76,6 +159,7 @@ def ablate(
     runs: Iterable[Run] | None = None,
     split: str = "test",
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
     on_run: Callable[[Run, dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -88,7 +172,13 @@ def ablate(
     records = []
     for run in runs if runs is not None else table_iii_runs():
         result = evaluate(
-            root, run.method, split=split, params=run.params, workers=workers, progress=progress
+            root,
+            run.method,
+            split=split,
+            params=run.params,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
         )
         record = {"group": run.group, "label": run.label, **result.metrics}
         write_metrics(dest / "runs" / _slug(run) / "metrics.json", record)
