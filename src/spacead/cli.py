@@ -19,6 +19,10 @@ from .data import read_image, write_image
 from .detect import METHODS, overlay, params_class, run_detector, score_image
 
 EXIT_ERROR = 1
+_SCHEDULER_HELP = (
+    'Dask scheduler address (tcp://host:8786), or "local" for a local Dask cluster; '
+    "default: a local process pool"
+)
 
 
 def _add_detect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,6 +109,12 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="stop at the first unusable file instead of reporting it",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=_SCHEDULER_HELP,
+    )
     p.set_defaults(func=_evaluate)
 
 
@@ -120,6 +130,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         maps_dir=args.out / "maps" if args.save_maps else None,
         masks_dir=args.out / "masks" if args.save_maps else None,
         workers=args.workers,
+        scheduler=args.scheduler,
         strict=args.strict,
         progress=not args.quiet,
     )
@@ -159,15 +170,27 @@ def _add_ablate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "--workers", type=int, default=None, help="worker processes (default: one per core)"
     )
+    p.add_argument(
+        "--sweeps",
+        default="table3",
+        help="comma-separated: table3 (the paper's Table III), steps (each post-processing "
+        "step vs the raw step-2 score); default table3",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=_SCHEDULER_HELP,
+    )
     p.set_defaults(func=_ablate)
 
 
 def _ablate(args: argparse.Namespace) -> int:
-    from .bench import ablate, summary_table, table_iii_runs
+    from .bench import ablate, summary_table, sweep_runs
     from .detect import MRADParams
 
-    runs = table_iii_runs(MRADParams.from_strings(args.param))
+    runs = sweep_runs(args.sweeps.split(","), MRADParams.from_strings(args.param))
 
     def report(run: object, record: dict[str, object]) -> None:
         print(summary_table([record], label_key="label").splitlines()[1], flush=True)
@@ -179,6 +202,7 @@ def _ablate(args: argparse.Namespace) -> int:
         runs=runs,
         split=args.split,
         workers=args.workers,
+        scheduler=args.scheduler,
         progress=not args.quiet,
         on_run=report,
     )
@@ -232,6 +256,12 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--workers", type=int, default=None, help="worker processes (default: one per core)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=_SCHEDULER_HELP,
+    )
     p.set_defaults(func=_generate)
 
 
@@ -251,7 +281,13 @@ def _generate_config(args: argparse.Namespace) -> Any:
 def _generate(args: argparse.Namespace) -> int:
     from .data import generate
 
-    root = generate(args.out, _generate_config(args), workers=args.workers, progress=not args.quiet)
+    root = generate(
+        args.out,
+        _generate_config(args),
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
     print(f"wrote {args.train + args.test} images to {root} (manifest: {root / 'manifest.csv'})")
     return 0
 

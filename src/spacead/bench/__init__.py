@@ -1,7 +1,16 @@
 """Benchmark runs: evaluation of a detector on a dataset, ablations and reports."""
 
-from ._ablate import Run, ablate, table_iii_runs, write_ablation_csv
-from ._evaluate import Evaluation, Prediction, default_workers, evaluate
+from .._parallel import default_workers
+from ._ablate import (
+    Run,
+    ablate,
+    raw_step2,
+    step_runs,
+    sweep_runs,
+    table_iii_runs,
+    write_ablation_csv,
+)
+from ._evaluate import Evaluation, Prediction, evaluate
 from ._outputs import save_map, summary_table, write_metrics, write_predictions
 from ._report import ReportError, load_runs, markdown_table, write_report
 
@@ -15,8 +24,11 @@ __all__ = [
     "evaluate",
     "load_runs",
     "markdown_table",
+    "raw_step2",
     "save_map",
+    "step_runs",
     "summary_table",
+    "sweep_runs",
     "table_iii_runs",
     "write_ablation_csv",
     "write_metrics",

@@ -13,9 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from .. import __version__
+from .._parallel import default_workers, run_tasks
 from ..data import AlloDataset, ImageReadError, Item, Problem, load_sample, write_image
 from ..detect import params_class, run_detector
 from ..detect._params import MRADParams, RXDParams
@@ -63,15 +62,6 @@ def log_scaled(method: str) -> bool:
 
 def _binning(method: str) -> Binning | None:
     return _LOG_BINNING if log_scaled(method) else None
-
-
-def _worker_init() -> None:  # pragma: no cover - runs in worker processes
-    # One process per core: keep each single-threaded so they don't oversubscribe.
-    import cv2
-    import numba
-
-    numba.set_num_threads(1)
-    cv2.setNumThreads(1)
 
 
 def _run_chunk(
@@ -127,11 +117,6 @@ class Evaluation:
     problems: list[Problem]
 
 
-def default_workers() -> int:
-    """Worker processes used by default: one per core."""
-    return max(1, os.cpu_count() or 1)
-
-
 def evaluate(
     root: str | os.PathLike[str],
     method: str,
@@ -141,6 +126,7 @@ def evaluate(
     maps_dir: str | os.PathLike[str] | None = None,
     masks_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     strict: bool = False,
     progress: bool = True,
 ) -> Evaluation:
@@ -162,6 +148,9 @@ def evaluate(
         Save every predicted mask as ``<masks_dir>/<Camera k>/<name>.png`` (0/255).
     workers : int, optional
         Worker processes (default: one per core); 1 runs in this process.
+    scheduler : str, optional
+        Dask scheduler address, or ``"local"`` for a local Dask cluster (see
+        :func:`spacead._parallel.run_tasks`); results are identical either way.
     strict : bool
         Raise on the first unusable file instead of reporting it.
     progress : bool
@@ -198,7 +187,7 @@ def evaluate(
         disable=not progress,
         dynamic_ncols=True,
     )
-    for part in _run(method, params, dataset.items, maps, masks, n_workers):
+    for part in _run(method, params, dataset.items, maps, masks, n_workers, scheduler):
         acc.merge(part.accumulator)
         rows += part.rows
         for problem in part.problems:
@@ -220,19 +209,12 @@ def _run(
     maps: Path | None,
     masks: Path | None,
     workers: int,
+    scheduler: str | None = None,
 ) -> Iterator[_ChunkResult]:
-    if workers == 1 or len(items) <= _CHUNK:
-        for chunk in _chunks(items, _CHUNK):
-            yield _run_chunk(method, params, chunk, maps, masks)
-        return
-    with ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_worker_init
-    ) as pool:
-        futures = [
-            pool.submit(_run_chunk, method, params, c, maps, masks) for c in _chunks(items, _CHUNK)
-        ]
-        for future in as_completed(futures):
-            yield future.result()
+    tasks = [(method, params, c, maps, masks) for c in _chunks(items, _CHUNK)]
+    if scheduler is None and len(items) <= _CHUNK:
+        workers = 1
+    yield from run_tasks(_run_chunk, tasks, workers=workers, scheduler=scheduler)
 
 
 def _metrics_record(

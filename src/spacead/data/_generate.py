@@ -214,14 +214,6 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     return row
 
 
-def _worker_init() -> None:  # pragma: no cover - runs in worker processes
-    import cv2
-    import numba
-
-    numba.set_num_threads(1)
-    cv2.setNumThreads(1)
-
-
 def _render_chunk(root: Path, chunk: Sequence[Job], config: GenerateConfig) -> int:
     world = _world(config)
     for job in chunk:
@@ -243,6 +235,7 @@ def generate(
     config: GenerateConfig | None = None,
     *,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
 ) -> Path:
     """Write an ALLO-layout dataset to ``out``; resume if ``out`` holds a partial run.
@@ -256,6 +249,10 @@ def generate(
         What to make; defaults to ``GenerateConfig()``.
     workers : int, optional
         Worker processes (default: one per core); 1 renders in this process.
+    scheduler : str, optional
+        Dask scheduler address, or ``"local"`` for a local Dask cluster; the
+        files are byte-identical either way, and a lost worker's images are
+        re-rendered elsewhere.
     progress : bool
         Show a progress bar (images/s) on stderr.
 
@@ -270,18 +267,15 @@ def generate(
         If ``out`` was generated with different settings (resuming would mix them).
     """
     import sys
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
 
     from tqdm import tqdm
+
+    from .._parallel import run_tasks
 
     config = config or GenerateConfig()
     root = Path(out)
     _check_settings(root, config)
     pending = [j for j in jobs(config) if not j.meta_path(root).is_file()]
-    n_workers = max(1, os.cpu_count() or 1) if workers is None else workers
-    if n_workers < 1:
-        raise ValueError(f"workers must be >= 1, got {n_workers}")
     total = config.train + config.test
     bar = tqdm(
         total=total,
@@ -292,16 +286,9 @@ def generate(
         disable=not progress,
         dynamic_ncols=True,
     )
-    chunks = list(_chunks(pending, 4))
-    if n_workers == 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            bar.update(_render_chunk(root, chunk, config))
-    else:
-        ctx = get_context("spawn")
-        with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = [pool.submit(_render_chunk, root, c, config) for c in chunks]
-            for future in as_completed(futures):
-                bar.update(future.result())
+    tasks = [(root, chunk, config) for chunk in _chunks(pending, 4)]
+    for done in run_tasks(_render_chunk, tasks, workers=workers, scheduler=scheduler):
+        bar.update(done)
     bar.close()
     write_manifest(root, config)
     return root
