@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,38 @@ _SCHEDULER_HELP = (
 )
 
 
+def _add_param(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=help)
+
+
+def _add_run_options(p: argparse.ArgumentParser, *, scheduler: bool = True) -> None:
+    """--workers, --scheduler and --quiet, shared by every long-running command."""
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core; 1 = in this process)",
+    )
+    if scheduler:
+        p.add_argument("--scheduler", default=None, metavar="ADDRESS", help=_SCHEDULER_HELP)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_dataset_options(p: argparse.ArgumentParser, *, train: int) -> None:
+    """What ``spacead generate`` makes; also used by ``spacead bench``."""
+    p.add_argument("--train", type=int, default=train, help=f"train images (default {train})")
+    p.add_argument("--test", type=int, default=200, help="test images (default 200)")
+    p.add_argument(
+        "--anomalous-fraction",
+        type=float,
+        default=0.5,
+        help="probability that a test image holds a hazard (default 0.5)",
+    )
+    p.add_argument("--width", type=int, default=480, help="image width (default 480; paper 1920)")
+    p.add_argument("--height", type=int, default=270, help="image height (default 270; paper 1080)")
+    p.add_argument("--seed", type=int, default=0, help="master seed (same seed, same bytes)")
+
+
 def _add_detect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "detect",
@@ -37,13 +70,7 @@ def _add_detect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("query", type=Path, help="camera frame (PNG, JPEG, TIFF; 8 or 16 bit)")
     p.add_argument("reference", type=Path, nargs="?", help="reference render of the same pose")
     p.add_argument("--method", choices=METHODS, default="mrad", help="detector (default: mrad)")
-    p.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="detector parameter, repeatable (e.g. --param grid=8 --param tolerance=25)",
-    )
+    _add_param(p, "detector parameter, repeatable (e.g. --param grid=8 --param tolerance=25)")
     p.add_argument(
         "--out", type=Path, help="write <stem>_score.png, <stem>_mask.png, <stem>_overlay.png here"
     )
@@ -84,13 +111,7 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--method", choices=METHODS, required=True, help="detector")
     p.add_argument("--split", default="test", help="split folder (default: test)")
-    p.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="detector parameter, repeatable",
-    )
+    _add_param(p, "detector parameter, repeatable")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument(
         "--save-maps",
@@ -98,23 +119,11 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="save every float32 pixel score map (maps/) and predicted mask (masks/)",
     )
     p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="worker processes (default: one per core; 1 = in this process)",
-    )
-    p.add_argument(
         "--strict",
         action="store_true",
         help="stop at the first unusable file instead of reporting it",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help=_SCHEDULER_HELP,
-    )
+    _add_run_options(p)
     p.set_defaults(func=_evaluate)
 
 
@@ -160,29 +169,14 @@ def _add_ablate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("root", type=Path, help="dataset root")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--split", default="test", help="split folder (default: test)")
-    p.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="MRAD base parameter the sweeps vary around, repeatable",
-    )
-    p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: one per core)"
-    )
+    _add_param(p, "MRAD base parameter the sweeps vary around, repeatable")
     p.add_argument(
         "--sweeps",
         default="table3",
         help="comma-separated: table3 (the paper's Table III), steps (each post-processing "
         "step vs the raw step-2 score); default table3",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help=_SCHEDULER_HELP,
-    )
+    _add_run_options(p)
     p.set_defaults(func=_ablate)
 
 
@@ -241,27 +235,8 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "test, reference renders, in the canonical layout; re-running on a partial OUT resumes.",
     )
     p.add_argument("out", type=Path, help="output dataset root")
-    p.add_argument("--train", type=int, default=40, help="train images (default 40)")
-    p.add_argument("--test", type=int, default=200, help="test images (default 200)")
-    p.add_argument(
-        "--anomalous-fraction",
-        type=float,
-        default=0.5,
-        help="probability that a test image holds a hazard (default 0.5)",
-    )
-    p.add_argument("--width", type=int, default=480, help="image width (default 480; paper 1920)")
-    p.add_argument("--height", type=int, default=270, help="image height (default 270; paper 1080)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (same seed, same bytes)")
-    p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: one per core)"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help=_SCHEDULER_HELP,
-    )
+    _add_dataset_options(p, train=40)
+    _add_run_options(p)
     p.set_defaults(func=_generate)
 
 
@@ -306,16 +281,8 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=Path("spacead-bench"),
         help="output folder (default: spacead-bench)",
     )
-    p.add_argument("--train", type=int, default=0, help="train images (default 0: not used here)")
-    p.add_argument("--test", type=int, default=200, help="test images (default 200)")
-    p.add_argument("--anomalous-fraction", type=float, default=0.5, help="default 0.5")
-    p.add_argument("--width", type=int, default=480, help="image width (default 480)")
-    p.add_argument("--height", type=int, default=270, help="image height (default 270)")
-    p.add_argument("--seed", type=int, default=0, help="master seed")
-    p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: one per core)"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_dataset_options(p, train=0)
+    _add_run_options(p, scheduler=False)
     p.set_defaults(func=_bench)
 
 
@@ -378,6 +345,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (ValueError, TypeError, OSError) as exc:
         print(f"spacead {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenExecutor as exc:
+        print(
+            f"spacead {args.command}: error: a worker process died ({exc}); "
+            "re-run to resume, or use --workers 1 to see the cause",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

@@ -50,14 +50,15 @@ def table_iii_runs(base: MRADParams | None = None) -> list[Run]:
 
 def raw_step2(base: MRADParams | None = None) -> MRADParams:
     """MRAD's raw step-2 score: the per-cell dual RX score, scaled and thresholded only."""
+    base = base or MRADParams()
     return replace(
-        base or MRADParams(),
+        base,
         opening=1,
         full_cell_fraction=1.0,
         noise_sd=0.0,
         blur_sigma=0.0,
         region_growing=False,
-        refine=False,
+        refine=False if base.region_growing else base.refine,  # refine acts only with growing
     )
 
 
@@ -86,8 +87,9 @@ def step_runs(base: MRADParams | None = None) -> list[Run]:
         Run("baseline", "PAD", "pad", PADParams()),
         Run("steps+", "raw step-2 score", "mrad", raw),
     ]
+    steps = [s for s in _STEPS if s[1] != "refine" or base.region_growing]  # refine needs growing
     current = raw
-    for label, name, off in _STEPS:
+    for label, name, off in steps:
         if getattr(base, name) != off:
             current = replace(current, **{name: getattr(base, name)})
             runs.append(Run("steps+", f"+ {label}", "mrad", current))
@@ -96,7 +98,7 @@ def step_runs(base: MRADParams | None = None) -> list[Run]:
         ("- minimum score", {"min_score": 0.0}),
         ("- gain matching", {"match_gain": False}),
     ]
-    for label, name, off in _STEPS:
+    for label, name, off in steps:
         on = getattr(MRADParams(), name) if getattr(MRADParams(), name) != off else _ON[name]
         used = getattr(base, name) != off
         toggles.append((f"{'-' if used else '+'} {label}", {name: off if used else on}))
