@@ -236,6 +236,20 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("out", type=Path, help="output dataset root")
     _add_dataset_options(p, train=40)
+    p.add_argument(
+        "--renderer",
+        choices=("raycast", "cycles"),
+        default="raycast",
+        help="query renderer: the fast Embree ray caster (default) or Blender Cycles (needs bpy)",
+    )
+    p.add_argument(
+        "--reference-renderer",
+        choices=("raycast", "cycles"),
+        default=None,
+        help="reference renderer (default: as --renderer); raycast with --renderer cycles is "
+        "the sim-to-real setting",
+    )
+    p.add_argument("--samples", type=int, default=64, help="Cycles samples per pixel (default 64)")
     _add_run_options(p)
     p.set_defaults(func=_generate)
 
@@ -250,6 +264,9 @@ def _generate_config(args: argparse.Namespace) -> Any:
         width=args.width,
         height=args.height,
         seed=args.seed,
+        renderer=getattr(args, "renderer", "raycast"),
+        reference_renderer=getattr(args, "reference_renderer", None),
+        samples=getattr(args, "samples", 64),
     )
 
 

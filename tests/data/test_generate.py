@@ -128,3 +128,31 @@ def test_reference_differs_from_query_only_by_the_domain_gap(reference_run):
             c = np.corrcoef(q[station].mean(axis=1), r[station].mean(axis=1))[0, 1]
             assert c > 0.5 and not np.array_equal(q, r)
     assert read_image(reference_run / "test/Camera41/masks/000000.png").dtype == np.uint8
+
+
+def test_cycles_queries_have_the_raycasters_masks(reference_run, tmp_path):
+    # Same seed, same scenes: Cycles (path-traced queries, ray-cast references, the
+    # sim-to-real setting) must label exactly the pixels the ray caster labels.
+    pytest.importorskip("bpy")
+    cfg = GenerateConfig(
+        **{
+            **SMALL.__dict__,
+            "train": 0,
+            "test": 3,
+            "renderer": "cycles",
+            "reference_renderer": "raycast",
+            "samples": 4,
+        }
+    )
+    out = generate(tmp_path / "cycles", cfg, workers=1, progress=False)
+    for mask in sorted(out.glob("test/*/masks/*.png")):
+        ours = read_image(mask)
+        ray = read_image(reference_run / mask.relative_to(out))
+        for label in (0, 1, 2):
+            a, b = ours == label, ray == label
+            if (a | b).any():
+                assert (a & b).sum() / (a | b).sum() >= 0.95, (mask.name, label)
+        refs = read_image(out / mask.relative_to(out).as_posix().replace("/masks/", "/references/"))
+        assert refs.shape == (54, 96, 3)
+    with pytest.raises(ValueError, match="renderer must be one of raycast, cycles, got 'povray'"):
+        GenerateConfig(renderer="povray")

@@ -24,6 +24,7 @@ from .._validate import check_fraction, check_positive
 from ._image_io import write_image
 
 SPLITS = {"train": 0, "test": 1}
+RENDERERS = ("raycast", "cycles")
 META_DIR = ".meta"
 
 
@@ -47,6 +48,15 @@ class GenerateConfig:
         Relative random change of Sun and spotlight intensity in the reference.
     reference_noise : bool
         Add sensor noise to the reference too (a CAD render has none by default).
+    renderer : {"raycast", "cycles"}
+        Renderer of the query images: the fast Embree ray caster, or Blender
+        Cycles (needs ``bpy``; see the README).
+    reference_renderer : {"raycast", "cycles"} or None
+        Renderer of the references; None uses ``renderer``. ``"raycast"`` with
+        Cycles queries is the sim-to-real setting: a "real" path-traced query
+        against a cheap CAD render.
+    samples : int
+        Cycles samples per pixel.
     """
 
     train: int = 40
@@ -59,8 +69,17 @@ class GenerateConfig:
     reference_rotation_sigma: float = 0.005
     reference_light_jitter: float = 0.1
     reference_noise: bool = False
+    renderer: str = "raycast"
+    reference_renderer: str | None = None
+    samples: int = 64
 
     def __post_init__(self) -> None:
+        for name in ("renderer", "reference_renderer"):
+            value = getattr(self, name)
+            if value not in RENDERERS and not (name == "reference_renderer" and value is None):
+                raise ValueError(f"{name} must be one of {', '.join(RENDERERS)}, got {value!r}")
+        if self.samples < 1:
+            raise ValueError(f"samples must be >= 1, got {self.samples!r}")
         for name in ("train", "test"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
@@ -122,19 +141,28 @@ _WORLD: _World | None = None
 def _world(config: GenerateConfig) -> _World:
     global _WORLD
     if _WORLD is None or _WORLD.config != config:
-        from ..render import RaycastRenderer, SensorModel
+        from ..render import SensorModel
         from ..scene import base_poses, build_station
 
         station = build_station()
         ref_sensor = SensorModel() if config.reference_noise else SensorModel(read_noise=0.0)
+        ref_kind = config.reference_renderer or config.renderer
         _WORLD = _World(
             config,
             station,
             base_poses(station, width=config.width, height=config.height),
-            RaycastRenderer(),
-            RaycastRenderer(sensor=ref_sensor),
+            _make_renderer(config.renderer, SensorModel(), config.samples),
+            _make_renderer(ref_kind, ref_sensor, config.samples),
         )
     return _WORLD
+
+
+def _make_renderer(kind: str, sensor: Any, samples: int) -> Any:
+    from ..render import CyclesRenderer, RaycastRenderer
+
+    if kind == "cycles":
+        return CyclesRenderer(samples=samples, sensor=sensor)
+    return RaycastRenderer(sensor=sensor)
 
 
 def _place(world: _World, camera: Any, rng: np.random.Generator) -> tuple[Any, str, float]:

@@ -9,14 +9,18 @@ Sun shadows, a spotlight at the camera and procedural textures, then applies a
     result.image, result.mask, result.depth
 
 Any object with the same ``render`` method satisfies :class:`Renderer`.
+:class:`CyclesRenderer` (optional extra ``spacead[blender]``) path-traces the
+same scenes with Blender Cycles, and renders a user's ``.blend`` file.
 """
 
+from ._cycles import CyclesRenderer
 from ._protocol import Renderer
 from ._raycast import LinearRender, RaycastRenderer
 from ._sensor import SensorModel, glare_bloom
 from ._shading import spot_cone
 
 __all__ = [
+    "CyclesRenderer",
     "LinearRender",
     "RaycastRenderer",
     "Renderer",

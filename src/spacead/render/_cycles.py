@@ -1,0 +1,322 @@
+"""Photorealistic renderer: Blender Cycles path tracing through the optional ``bpy`` module.
+
+Same inputs and outputs as :class:`~spacead.render.RaycastRenderer` (a
+:class:`~spacead.scene.Scene` and a :class:`~spacead.scene.Camera` in, an 8-bit
+image, an exact 3-class mask and a depth map out), and the same
+:class:`~spacead.render.SensorModel` after the linear radiance, so datasets
+from either renderer share their noise and glare statistics. It can also
+render a user's own ``.blend`` scene (the ALLO release ships its station and
+hazards as Blender files) without running any script embedded in the file.
+
+Install with ``pip install 'spacead[blender]'`` (``bpy``, Blender as a Python
+module; its wheels are built for Python 3.11).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from spacead._validate import check_fraction, check_positive
+from spacead.scene import ANOMALY, Camera, RenderResult, Scene
+
+from ._checks import check_camera, check_scene
+from ._cycles_bpy import (
+    BPY_LOCK,
+    NO_HIT_DEPTH,
+    configure,
+    import_bpy,
+    render_passes,
+    reset,
+    select_device,
+)
+from ._cycles_scene import add_camera, build
+from ._raycast import LinearRender
+from ._sensor import RNG, SensorModel
+
+F32 = npt.NDArray[np.float32]
+_DEVICES = ("CPU", "GPU")
+
+
+def ray_distance(z: F32, camera: Camera) -> F32:
+    r"""Distance along each pixel-centre ray from planar depth ``z`` (H, W); ``inf`` for no hit.
+
+    Blender's Z pass is the depth along the optical axis; the ray through the
+    pixel centre at normalised image coordinates :math:`(x, y)` is longer by
+    :math:`\sqrt{1 + x^2 + y^2}`. Values of at least ``1e9`` (Cycles writes
+    ``1e10`` where a ray hits nothing) become ``inf``.
+
+    Examples
+    --------
+    >>> cam = Camera(np.zeros(3), np.eye(3), width=2, height=1, fov_x_deg=90.0)
+    >>> [round(v, 4) for v in ray_distance(np.array([[1.0, 1e10]], np.float32), cam)[0].tolist()]
+    [1.118, inf]
+    """
+    f = camera.focal_px
+    xs = (np.arange(camera.width) + 0.5 - camera.width / 2) / f
+    ys = (np.arange(camera.height) + 0.5 - camera.height / 2) / f
+    stretch = np.sqrt(1.0 + xs[None, :] ** 2 + ys[:, None] ** 2)
+    depth = (np.asarray(z, np.float64) * stretch).astype(np.float32)
+    depth[np.asarray(z) >= NO_HIT_DEPTH] = np.inf
+    return depth
+
+
+def _labels(index: F32) -> npt.NDArray[np.uint8]:
+    """Mask from the object-index pass (pass indices are the labels 0, 1, 2)."""
+    mask: npt.NDArray[np.uint8] = np.clip(np.rint(index), 0, ANOMALY).astype(np.uint8)
+    return mask
+
+
+@dataclass(frozen=True)
+class CyclesRenderer:
+    """Blender Cycles path tracer with an exact mask, depth and the shared sensor model.
+
+    Attributes
+    ----------
+    samples : int
+        Path-tracing samples per pixel (≥ 1) of the image.
+    device : {"CPU", "GPU"}
+        ``"GPU"`` uses the first of OptiX, CUDA, HIP, oneAPI, Metal with a
+        usable device, and falls back to the CPU (logging a warning) if none is.
+    denoise : bool
+        Denoise the image (OpenImageDenoise); the mask and depth are never denoised.
+    sensor : SensorModel
+        Exposure, glare, noise and tone curve applied to the linear radiance.
+    spot_size_deg : float
+        Full opening angle of the camera spotlight's cone, in (0, 180) degrees.
+    spot_blend : float
+        Blender's spot blend in [0, 1] (softness of the cone's edge).
+    sun_angle_deg : float
+        Angular diameter of the Sun lamp in [0, 10] degrees (0.53 = the real
+        Sun seen from the Moon: hard shadows with a thin penumbra).
+    threads : int or None
+        CPU threads of Cycles and the sensor; ``None`` = all available CPUs.
+
+    Notes
+    -----
+    Each frame is two Cycles renders of one Blender scene built from scratch
+    (factory settings, empty file): the image, path-traced and anti-aliased;
+    then one sample through each pixel centre for the object-index pass (the
+    mask: each object's ``pass_index`` is its label, never blended between
+    objects) and the Z pass (the depth, converted from planar to ray
+    distance). Mask and depth are therefore the ray caster's: the label and
+    distance of the first surface on the ray through the pixel centre. Meshes
+    are flat-shaded, bodies smooth icospheres; the lighting units match the
+    ray caster's (see :mod:`spacead.render._cycles_scene`). Global
+    illumination (inter-reflections, soft shadow of the Sun's disc) and
+    Principled BSDF materials make the image differ from the ray caster's
+    in shading, not in geometry. Procedural textures are not reproduced.
+
+    Blender's state is global to the process: renders are serialised by a lock.
+
+    Examples
+    --------
+    >>> renderer = CyclesRenderer(samples=16, sensor=SensorModel(read_noise=0.0))
+    >>> CyclesRenderer.from_dict(renderer.to_dict()) == renderer
+    True
+    """
+
+    samples: int = 64
+    device: str = "CPU"
+    denoise: bool = True
+    sensor: SensorModel = field(default_factory=SensorModel)
+    spot_size_deg: float = 70.0
+    spot_blend: float = 0.3
+    sun_angle_deg: float = 0.53
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sensor, SensorModel):
+            raise TypeError(f"sensor must be a SensorModel, got {type(self.sensor).__name__}")
+        if not (isinstance(self.samples, int | np.integer) and self.samples >= 1):
+            raise ValueError(f"samples must be an integer >= 1, got {self.samples!r}")
+        if self.device not in _DEVICES:
+            raise ValueError(f"device must be one of {', '.join(_DEVICES)}, got {self.device!r}")
+        if not isinstance(self.denoise, bool):
+            raise TypeError(f"denoise must be a bool, got {type(self.denoise).__name__}")
+        if not 0 < self.spot_size_deg < 180:
+            raise ValueError(f"spot_size_deg must be in (0, 180), got {self.spot_size_deg!r}")
+        check_fraction(self.spot_blend, "spot_blend")
+        check_positive(self.sun_angle_deg, "sun_angle_deg", allow_zero=True)
+        check_fraction(self.sun_angle_deg, "sun_angle_deg", high=10.0)
+        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
+            raise ValueError(f"threads must be None or an integer >= 1, got {self.threads!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the options as a JSON-serialisable dictionary."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Self:
+        """Build a renderer from a mapping (as from :meth:`to_dict`), rejecting unknown names."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise ValueError(
+                f"unknown renderer option(s) {', '.join(unknown)}; valid names: {', '.join(names)}"
+            )
+        opts = dict(values)
+        if isinstance(opts.get("sensor"), Mapping):
+            opts["sensor"] = SensorModel.from_dict(opts["sensor"])
+        return cls(**opts)
+
+    def render(self, scene: Scene, camera: Camera, *, rng: RNG = None) -> RenderResult:
+        """Render an 8-bit image with its exact mask and depth.
+
+        :meth:`render_linear` followed by :meth:`SensorModel.apply`.
+
+        Parameters
+        ----------
+        scene : Scene
+            Parts, lighting and celestial bodies.
+        camera : Camera
+            Pinhole camera.
+        rng : int, numpy.random.Generator or None
+            Seed or generator of the sensor noise (Cycles' own sampling is
+            seeded with 0, so the same seed gives the same bytes).
+
+        Returns
+        -------
+        RenderResult
+            ``uint8`` (H, W, 3) image, ``uint8`` (H, W) 3-class mask, ``float32``
+            (H, W) depth (``inf`` for space).
+
+        Raises
+        ------
+        TypeError, ValueError
+            If the scene or the camera is malformed.
+        ImportError
+            If ``bpy`` is not installed.
+        """
+        return self._finish(self.render_linear(scene, camera), rng)
+
+    def render_linear(self, scene: Scene, camera: Camera) -> LinearRender:
+        """Linear radiance, mask and depth, before the sensor (see :meth:`render`)."""
+        check_scene(scene)
+        check_camera(camera)
+        bpy = import_bpy()
+        with BPY_LOCK, tempfile.TemporaryDirectory(prefix="spacead-cycles-") as tmp:
+            try:
+                bscene = reset(bpy)
+                spot = (self.spot_size_deg, self.spot_blend)
+                build(bpy, bscene, scene, camera, spot=spot, sun_angle=self.sun_angle_deg)
+                return self._render(bpy, bscene, camera, Path(tmp))
+            finally:
+                reset(bpy)
+
+    def render_blend(
+        self,
+        path: str | PathLike[str],
+        camera: Camera,
+        *,
+        station_objects: Sequence[str],
+        anomaly_objects: Sequence[str] = (),
+        rng: RNG = None,
+    ) -> RenderResult:
+        """Render a user's Blender scene, never running scripts embedded in the file.
+
+        The file's objects, materials, lights and world are rendered as they
+        are, seen by ``camera`` (at its size and field of view) with this
+        renderer's samples, device and sensor.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.blend`` file. Python auto-execution is disabled while loading
+            it: registered text blocks and Python driver expressions do not run.
+        camera : Camera
+            Pinhole camera, in the file's world coordinates (metres).
+        station_objects : sequence of str
+            Names of the objects labelled 1 (station, Moon, Earth) in the mask.
+        anomaly_objects : sequence of str
+            Names of the objects labelled 2 (anomalies). Every other object is
+            labelled 0, like space, though it is rendered (and has a depth).
+        rng : int, numpy.random.Generator or None
+            Seed or generator of the sensor noise.
+
+        Returns
+        -------
+        RenderResult
+
+        Raises
+        ------
+        ValueError
+            If the file does not exist or Blender cannot read it, if a name is
+            not an object of the file's scene, or if a name is in both lists.
+        """
+        check_camera(camera)
+        station, anomaly = _object_names(station_objects, anomaly_objects)
+        file = Path(path)
+        if not file.is_file():
+            raise ValueError(f"blend file {str(file)!r} does not exist or is not a file")
+        bpy = import_bpy()
+        with BPY_LOCK, tempfile.TemporaryDirectory(prefix="spacead-cycles-") as tmp:
+            try:
+                bscene = _open_blend(bpy, file)
+                _set_labels(
+                    bscene, file, {**dict.fromkeys(station, 1), **dict.fromkeys(anomaly, 2)}
+                )
+                add_camera(bpy, bscene, camera, clip_end=1e7)
+                lin = self._render(bpy, bscene, camera, Path(tmp))
+            finally:
+                reset(bpy)
+        return self._finish(lin, rng)
+
+    def _render(self, bpy: Any, bscene: Any, camera: Camera, folder: Path) -> LinearRender:
+        configure(bscene, camera.width, camera.height, self.threads)
+        select_device(bpy, bscene, self.device)
+        radiance, index, z = render_passes(
+            bpy, bscene, folder, samples=int(self.samples), denoise=self.denoise
+        )
+        return LinearRender(radiance, _labels(index), ray_distance(z, camera))
+
+    def _finish(self, lin: LinearRender, rng: RNG) -> RenderResult:
+        image = self.sensor.apply(lin.radiance, rng=rng, threads=self.threads)
+        return RenderResult(image, lin.mask, lin.depth)
+
+
+def _object_names(
+    station: Sequence[str], anomaly: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Check the object-name lists; return them as tuples."""
+    lists = {"station_objects": station, "anomaly_objects": anomaly}
+    for name, values in lists.items():
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+            raise TypeError(f"{name} must be a sequence of object names (str), got {values!r}")
+    both = sorted(set(station) & set(anomaly))
+    if both:
+        raise ValueError(f"objects {both} are in both station_objects and anomaly_objects")
+    return tuple(station), tuple(anomaly)
+
+
+def _open_blend(bpy: Any, file: Path) -> Any:
+    """Open ``file`` with script auto-execution off; return its scene."""
+    reset(bpy)  # factory settings: auto-execution off
+    bpy.context.preferences.filepaths.use_scripts_auto_execute = False
+    try:
+        bpy.ops.wm.open_mainfile(filepath=str(file), load_ui=False, use_scripts=False)
+    except RuntimeError as exc:
+        raise ValueError(f"Blender cannot read {str(file)!r}: {exc}") from exc
+    return bpy.context.scene
+
+
+def _set_labels(bscene: Any, file: Path, labels: dict[str, int]) -> None:
+    """Set every object's pass index: its label if named in ``labels``, else 0."""
+    objects = {obj.name: obj for obj in bscene.objects}
+    missing = [name for name in labels if name not in objects]
+    if missing:
+        known = ", ".join(sorted(objects)[:50]) or "none"
+        raise ValueError(
+            f"object(s) {', '.join(map(repr, missing))} not in scene {bscene.name!r} of "
+            f"{str(file)!r}; its objects: {known}"
+        )
+    for obj in objects.values():
+        obj.pass_index = labels.get(obj.name, 0)

@@ -1,0 +1,225 @@
+r"""A :class:`~spacead.scene.Scene` and :class:`~spacead.scene.Camera` as Blender data.
+
+Units follow the ray caster's (:mod:`spacead.render._shading`): a white
+Lambertian surface facing a Sun of irradiance 1 has radiance 1. Cycles renders
+a diffuse surface of albedo :math:`\rho` lit by a Sun lamp of strength
+:math:`S` at :math:`\rho S / \pi`, and by a point or spot lamp of power
+:math:`P` at distance :math:`r` at :math:`\rho P / (4 \pi^2 r^2)` (both
+measured), hence :data:`SUN_STRENGTH` and :data:`SPOT_POWER` below. The
+ambient term is a uniform world of radiance ``ambient`` that lights surfaces
+(:math:`\rho A` where unoccluded) but is invisible to camera rays, so space
+stays black.
+
+Materials are Principled BSDFs: base colour = albedo; the Blinn-Phong
+exponent :math:`\alpha` becomes a GGX roughness :math:`(2 / (\alpha + 2))^{1/4}`
+(the usual Blinn-Phong ↔ Beckmann/GGX match, Blender roughness being the square
+root of the microfacet :math:`\alpha`); the specular reflectance :math:`k_s`
+becomes the dielectric's normal-incidence Fresnel reflectance
+:math:`F_0 = k_s` through its index of refraction
+:math:`(1 + \sqrt{k_s}) / (1 - \sqrt{k_s})`. The procedural textures of the
+ray caster are not reproduced.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import trimesh
+
+from spacead.scene import FOREGROUND, MATERIALS, Camera, Material, Scene
+
+F64 = npt.NDArray[np.float64]
+
+SUN_STRENGTH = float(np.pi)
+"""Blender Sun strength per unit of :attr:`Lighting.sun_irradiance`."""
+SPOT_POWER = float(4 * np.pi**2)
+"""Blender spot power (W) per unit of :attr:`Lighting.spotlight_intensity`."""
+
+_OPENCV_TO_BLENDER = np.diag([1.0, -1.0, -1.0])  # camera axes: y down, z forward → y up, -z forward
+_BODY_SUBDIVISIONS = 5  # icosphere of 20,480 faces: silhouette within 2e-4 radius
+
+
+def blender_camera_matrix(camera: Camera) -> F64:
+    """World matrix (4, 4) of the Blender camera equivalent to an OpenCV-convention ``camera``.
+
+    Blender cameras look along their local -z with +y up; OpenCV cameras along
+    +z with +y down, so the rotation is ``camera.rotation @ diag(1, -1, -1)``.
+
+    Examples
+    --------
+    >>> cam = Camera(np.array([1.0, 2.0, 3.0]), np.eye(3))
+    >>> m = blender_camera_matrix(cam)
+    >>> (-m[:3, 2]).tolist(), m[:3, 3].tolist()  # looks along world +z, sits at the position
+    ([-0.0, -0.0, 1.0], [1.0, 2.0, 3.0])
+    """
+    matrix = np.eye(4)
+    matrix[:3, :3] = np.asarray(camera.rotation, np.float64) @ _OPENCV_TO_BLENDER
+    matrix[:3, 3] = np.asarray(camera.position, np.float64)
+    return matrix
+
+
+def principled_inputs(material: Material) -> dict[str, Any]:
+    """Principled BSDF input values of a :class:`~spacead.scene.Material`.
+
+    Examples
+    --------
+    >>> v = principled_inputs(MATERIALS["gold_mli"])
+    >>> round(v["Roughness"], 3), round(((v["IOR"] - 1) / (v["IOR"] + 1)) ** 2, 3)
+    (0.467, 0.6)
+    >>> principled_inputs(MATERIALS["white_fabric"])["Specular IOR Level"]
+    0.0
+    """
+    ks = min(float(material.specular), 0.95)
+    root = float(np.sqrt(ks))
+    return {
+        "Base Color": (*material.albedo, 1.0),
+        "Roughness": float((2.0 / (material.shininess + 2.0)) ** 0.25),
+        "IOR": (1.0 + root) / (1.0 - root) if ks > 0 else 1.5,
+        "Specular IOR Level": 0.5 if ks > 0 else 0.0,
+        "Metallic": 0.0,
+    }
+
+
+def _basis(forward: F64) -> F64:
+    """Rotation (3, 3) whose third column is the unit vector ``forward``."""
+    z = forward / np.linalg.norm(forward)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    x = np.cross(helper, z)
+    x /= np.linalg.norm(x)
+    return np.column_stack([x, np.cross(z, x), z])
+
+
+def _matrix(rotation: F64, position: F64) -> Any:
+    """A ``mathutils.Matrix`` (4, 4) from a rotation and a translation."""
+    m = np.eye(4)
+    m[:3, :3], m[:3, 3] = rotation, position
+    return _as_blender(m)
+
+
+def _as_blender(matrix: F64) -> Any:
+    """``matrix`` (4, 4) as a ``mathutils.Matrix`` (a nested list would be read column-major)."""
+    mathutils = importlib.import_module("mathutils")
+    return mathutils.Matrix(np.asarray(matrix, np.float64).tolist())
+
+
+def _link(bpy: Any, bscene: Any, name: str, data: Any) -> Any:
+    obj = bpy.data.objects.new(name, data)
+    bscene.collection.objects.link(obj)
+    return obj
+
+
+def make_material(bpy: Any, key: str) -> Any:
+    """A Principled-BSDF Blender material for ``MATERIALS[key]``."""
+    mat = bpy.data.materials.new(key)
+    mat.use_nodes = True
+    bsdf = mat.node_tree.nodes["Principled BSDF"]
+    for name, value in principled_inputs(MATERIALS[key]).items():
+        bsdf.inputs[name].default_value = value
+    return mat
+
+
+def add_mesh(
+    bpy: Any, bscene: Any, name: str, mesh: trimesh.Trimesh, material: Any, *, smooth: bool
+) -> Any:
+    """Link a triangle mesh (world coordinates) as a new object; return the object."""
+    verts = np.ascontiguousarray(mesh.vertices, np.float32)
+    faces = np.ascontiguousarray(mesh.faces, np.int32)
+    data = bpy.data.meshes.new(name)
+    data.vertices.add(len(verts))
+    data.vertices.foreach_set("co", verts.ravel())
+    data.loops.add(faces.size)
+    data.loops.foreach_set("vertex_index", faces.ravel())
+    data.polygons.add(len(faces))
+    data.polygons.foreach_set("loop_start", np.arange(0, faces.size, 3, dtype=np.int32))
+    data.polygons.foreach_set("use_smooth", np.full(len(faces), smooth))
+    data.update()
+    data.validate()
+    data.materials.append(material)
+    return _link(bpy, bscene, name, data)
+
+
+def add_camera(bpy: Any, bscene: Any, camera: Camera, clip_end: float) -> Any:
+    """Add the scene camera: same pose, horizontal field of view and image size as ``camera``."""
+    data = bpy.data.cameras.new("camera")
+    data.sensor_fit = "HORIZONTAL"
+    data.angle = float(np.radians(camera.fov_x_deg))
+    data.shift_x = data.shift_y = 0.0
+    data.clip_start, data.clip_end = 1e-3, float(clip_end)
+    obj = _link(bpy, bscene, "camera", data)
+    obj.matrix_world = _as_blender(blender_camera_matrix(camera))
+    bscene.camera = obj
+    return obj
+
+
+def add_world(bpy: Any, bscene: Any, ambient: float) -> None:
+    """Black space; a uniform ``ambient`` radiance that lights surfaces but is not seen."""
+    world = bpy.data.worlds.new("space")
+    world.use_nodes = True
+    background = world.node_tree.nodes["Background"]
+    background.inputs["Color"].default_value = (ambient, ambient, ambient, 1.0)
+    background.inputs["Strength"].default_value = 1.0
+    bscene.world = world  # before the visibility: its update callback reads scene.world
+    world.cycles_visibility.camera = False
+
+
+def clip_distance(scene: Scene, camera: Camera) -> float:
+    """A far clipping distance beyond every part and body of ``scene`` (metres)."""
+    pos = np.asarray(camera.position, np.float64)
+    far = 100.0
+    for part in scene.parts:
+        far = max(far, float(np.max(np.linalg.norm(part.mesh.vertices - pos, axis=1))))
+    for body in scene.bodies:
+        far = max(far, float(np.linalg.norm(np.asarray(body.center) - pos)) + body.radius)
+    return 2.0 * far
+
+
+def build(
+    bpy: Any,
+    bscene: Any,
+    scene: Scene,
+    camera: Camera,
+    *,
+    spot: tuple[float, float],
+    sun_angle: float,
+) -> None:
+    """Populate the empty Blender scene ``bscene`` with ``scene`` seen by ``camera``.
+
+    ``spot`` is the spotlight's (full cone angle, blend) in (degrees, fraction);
+    ``sun_angle`` the Sun's angular diameter in degrees. Object pass indices are
+    the mask labels (parts: their label; bodies: ``FOREGROUND``).
+    """
+    materials: dict[str, Any] = {}
+
+    def material(key: str) -> Any:
+        if key not in materials:
+            materials[key] = make_material(bpy, key)
+        return materials[key]
+
+    for part in scene.parts:
+        obj = add_mesh(bpy, bscene, part.name, part.mesh, material(part.material), smooth=False)
+        obj.pass_index = int(part.label)
+    for body in scene.bodies:
+        sphere = trimesh.creation.icosphere(subdivisions=_BODY_SUBDIVISIONS, radius=body.radius)
+        sphere.apply_translation(np.asarray(body.center, np.float64))
+        obj = add_mesh(bpy, bscene, body.name, sphere, material(body.material), smooth=True)
+        obj.pass_index = FOREGROUND
+    light = scene.lighting
+    sun_dir = np.asarray(light.sun_direction, np.float64)
+    if light.sun_irradiance > 0:  # a Sun lamp shines along its local -z
+        sun = bpy.data.lights.new("sun", "SUN")
+        sun.energy = SUN_STRENGTH * float(light.sun_irradiance)
+        sun.angle = float(np.radians(sun_angle))
+        _link(bpy, bscene, "sun", sun).matrix_world = _matrix(_basis(sun_dir), np.zeros(3))
+    if light.spotlight_intensity > 0:
+        lamp = bpy.data.lights.new("spotlight", "SPOT")
+        lamp.energy = SPOT_POWER * float(light.spotlight_intensity)
+        lamp.shadow_soft_size = 0.0
+        lamp.spot_size = float(np.radians(spot[0]))
+        lamp.spot_blend = float(spot[1])
+        obj = _link(bpy, bscene, "spotlight", lamp)
+        obj.matrix_world = _as_blender(blender_camera_matrix(camera))
+    add_world(bpy, bscene, float(light.ambient))
+    add_camera(bpy, bscene, camera, clip_distance(scene, camera))
