@@ -97,6 +97,27 @@ def _detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "check",
+        help="verify a dataset: masks, references, sizes and manifest agree",
+        description="List every problem of ROOT (missing mask or reference, unreadable file, "
+        "size mismatch, manifest/file disagreement); exit 1 if there is any.",
+    )
+    p.add_argument("root", type=Path, help="dataset root")
+    p.set_defaults(func=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .data import check_dataset
+
+    problems = check_dataset(args.root)
+    for problem in problems:
+        print(problem)
+    print(f"{args.root}: {len(problems)} problem(s)" if problems else f"{args.root}: OK")
+    return EXIT_ERROR if problems else 0
+
+
 def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "evaluate",
@@ -142,6 +163,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         strict=args.strict,
         progress=not args.quiet,
+        resume_dir=args.out / ".partial",
     )
     write_predictions(args.out / "predictions.csv", result.predictions)
     write_metrics(args.out / "metrics.json", result.metrics)
@@ -347,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_detect(sub)
     _add_generate(sub)
+    _add_check(sub)
     _add_evaluate(sub)
     _add_ablate(sub)
     _add_report(sub)

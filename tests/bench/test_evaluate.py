@@ -132,3 +132,44 @@ def test_evaluate_errors(toy, tmp_path, capsys):
     assert "dataset split folder" in capsys.readouterr().err
     with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
         evaluate(toy, "mrad", workers=0)
+
+
+def test_killed_evaluate_resumes_to_the_same_result(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "ev"
+    big = write_toy_dataset(tmp_path / "big", train=0, test=40, rng=4)  # 5 chunks of 8
+    cmd = [
+        sys.executable,
+        "-m",
+        "spacead.cli",
+        "evaluate",
+        str(big),
+        "--method",
+        "mrad",
+        "--out",
+        str(out),
+        "--quiet",
+        "--workers",
+        "1",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / ".partial").glob("*.json"))) < 3:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = len(list((out / ".partial").glob("0*.json")))
+    assert 1 <= finished < 5 and not (out / "metrics.json").exists()
+    resumed = evaluate(big, "mrad", workers=1, progress=False, resume_dir=out / ".partial")
+    fresh = evaluate(big, "mrad", workers=1, progress=False)
+    skip = ("seconds", "images_per_second", "workers")
+    assert {k: v for k, v in resumed.metrics.items() if k not in skip} == {
+        k: v for k, v in fresh.metrics.items() if k not in skip
+    }
+    assert resumed.predictions == fresh.predictions
+    assert not (out / ".partial").exists()  # removed once complete

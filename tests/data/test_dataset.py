@@ -138,3 +138,32 @@ def test_export_anomalib_keeps_class_two_only(toy, tmp_path):
         exported = read_image(out / "test" / "mask" / name)
         assert set(np.unique(exported)) == {0, 255}
         np.testing.assert_array_equal(exported == 255, labels[name].mask == 2)
+
+
+def test_check_dataset_finds_every_kind_of_problem(toy, tmp_path, capsys):
+    from spacead.cli import main
+    from spacead.data import check_dataset
+
+    root = _copy(toy, tmp_path / "ds")
+    assert check_dataset(root) == []
+    assert main(["check", str(root)]) == 0
+    cam = root / "test" / "Camera1"
+    (cam / "references" / "00000.png").unlink()
+    write_image(cam / "masks" / "00002.png", np.zeros((10, 12), np.uint8))
+    (root / "train" / "Camera2" / "images" / "00001.png").unlink()
+    (root / "train" / "Camera2" / "masks" / "00001.png").unlink()
+    write_image(
+        root / "train" / "Camera2" / "images" / "extra.png", np.zeros((135, 240, 3), np.uint8)
+    )
+    write_image(root / "train" / "Camera2" / "masks" / "extra.png", np.zeros((135, 240), np.uint8))
+    found = {(p.path, p.reason.split(" (")[0].split(",")[0]) for p in check_dataset(root)}
+    assert ("test/Camera1/images/00000.png", "missing reference") in found
+    assert any(
+        p == "test/Camera1/images/00002.png" and "is (10, 12)" in r
+        for p, r in {(p.path, p.reason) for p in check_dataset(root)}
+    )
+    assert ("train/Camera2/images/00001.png", "listed in manifest.csv but missing") in found
+    assert ("train/Camera2/images/extra.png", "not listed in manifest.csv") in found
+    capsys.readouterr()
+    assert main(["check", str(root)]) == 1
+    assert "4 problem(s)" in capsys.readouterr().out

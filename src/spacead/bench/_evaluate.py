@@ -8,8 +8,12 @@ the number of workers.
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 import math
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -27,7 +31,7 @@ from ..data import AlloDataset, ImageReadError, Item, Problem, load_sample, writ
 from ..detect import params_class, run_detector
 from ..detect._params import MRADParams, RXDParams
 from ..metrics import BenchmarkAccumulator, Binning
-from ._outputs import save_map
+from ._outputs import atomic_write_bytes, save_map
 
 # MRAD maps lie on [0, 255] in steps of 1/2 and are binned exactly by the default
 # bins. RXD/PAD maps are squared Mahalanobis distances in [0, inf): the metrics
@@ -53,6 +57,51 @@ class _ChunkResult:
     rows: list[tuple[int, Prediction]]
     accumulator: BenchmarkAccumulator
     problems: list[Problem] = field(default_factory=list)
+    chunk: int = -1
+
+
+class _Partials:
+    """Finished chunks of an interrupted evaluation, kept in ``<out>/.partial``.
+
+    Each chunk's accumulator is saved as plain arrays (``.npz``, no pickle) and
+    its rows and problems as JSON, written last as the chunk's completion mark.
+    A fingerprint of the run (method, parameters, split, items) guards against
+    mixing runs: partials of another run are discarded.
+    """
+
+    def __init__(self, folder: Path, fingerprint: dict[str, Any]) -> None:
+        self.folder = folder
+        marker = folder / "run.json"
+        text = json.dumps(fingerprint, sort_keys=True)
+        if marker.is_file() and marker.read_text() != text:
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(marker, text.encode())
+
+    def load(self, chunk: int, binning: Binning | None) -> _ChunkResult | None:
+        meta = self.folder / f"{chunk:06d}.json"
+        if not meta.is_file():
+            return None
+        record = json.loads(meta.read_text())
+        acc = BenchmarkAccumulator(binning)
+        with np.load(self.folder / f"{chunk:06d}.npz", allow_pickle=False) as state:
+            acc.load_state_arrays(dict(state))
+        rows = [(i, Prediction(**r)) for i, r in record["rows"]]
+        return _ChunkResult(rows, acc, [Problem(**p) for p in record["problems"]], chunk)
+
+    def save(self, part: _ChunkResult) -> None:
+        buf = io.BytesIO()
+        arrays: dict[str, Any] = part.accumulator.state_arrays()
+        np.savez(buf, **arrays)
+        atomic_write_bytes(self.folder / f"{part.chunk:06d}.npz", buf.getvalue())
+        record = {
+            "rows": [(i, dataclasses.asdict(r)) for i, r in part.rows],
+            "problems": [dataclasses.asdict(p) for p in part.problems],
+        }
+        atomic_write_bytes(self.folder / f"{part.chunk:06d}.json", json.dumps(record).encode())
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def log_scaled(method: str) -> bool:
@@ -70,9 +119,10 @@ def _run_chunk(
     chunk: Sequence[tuple[int, Item]],
     maps_dir: Path | None,
     masks_dir: Path | None = None,
+    chunk_id: int = -1,
 ) -> _ChunkResult:
     acc = BenchmarkAccumulator(_binning(method))
-    result = _ChunkResult([], acc)
+    result = _ChunkResult([], acc, chunk=chunk_id)
     for index, item in chunk:
         try:
             sample = load_sample(item)
@@ -129,6 +179,7 @@ def evaluate(
     scheduler: str | None = None,
     strict: bool = False,
     progress: bool = True,
+    resume_dir: str | os.PathLike[str] | None = None,
 ) -> Evaluation:
     """Evaluate a detector on one split of an ALLO-layout dataset.
 
@@ -155,6 +206,9 @@ def evaluate(
         Raise on the first unusable file instead of reporting it.
     progress : bool
         Show a progress bar (images/s) on stderr.
+    resume_dir : path-like, optional
+        Keep finished chunks here while running; an interrupted run with the
+        same settings resumes from them. Removed when the evaluation completes.
 
     Returns
     -------
@@ -187,7 +241,17 @@ def evaluate(
         disable=not progress,
         dynamic_ncols=True,
     )
-    for part in _run(method, params, dataset.items, maps, masks, n_workers, scheduler):
+    partials = None
+    if resume_dir is not None:
+        fingerprint = {
+            "method": method,
+            "params": params.to_dict(),
+            "split": split,
+            "items": [i.relpath for i in dataset.items],
+            "chunk": _CHUNK,
+        }
+        partials = _Partials(Path(resume_dir), fingerprint)
+    for part in _run(method, params, dataset.items, maps, masks, n_workers, scheduler, partials):
         acc.merge(part.accumulator)
         rows += part.rows
         for problem in part.problems:
@@ -196,6 +260,8 @@ def evaluate(
         bar.update(len(part.rows) + len(part.problems))
     bar.close()
     seconds = time.perf_counter() - start
+    if partials is not None:
+        partials.remove()
     rows.sort(key=lambda r: r[0])
     metrics = _metrics_record(acc, method, params, split, problems, seconds, n_workers, len(rows))
     metrics["root"] = str(Path(root).resolve())
@@ -210,11 +276,21 @@ def _run(
     masks: Path | None,
     workers: int,
     scheduler: str | None = None,
+    partials: _Partials | None = None,
 ) -> Iterator[_ChunkResult]:
-    tasks = [(method, params, c, maps, masks) for c in _chunks(items, _CHUNK)]
-    if scheduler is None and len(items) <= _CHUNK:
+    tasks = []
+    for k, chunk in enumerate(_chunks(items, _CHUNK)):
+        done = partials.load(k, _binning(method)) if partials is not None else None
+        if done is not None:
+            yield done
+        else:
+            tasks.append((method, params, chunk, maps, masks, k))
+    if scheduler is None and len(tasks) <= 1:
         workers = 1
-    yield from run_tasks(_run_chunk, tasks, workers=workers, scheduler=scheduler)
+    for part in run_tasks(_run_chunk, tasks, workers=workers, scheduler=scheduler):
+        if partials is not None:
+            partials.save(part)
+        yield part
 
 
 def _metrics_record(

@@ -1,5 +1,6 @@
 """Image and dataset input/output, and toy data for examples and tests."""
 
+from ._check import check_dataset
 from ._dataset import AlloDataset, DatasetError, Item, Problem, Sample, load_sample, read_manifest
 from ._export import export_anomalib
 from ._generate import GenerateConfig, GenerateError, generate
@@ -21,6 +22,7 @@ __all__ = [
     "Sample",
     "ToyPair",
     "anomaly_mask",
+    "check_dataset",
     "export_anomalib",
     "generate",
     "load_sample",

@@ -319,6 +319,12 @@ def generate(
         bar.update(done)
     bar.close()
     write_manifest(root, config)
+    from ._check import check_dataset
+
+    problems = check_dataset(root)
+    if problems:
+        shown = "; ".join(str(p) for p in problems[:5])
+        raise GenerateError(f"integrity check of {str(root)!r} failed ({len(problems)}): {shown}")
     return root
 
 
