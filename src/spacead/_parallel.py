@@ -73,16 +73,17 @@ def run_tasks(
                 yield future.result()
 
 
+def _in_task(fn: Callable[..., T], *args: Any) -> T:  # pragma: no cover - runs on workers
+    # numba's thread count is per thread: set it in the thread that runs the task.
+    single_threaded()
+    return fn(*args)
+
+
 def _run_dask(
     fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], scheduler: str, n: int
 ) -> Iterator[T]:
     from distributed import Client, LocalCluster
     from distributed import as_completed as dask_completed
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    class _SingleThreaded(WorkerPlugin):
-        def setup(self, worker: Any) -> None:
-            single_threaded()
 
     cluster = (
         LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
@@ -91,8 +92,7 @@ def _run_dask(
     )
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            client.register_plugin(_SingleThreaded())
-            futures = [client.submit(fn, *args, pure=False, retries=3) for args in tasks]
+            futures = [client.submit(_in_task, fn, *args, pure=False, retries=3) for args in tasks]
             for future in dask_completed(futures):
                 yield future.result()
     finally:

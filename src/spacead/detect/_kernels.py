@@ -120,3 +120,25 @@ def pool_blocks(weights: npt.NDArray[np.float32], block: int) -> npt.NDArray[np.
                 cell[1] += v * y
                 cell[2] += v * x
     return out
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def ranked_scores(
+    blurred: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_],
+    scaled: npt.NDArray[np.float32],
+    min_score: float,
+) -> npt.NDArray[np.float32]:
+    """Fused pass of :func:`spacead.detect._mrad.ranked_score_map` (see there)."""
+    h, w = blurred.shape
+    out = np.empty((h, w), dtype=np.float32)
+    level = np.float32(127.0 / max(min_score, 1e-6))
+    cap = np.float32(min_score)
+    for y in numba.prange(h):
+        for x in range(w):
+            b = blurred[y, x]
+            if b == 0:
+                out[y, x] = np.floor(min(scaled[y, x], cap) * level) / np.float32(256.0)
+            else:
+                out[y, x] = b * np.float32(0.5) + (np.float32(127.5) if mask[y, x] else np.float32(0.0))
+    return out

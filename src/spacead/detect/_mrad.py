@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ._kernels import ranked_scores
 from ._meanshift import mean_shift_modes, snap_to_support
 from ._params import MRADParams
 from ._postprocess import full_cells, remove_noise, scale_scores
@@ -164,11 +165,5 @@ def ranked_score_map(
     smallest retained value, 0.5) on a 1/256 grid. Every value is a multiple
     of 1/256, which streaming metrics bin exactly.
     """
-    score_map = blurred * np.float32(0.5)
-    score_map[mask] += np.float32(127.5)
-    zero = blurred == 0
-    level = np.minimum(scaled[zero], np.float32(min_score)) * np.float32(
-        127.0 / max(min_score, 1e-6)
-    )
-    score_map[zero] = np.floor(level) / np.float32(256.0)
-    return score_map
+    # One fused compiled pass (boolean indexing over 2 MP costs ~8 ms).
+    return ranked_scores(blurred, mask, scaled, float(min_score))

@@ -38,8 +38,8 @@ class CellStats:
 
 
 # Cells of at least this many pixels estimate their statistics from every second
-# row and column: a quarter of the pixels, still ≥ 10⁴ samples for a 3 × 3 covariance.
-_SUBSAMPLE_MIN_PIXELS = 40_000
+# row and column: a quarter of the pixels, still ≥ 4,000 samples for a 3 × 3 covariance.
+_SUBSAMPLE_MIN_PIXELS = 16_000
 
 
 def stats_stride(pixels_per_cell: float) -> int:

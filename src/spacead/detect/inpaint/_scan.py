@@ -1,0 +1,303 @@
+"""Scoring tiles by completion error and scanning a whole frame (3-sigma selection)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from tqdm import tqdm
+
+from spacead.data import write_image
+from spacead.tiles import (
+    ImageLike,
+    intensity_scale,
+    iter_tile_batches,
+    nodata_fraction,
+    open_image,
+    read_region,
+    tile_coords,
+)
+
+from ._model import CompletionNet, center_mask, corrupt
+from ._train import PathLike, load_checkpoint
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+def score_tiles(model: CompletionNet, tiles: npt.NDArray[np.float32]) -> F64:
+    r"""Completion error of each tile: mean absolute error over the scored centre.
+
+    Parameters
+    ----------
+    model : CompletionNet
+        A trained network.
+    tiles : ndarray of float32, shape (B, S, S)
+        Tiles scaled to about [0, 1], ``S == model.config.input_size``.
+
+    Returns
+    -------
+    ndarray of float64, shape (B,)
+        Mean of :math:`|X - \hat X|` over the central ``score_size`` square.
+    """
+    cfg = model.config
+    s = cfg.input_size
+    if tiles.ndim != 3 or tiles.shape[1:] != (s, s):
+        raise ValueError(f"tiles must have shape (B, {s}, {s}), got {tiles.shape}")
+    x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
+    with torch.no_grad():
+        out = model(corrupt(x, center_mask(s, cfg.mask_size)))[:, 0]
+    lo = (s - cfg.score_size) // 2
+    err = (out - x)[:, lo : lo + cfg.score_size, lo : lo + cfg.score_size].abs()
+    result: F64 = err.mean(dim=(1, 2)).double().numpy()
+    return result
+
+
+def _score_coords(
+    model: CompletionNet, frame: ImageLike, coords: I64, tile: int, scale: float,
+    batch_size: int, progress: bool, desc: str,
+) -> tuple[F64, float]:  # fmt: skip
+    scores = np.empty(len(coords), dtype=np.float64)
+    bar = tqdm(total=len(coords), unit="tile", desc=desc, disable=not progress, file=sys.stderr)
+    start, done = time.perf_counter(), 0
+    batches = iter_tile_batches(
+        frame, coords, size=tile, out_size=model.config.input_size, batch_size=batch_size,
+        scale=scale,
+    )  # fmt: skip
+    for _, tiles in batches:
+        scores[done : done + len(tiles)] = score_tiles(model, tiles)
+        done += len(tiles)
+        bar.update(len(tiles))
+    bar.close()
+    return scores, done / max(time.perf_counter() - start, 1e-9)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Scores of the tiles of one frame and the 3-sigma selection.
+
+    Attributes
+    ----------
+    coords : ndarray of int64, shape (N, 2)
+        Top-left pixels ``(y, x)`` of the tiles of the final pass.
+    scores, z : ndarray of float64, shape (N,)
+        Completion errors and their z-scores ``(score - mean) / std``.
+    flagged : ndarray of bool, shape (N,)
+        ``z > k``.
+    tile, stride : int
+        Tile side and the step of the final pass.
+    k, mean, std : float
+        Threshold and the statistics the z-scores use.
+    tiles_per_second : float
+        Scoring throughput over all passes.
+    out_dir : pathlib.Path
+        Where ``tiles.csv``, ``heatmap.png``, ``hits/`` and ``summary.json`` are.
+    """
+
+    coords: I64
+    scores: F64
+    z: F64
+    flagged: npt.NDArray[np.bool_]
+    tile: int
+    stride: int
+    k: float
+    mean: float
+    std: float
+    tiles_per_second: float
+    out_dir: Path
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and statistics as plain types (what ``summary.json`` holds)."""
+        return {
+            "n_tiles": len(self.coords), "n_flagged": int(self.flagged.sum()),
+            "tile": self.tile, "stride": self.stride, "k": self.k,
+            "mean": self.mean, "std": self.std,
+            "threshold": self.mean + self.k * self.std,
+            "tiles_per_second": self.tiles_per_second,
+        }  # fmt: skip
+
+
+def _neighbourhood(hits: I64, tile: int, fine: int, shape: tuple[int, int]) -> I64:
+    """Fine-grid tiles whose top-left lies within half a tile of a coarse hit's."""
+    offs = np.arange(-(tile // 2), tile // 2 + 1, fine, dtype=np.int64)
+    dy, dx = np.meshgrid(offs, offs, indexing="ij")
+    cand = (hits[:, None, :] + np.stack([dy.ravel(), dx.ravel()], 1)[None]).reshape(-1, 2)
+    cand[:, 0] = np.clip(cand[:, 0], 0, shape[0] - tile)
+    cand[:, 1] = np.clip(cand[:, 1], 0, shape[1] - tile)
+    return np.unique(cand, axis=0)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _write_outputs(result: ScanResult, frame: ImageLike, max_crops: int) -> None:
+    out = result.out_dir
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["y", "x", "size", "score", "z", "flagged"])
+    for (y, x), s, z, f in zip(result.coords, result.scores, result.z, result.flagged, strict=True):
+        writer.writerow([int(y), int(x), result.tile, f"{s:.6g}", f"{z:.4f}", int(f)])
+    _atomic_text(out / "tiles.csv", buf.getvalue())
+    _atomic_text(out / "summary.json", json.dumps(result.summary(), indent=2) + "\n")
+    write_image(out / "heatmap.png", heatmap(result, frame.shape[:2]))
+    hits = out / "hits"
+    hits.mkdir(exist_ok=True)
+    order = np.argsort(-result.z[result.flagged], kind="stable")[:max_crops]
+    for y, x in result.coords[result.flagged][order]:
+        crop = read_region(frame, int(y), int(x), result.tile, result.tile)
+        if crop.dtype != np.uint8:
+            crop = np.clip(crop / intensity_scale(frame) * 255, 0, 255).astype(np.uint8)
+        write_image(hits / f"y{int(y):06d}_x{int(x):06d}.png", crop)
+
+
+def heatmap(result: ScanResult, shape: tuple[int, ...], max_side: int = 2048) -> Any:
+    """RGB mosaic of tile z-scores over the frame, reduced so its long side <= `max_side`.
+
+    Each tile paints a square of one stride (at least its scored centre) with the
+    largest z-score that reaches it; uncovered pixels stay black.
+    """
+    import matplotlib as mpl
+
+    f = max(1, int(np.ceil(max(shape[0], shape[1]) / max_side)))
+    h, w = -(-int(shape[0]) // f), -(-int(shape[1]) // f)
+    heat = np.full((h, w), -np.inf)
+    half = max(result.stride, result.tile * 3 // 16, f) // 2
+    for (y, x), z in zip(result.coords, result.z, strict=True):
+        cy, cx = (y + result.tile // 2), (x + result.tile // 2)
+        ys = slice((cy - half) // f, (cy + half) // f + 1)
+        xs = slice((cx - half) // f, (cx + half) // f + 1)
+        heat[ys, xs] = np.maximum(heat[ys, xs], z)
+    norm = np.clip((heat + 1) / (2 * result.k + 1), 0, 1)
+    rgb = mpl.colormaps["inferno"](np.nan_to_num(norm, neginf=0.0))[..., :3]
+    rgb[~np.isfinite(heat)] = 0
+    return (rgb * 255).astype(np.uint8)
+
+
+def _valid_coords(frame: ImageLike, tile: int, stride: int, nodata: float) -> I64:
+    """Tiles at most half no-data whose scored centre (a quarter tile) has none."""
+    coords = tile_coords(frame, size=tile, stride=stride, nodata=nodata)
+    centre = tile // 4
+    offset = (tile - centre) // 2
+    empty = nodata_fraction(frame, coords + offset, centre, nodata=nodata)
+    kept: I64 = coords[empty == 0]
+    return kept
+
+
+def _stats(scores: F64) -> tuple[float, float]:
+    mean = float(scores.mean()) if scores.size else 0.0
+    std = float(scores.std()) if scores.size > 1 else 0.0
+    return mean, max(std, 1e-12)
+
+
+def scan_image(
+    image: PathLike,
+    *,
+    model: PathLike,
+    out_dir: PathLike,
+    stride: int = 256,
+    fine_stride: int | None = 16,
+    fine_scope: Literal["hits", "frame"] = "hits",
+    k: float = 3.0,
+    batch_size: int = 32,
+    nodata: float = 0,
+    max_crops: int = 1000,
+    progress: bool = True,
+) -> ScanResult:
+    """Score every valid tile of a frame and flag those more than `k` σ above the mean.
+
+    The coarse pass scores tiles at `stride`. The fine pass (`fine_stride`) then either
+    re-scores the neighbourhood (± half a tile) of every coarse hit, with z-scores
+    against the coarse statistics (``fine_scope="hits"``), or the whole frame, with
+    its own statistics (``fine_scope="frame"``, as in the article). A tile is scored
+    on its centre only, so objects off the centres of coarse tiles are found by the
+    whole-frame fine pass, at the cost of ``(stride / fine_stride)²`` more tiles.
+
+    Parameters
+    ----------
+    image : path-like
+        The frame (TIFF/BigTIFF memory-mapped, JPEG 2000, PNG/JPEG).
+    model : path-like
+        A checkpoint from :func:`train_inpainter`; its tile size is used.
+    out_dir : path-like
+        Output folder (created): ``tiles.csv`` (``y,x,size,score,z,flagged`` of the
+        final pass), ``heatmap.png``, ``hits/y…_x….png`` and ``summary.json``.
+    stride : int
+        Coarse step in frame pixels.
+    fine_stride : int or None
+        Fine step, or None for the coarse pass only.
+    fine_scope : {"hits", "frame"}
+        What the fine pass covers.
+    k : float
+        Threshold in standard deviations above the mean.
+    batch_size : int
+        Tiles per forward pass.
+    nodata : float
+        No-data value; tiles more than half no-data are skipped.
+    max_crops : int
+        Most crops written to ``hits/`` (highest z first).
+    progress : bool
+        Show a progress bar (tiles/s) on stderr.
+
+    Returns
+    -------
+    ScanResult
+        Scores, z-scores and flags of the final pass.
+
+    Raises
+    ------
+    ValueError
+        If the image or model cannot be read, or an argument is out of range.
+    """
+    if fine_scope not in ("hits", "frame"):
+        raise ValueError(f"fine_scope must be 'hits' or 'frame', got {fine_scope!r}")
+    if fine_stride is not None and fine_stride < 1:
+        raise ValueError(f"fine_stride must be a positive integer or None, got {fine_stride!r}")
+    if not k > 0:
+        raise ValueError(f"k must be positive, got {k!r}")
+    net, meta = load_checkpoint(model)
+    frame = open_image(image)
+    tile = int(meta["tile"])
+    scale = intensity_scale(frame, nodata=nodata)
+    coords = tile_coords(frame, size=tile, stride=stride, nodata=nodata)
+    if len(coords) == 0:
+        raise ValueError(f"image {str(image)!r} has no valid {tile}-px tile")
+    run = (net, frame)
+    scores, rate = _score_coords(*run, coords, tile, scale, batch_size, progress, "coarse")
+    mean, std = _stats(scores)
+    final_stride = stride
+    if fine_stride is not None:
+        final_stride = fine_stride
+        if fine_scope == "frame":
+            coords = _valid_coords(frame, tile, fine_stride, nodata)
+        else:
+            hits = coords[(scores - mean) / std > k]
+            shape = (int(frame.shape[0]), int(frame.shape[1]))
+            extra = _neighbourhood(hits, tile, fine_stride, shape)
+            extra = extra[nodata_fraction(frame, extra, tile, nodata=nodata) <= 0.5]
+            coords = np.unique(np.concatenate([coords, extra]), axis=0)
+        scores, rate = _score_coords(*run, coords, tile, scale, batch_size, progress, "fine")
+        if fine_scope == "frame":
+            mean, std = _stats(scores)
+    z = (scores - mean) / std
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = ScanResult(
+        coords, scores, z, z > k, tile, final_stride, float(k), mean, std, rate, out
+    )
+    _write_outputs(result, frame, max_crops)
+    return result
