@@ -360,6 +360,77 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "inpaint",
+        help="image-completion anomaly detection on large orbital frames (HiRISE workflow)",
+        description="Train the image-completion CNN on a frame's own tiles, then flag tiles "
+        "whose centre it cannot reconstruct (needs the inpaint extra: torch).",
+    )
+    cmds = p.add_subparsers(dest="inpaint_command", required=True, metavar="STEP")
+    t = cmds.add_parser("train", help="train on the tiles of one or more frames")
+    t.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="TIFF/BigTIFF, JP2, PNG")
+    t.add_argument("--out", type=Path, required=True, metavar="MODEL.pt", help="checkpoint")
+    t.add_argument("--epochs", type=int, default=10, help="default 10")
+    t.add_argument("--width", type=int, default=32, help="network width (default 32)")
+    t.add_argument("--tile", type=int, default=256, help="tile side in frame pixels (default 256)")
+    t.add_argument("--stride", type=int, default=256, help="training tile stride (default 256)")
+    t.add_argument("--input-size", type=int, default=128, help="network input side (default 128)")
+    t.add_argument("--seed", type=int, default=0, help="default 0")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_inpaint_train)
+    s = cmds.add_parser("scan", help="score every tile of a frame and flag outliers")
+    s.add_argument("image", type=Path, help="the frame")
+    s.add_argument("--model", type=Path, required=True, help="checkpoint from `inpaint train`")
+    s.add_argument("--out", type=Path, required=True, help="output folder")
+    s.add_argument("--stride", type=int, default=256, help="coarse stride (default 256)")
+    s.add_argument("--fine-stride", type=int, default=16, help="fine stride (default 16; 0 = none)")
+    s.add_argument("--k", type=float, default=3.0, help="flag tiles more than k sigma out (3)")
+    s.add_argument(
+        "--normalize",
+        choices=("local", "frame"),
+        default="local",
+        help="z against the tile's neighbourhood (default) or the whole frame",
+    )
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_inpaint_scan)
+
+
+def _inpaint_train(args: argparse.Namespace) -> int:
+    from .detect.inpaint import train_inpainter
+
+    path = train_inpainter(
+        args.images,
+        out=args.out,
+        epochs=args.epochs,
+        width=args.width,
+        tile=args.tile,
+        stride=args.stride,
+        input_size=args.input_size,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def _inpaint_scan(args: argparse.Namespace) -> int:
+    from .detect.inpaint import scan_image
+
+    result = scan_image(
+        args.image,
+        model=args.model,
+        out_dir=args.out,
+        stride=args.stride,
+        fine_stride=args.fine_stride or None,
+        k=args.k,
+        normalize=args.normalize,
+        progress=not args.quiet,
+    )
+    print(json.dumps(result.summary()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``spacead`` argument parser with all sub-commands."""
     parser = argparse.ArgumentParser(
@@ -374,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ablate(sub)
     _add_report(sub)
     _add_bench(sub)
+    _add_inpaint(sub)
     return parser
 
 

@@ -139,6 +139,8 @@ def ranked_scores(
             b = blurred[y, x]
             if b == 0:
                 out[y, x] = np.floor(min(scaled[y, x], cap) * level) / np.float32(256.0)
+            elif mask[y, x]:
+                out[y, x] = b * np.float32(0.5) + np.float32(127.5)
             else:
-                out[y, x] = b * np.float32(0.5) + (np.float32(127.5) if mask[y, x] else np.float32(0.0))
+                out[y, x] = b * np.float32(0.5)
     return out

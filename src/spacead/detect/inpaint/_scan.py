@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
+from scipy.ndimage import uniform_filter
 from tqdm import tqdm
 
 from spacead.data import write_image
@@ -198,6 +199,38 @@ def _valid_coords(frame: ImageLike, tile: int, stride: int, nodata: float) -> I6
     return kept
 
 
+def local_stats(coords: I64, scores: F64, window: int) -> tuple[F64, F64, F64, F64]:
+    """Mean and standard deviation of each tile's neighbours within ``window`` pixels.
+
+    Computed on the (regular) grid of ``coords`` with box filters, leaving the
+    tile itself out, so a planted object does not raise its own reference.
+    Returns the grid's row and column coordinates with the mean and std grids,
+    for :func:`_lookup`. Written by hand because no library filter ignores
+    missing (no-data) tiles and the centre at once.
+    """
+    uy, iy = np.unique(coords[:, 0], return_inverse=True)
+    ux, ix = np.unique(coords[:, 1], return_inverse=True)
+    grids = np.zeros((3, len(uy), len(ux)))
+    grids[0, iy, ix] = 1.0
+    grids[1, iy, ix] = scores
+    grids[2, iy, ix] = scores * scores
+    step = float(np.median(np.diff(uy))) if len(uy) > 1 else float(window)
+    size = 2 * max(1, round(window / (2 * step))) + 1
+    sums = uniform_filter(grids, size=(1, size, size), mode="constant") * size * size - grids
+    count = np.maximum(sums[0], 1.0)
+    mean = sums[1] / count
+    std = np.sqrt(np.maximum(sums[2] / count - mean * mean, 0.0))
+    return uy.astype(np.float64), ux.astype(np.float64), mean, std
+
+
+def _lookup(stats: tuple[F64, F64, F64, F64], coords: I64) -> tuple[F64, F64]:
+    """Local mean and std at each tile, from the nearest cell of the coarse grid."""
+    uy, ux, mean, std = stats
+    iy = np.clip(np.searchsorted(uy, coords[:, 0]), 0, len(uy) - 1)
+    ix = np.clip(np.searchsorted(ux, coords[:, 1]), 0, len(ux) - 1)
+    return mean[iy, ix], std[iy, ix]
+
+
 def _stats(scores: F64) -> tuple[float, float]:
     mean = float(scores.mean()) if scores.size else 0.0
     std = float(scores.std()) if scores.size > 1 else 0.0
@@ -217,6 +250,8 @@ def scan_image(
     nodata: float = 0,
     max_crops: int = 1000,
     progress: bool = True,
+    normalize: Literal["local", "frame"] = "local",
+    window: int = 2048,
 ) -> ScanResult:
     """Score every valid tile of a frame and flag those more than `k` σ above the mean.
 
@@ -252,6 +287,13 @@ def scan_image(
         Most crops written to ``hits/`` (highest z first).
     progress : bool
         Show a progress bar (tiles/s) on stderr.
+    normalize : {"local", "frame"}
+        ``"frame"`` is the article's rule: z against the whole frame's mean and
+        σ. ``"local"`` (default) compares each tile with its neighbours within
+        ``window`` pixels (coarse pass, tile itself excluded), because the
+        completion error follows the terrain (dunes score higher than plains).
+    window : int
+        Side in frame pixels of the local neighbourhood.
 
     Returns
     -------
@@ -277,23 +319,33 @@ def scan_image(
     if len(coords) == 0:
         raise ValueError(f"image {str(image)!r} has no valid {tile}-px tile")
     run = (net, frame)
+    if normalize not in ("local", "frame"):
+        raise ValueError(f"normalize must be 'local' or 'frame', got {normalize!r}")
     scores, rate = _score_coords(*run, coords, tile, scale, batch_size, progress, "coarse")
     mean, std = _stats(scores)
+    local = local_stats(coords, scores, window) if normalize == "local" else None
+
+    def zscores(c: I64, s: F64) -> F64:
+        if local is None:
+            return (s - mean) / std
+        m, sd = _lookup(local, c)
+        return (s - m) / np.maximum(sd, 0.25 * std)  # floor: a flat patch is not infinitely sure
+
     final_stride = stride
     if fine_stride is not None:
         final_stride = fine_stride
         if fine_scope == "frame":
             coords = _valid_coords(frame, tile, fine_stride, nodata)
         else:
-            hits = coords[(scores - mean) / std > k]
+            hits = coords[zscores(coords, scores) > k]
             shape = (int(frame.shape[0]), int(frame.shape[1]))
             extra = _neighbourhood(hits, tile, fine_stride, shape)
             extra = extra[nodata_fraction(frame, extra, tile, nodata=nodata) <= 0.5]
             coords = np.unique(np.concatenate([coords, extra]), axis=0)
         scores, rate = _score_coords(*run, coords, tile, scale, batch_size, progress, "fine")
-        if fine_scope == "frame":
+        if fine_scope == "frame" and local is None:
             mean, std = _stats(scores)
-    z = (scores - mean) / std
+    z = zscores(coords, scores)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = ScanResult(

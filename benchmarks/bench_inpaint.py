@@ -1,0 +1,172 @@
+"""Speed of the image-completion detector, and the synthetic-frame acceptance run.
+
+    python benchmarks/bench_inpaint.py speed [--width 32] [--workers 8]
+    python benchmarks/bench_inpaint.py accept [--size 4096] [--epochs 2] ...
+
+`speed` times training and scanning (tiles/s) of the model on this machine and
+projects the time of a full 25,516 × 45,788 HiRISE frame at stride 256 and 16 for one
+machine and N Dask workers (projection = tiles / (rate × N), ignoring transfer costs).
+`accept` makes a synthetic frame with planted objects, trains on the frame itself (as
+the article does), scans it and prints the recall of planted objects (found = a flagged
+tile overlaps the object) and the number of false tiles (flagged, overlapping none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from spacead.detect.inpaint import (
+    CompletionNet,
+    InpaintConfig,
+    center_mask,
+    corrupt,
+    scan_image,
+    train_inpainter,
+    weighted_l1,
+)
+from spacead.tiles import TileGrid, make_planetary_frame, write_tiff
+
+HIRISE = (25_516, 45_788)
+
+
+def speed(args: argparse.Namespace) -> None:
+    torch.manual_seed(0)
+    s = args.input_size
+    cfg = InpaintConfig(width=args.width, input_size=s, mask_size=s // 4, score_size=s * 3 // 16)
+    net = CompletionNet(cfg)
+    x = torch.rand(args.batch, s, s)
+    mask = center_mask(s, cfg.mask_size)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net(corrupt(x, mask))  # warm-up
+    t = time.perf_counter()
+    for _ in range(args.steps):
+        opt.zero_grad()
+        loss = weighted_l1(net(corrupt(x, mask))[:, 0], x, mask, cfg.center_weight)
+        loss.backward()
+        opt.step()
+    train_rate = args.steps * args.batch / (time.perf_counter() - t)
+    net.eval()
+    with torch.no_grad():
+        t = time.perf_counter()
+        for _ in range(args.steps):
+            net(corrupt(x, mask))
+        scan_rate = args.steps * args.batch / (time.perf_counter() - t)
+    print(
+        f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, threads {torch.get_num_threads()}, load avg {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"model: width {args.width}, input {s}, {sum(p.numel() for p in net.parameters()):,} parameters"
+    )
+    print(f"training: {train_rate:.2f} tiles/s   scanning (model only): {scan_rate:.2f} tiles/s")
+    for stride in (256, 16):
+        n = len(TileGrid(*HIRISE, size=256, stride=stride))
+        line = f"full {HIRISE[0]}×{HIRISE[1]} frame, stride {stride:3d}: {n:>10,} tiles (no margin skipped)"
+        for workers in (1, args.workers):
+            hours = n / (scan_rate * workers) / 3600
+            line += f" | {workers} worker(s): {hours:,.2f} h"
+        print(line)
+
+
+def accept(args: argparse.Namespace) -> None:
+    t0 = time.perf_counter()
+    image, objects = make_planetary_frame(
+        args.size, args.size, rng=args.seed, n_objects=args.objects
+    )
+    print(
+        f"frame {args.size}×{args.size}, {len(objects)} objects, generated in {time.perf_counter() - t0:.1f} s"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = write_tiff(Path(tmp) / "frame.tif", image)
+        t = time.perf_counter()
+        reuse = args.model is not None and Path(args.model).is_file()
+        ckpt = Path(args.model) if reuse else train_inpainter(
+            [frame],
+            out=Path(args.model) if args.model else Path(tmp) / "model.pt",
+            epochs=args.epochs,
+            batch_size=16,
+            width=args.width,
+            tile=args.tile,
+            stride=args.train_stride,
+            input_size=args.input_size,
+            seed=args.seed,
+            progress=True,
+        )
+        print(f"training: {time.perf_counter() - t:.0f} s")
+        t = time.perf_counter()
+        res = scan_image(
+            frame,
+            model=ckpt,
+            out_dir=args.out,
+            stride=args.tile,
+            fine_stride=args.fine_stride,
+            fine_scope=args.scope,
+            k=args.k,
+            progress=True,
+            normalize=args.normalize,
+        )
+        print(
+            f"scan: {time.perf_counter() - t:.0f} s, {len(res.coords)} tiles, {res.tiles_per_second:.1f} tiles/s"
+        )
+    flagged = res.coords[res.flagged]
+    size = res.tile
+
+    def hit(o, y, x):
+        return o.overlaps(int(y), int(x), size)
+
+    found = {i for i, o in enumerate(objects) if any(hit(o, y, x) for y, x in flagged)}
+    false = sum(not any(hit(o, y, x) for o in objects) for y, x in flagged)
+    for i, o in enumerate(objects):
+        print(
+            f"  {o.kind:12s} box y {o.y0}-{o.y1} x {o.x0}-{o.x1}: {'found' if i in found else 'missed'}"
+        )
+    print(
+        f"recall {len(found)}/{len(objects)} = {len(found) / len(objects):.2f}; flagged tiles {len(flagged)}, false tiles {false} of {len(res.coords)} scored"
+    )
+    by_kind = {
+        k: [i in found for i, o in enumerate(objects) if o.kind == k]
+        for k in sorted({o.kind for o in objects})
+    }
+    print("by kind: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in by_kind.items()))
+    print(f"total {time.perf_counter() - t0:.0f} s; outputs in {args.out}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="mode", required=True)
+    s = sub.add_parser("speed")
+    s.add_argument("--width", type=int, default=32)
+    s.add_argument("--input-size", type=int, default=128)
+    s.add_argument("--batch", type=int, default=16)
+    s.add_argument("--steps", type=int, default=3)
+    s.add_argument("--workers", type=int, default=8)
+    a = sub.add_parser("accept")
+    a.add_argument("--size", type=int, default=4096)
+    a.add_argument("--objects", type=int, default=16)
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--width", type=int, default=8)
+    a.add_argument("--input-size", type=int, default=64)
+    a.add_argument("--tile", type=int, default=256)
+    a.add_argument("--train-stride", type=int, default=128)
+    a.add_argument("--epochs", type=int, default=2)
+    a.add_argument("--fine-stride", type=int, default=48)
+    a.add_argument("--scope", choices=["hits", "frame"], default="frame")
+    a.add_argument("--k", type=float, default=3.0)
+    a.add_argument("--normalize", choices=["local", "frame"], default="local")
+    a.add_argument("--model", default=None, help="checkpoint to reuse (trained and saved here if missing)")
+    a.add_argument("--out", default="inpaint-accept")
+    args = p.parse_args()
+    np.seterr(all="ignore")
+    speed(args) if args.mode == "speed" else accept(args)
+
+
+if __name__ == "__main__":
+    main()

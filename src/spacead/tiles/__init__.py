@@ -1,0 +1,34 @@
+"""Tiling of huge orbital frames: memory-mapped reading, tile grids, batches.
+
+A tile is addressed by the frame pixel of its top-left corner ``(y, x)``, so scores
+map back to the frame::
+
+    from spacead.tiles import open_image, tile_coords, iter_tile_batches
+    frame = open_image("ESP_028335_1755_RED.tif")        # numpy.memmap, not loaded
+    coords = tile_coords(frame, size=256, stride=256)    # black margins skipped
+    for yx, tiles in iter_tile_batches(frame, coords, out_size=128):
+        ...
+"""
+
+from ._grid import TileGrid, nodata_fraction, tile_coords
+from ._io import ImageLike, Jp2Image, open_image, read_region, write_tiff
+from ._reader import intensity_scale, iter_tile_batches, prepare_tile, to_gray
+from ._synth import OBJECT_KINDS, PlantedObject, make_planetary_frame
+
+__all__ = [
+    "OBJECT_KINDS",
+    "ImageLike",
+    "Jp2Image",
+    "PlantedObject",
+    "TileGrid",
+    "intensity_scale",
+    "iter_tile_batches",
+    "make_planetary_frame",
+    "nodata_fraction",
+    "open_image",
+    "prepare_tile",
+    "read_region",
+    "tile_coords",
+    "to_gray",
+    "write_tiff",
+]

@@ -1,0 +1,127 @@
+"""Streaming tiles out of a frame in batches, resized to a model's input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ._io import ImageLike, read_region
+
+FloatBatch = npt.NDArray[np.float32]
+
+
+def intensity_scale(image: ImageLike, *, nodata: float = 0) -> float:
+    """The value that maps a frame's intensities to about [0, 1].
+
+    ``uint8`` frames use 255. Other frames (e.g. 10-bit HiRISE data in ``uint16``)
+    use the 99.9th percentile of a sparse sample of their valid pixels.
+
+    Parameters
+    ----------
+    image : ndarray or Jp2Image
+        The frame.
+    nodata : float
+        The no-data value, left out of the percentile.
+
+    Returns
+    -------
+    float
+        A positive scale.
+
+    Examples
+    --------
+    >>> intensity_scale(np.zeros((4, 4), dtype=np.uint8))
+    255.0
+    """
+    if np.dtype(image.dtype) == np.uint8:
+        return 255.0
+    step = max(1, int(max(image.shape[0], image.shape[1]) // 1024))
+    sample = np.asarray(image[::step, ::step], dtype=np.float64)
+    valid = sample[sample != nodata]
+    if valid.size == 0 or not np.isfinite(valid).all():
+        return 1.0
+    return float(max(np.percentile(valid, 99.9), 1e-6))
+
+
+def to_gray(tile: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    """Average the channels of an (H, W, C) tile; (H, W) tiles pass through as float32."""
+    arr = np.asarray(tile, dtype=np.float32)
+    if arr.ndim == 3:
+        arr = arr[..., :3].mean(axis=2, dtype=np.float32)
+    return arr
+
+
+def prepare_tile(tile: npt.NDArray[Any], *, out_size: int, scale: float) -> npt.NDArray[np.float32]:
+    """Convert a tile to gray, divide by `scale` and resize it to `out_size` square."""
+    gray = to_gray(tile) / np.float32(scale)
+    if gray.shape != (out_size, out_size):
+        gray = cv2.resize(gray, (out_size, out_size), interpolation=cv2.INTER_AREA)
+    out: npt.NDArray[np.float32] = np.ascontiguousarray(gray, dtype=np.float32)
+    return out
+
+
+def iter_tile_batches(
+    image: ImageLike,
+    coords: npt.NDArray[np.int64],
+    *,
+    size: int = 256,
+    out_size: int = 128,
+    batch_size: int = 64,
+    scale: float | None = None,
+) -> Iterator[tuple[npt.NDArray[np.int64], FloatBatch]]:
+    """Yield batches of tiles, gray, scaled to about [0, 1] and resized.
+
+    Tiles that share a row are cut from one strip read of the frame, so a memory-mapped
+    or JPEG 2000 frame is read strip by strip, never whole.
+
+    Parameters
+    ----------
+    image : ndarray or Jp2Image, shape (H, W) or (H, W, C)
+        The frame.
+    coords : ndarray of int64, shape (N, 2)
+        Top-left pixels ``(y, x)`` of the tiles, e.g. from :func:`tile_coords`.
+    size : int
+        Tile side in frame pixels.
+    out_size : int
+        Side of the yielded tiles (the model input).
+    batch_size : int
+        Tiles per batch (the last batch may be smaller).
+    scale : float, optional
+        Intensity divisor; :func:`intensity_scale` of the frame by default.
+
+    Yields
+    ------
+    coords : ndarray of int64, shape (B, 2)
+        The batch's tile addresses, in the order of `coords`.
+    tiles : ndarray of float32, shape (B, out_size, out_size)
+        The tiles.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
+    s = intensity_scale(image) if scale is None else float(scale)
+    buf_c: list[npt.NDArray[np.int64]] = []
+    buf_t: list[npt.NDArray[np.float32]] = []
+    start = 0
+    while start < len(coords):
+        y = int(coords[start, 0])
+        stop = start
+        while stop < len(coords) and coords[stop, 0] == y:
+            stop += 1
+        row = coords[start:stop]
+        x0, x1 = int(row[:, 1].min()), int(row[:, 1].max()) + size
+        strip = read_region(image, y, x0, size, x1 - x0)
+        for cy, cx in row:
+            tile = strip[:, cx - x0 : cx - x0 + size]
+            buf_c.append(np.array([cy, cx], dtype=np.int64))
+            buf_t.append(prepare_tile(tile, out_size=out_size, scale=s))
+            if len(buf_t) == batch_size:
+                yield np.stack(buf_c), np.stack(buf_t)
+                buf_c, buf_t = [], []
+        start = stop
+    if buf_t:
+        yield np.stack(buf_c), np.stack(buf_t)

@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from spacead.detect.inpaint import (
+    CompletionNet,
+    InpaintConfig,
+    center_mask,
+    corrupt,
+    load_checkpoint,
+    save_checkpoint,
+    scan_image,
+    score_tiles,
+    train_inpainter,
+    train_on_tiles,
+)
+from spacead.tiles import make_planetary_frame, write_tiff
+
+SMALL = InpaintConfig(width=2, input_size=64, mask_size=16, score_size=12)
+
+
+def _tiles(n=24, seed=0):
+    image, _ = make_planetary_frame(512, 512, rng=seed, n_objects=0, margins=False)
+    ys, xs = np.meshgrid(np.arange(0, 448, 64), np.arange(0, 448, 64), indexing="ij")
+    tiles = [image[y : y + 64, x : x + 64] for y, x in zip(ys.ravel(), xs.ravel(), strict=True)]
+    return (np.stack(tiles[:n]) / 255.0).astype(np.float32)
+
+
+def test_output_shape_equals_input():
+    net = CompletionNet(InpaintConfig(width=4))
+    with torch.no_grad():
+        out = net(torch.zeros(2, 2, 128, 128))
+    assert out.shape == (2, 1, 128, 128)
+
+
+def test_layer_structure():
+    net = CompletionNet(InpaintConfig(width=32))
+    convs = list(net.convs)
+    assert len(convs) == 17
+    assert [c.stride[0] for c in convs].index(2) == 3  # layer 4 halves, after the third
+    assert [c.stride[0] for c in convs].count(2) == 1
+    assert [c.dilation[0] for c in convs[6:10]] == [2, 4, 8, 16]
+    assert all(c.dilation[0] == 1 for i, c in enumerate(convs) if not 6 <= i < 10)
+    assert all(c.padding_mode == "reflect" for c in convs)
+    assert convs[0].in_channels == 2 and convs[-1].out_channels == 1
+    assert convs[3].out_channels == 128 and convs[0].out_channels == 32
+    assert isinstance(net.act, torch.nn.ELU)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="width must be a positive integer"):
+        InpaintConfig(width=0)
+    with pytest.raises(ValueError, match="input_size must be even"):
+        InpaintConfig(input_size=32)
+    with pytest.raises(ValueError, match="score_size <= mask_size"):
+        InpaintConfig(mask_size=16, score_size=24)
+    assert InpaintConfig.from_dict(SMALL.to_dict()) == SMALL
+
+
+def test_corrupt_masks_centre():
+    tiles = torch.ones(1, 64, 64)
+    tiles[0, 30, 30] = 100.0  # inside the mask: must not leak
+    x = corrupt(tiles, center_mask(64, 16))
+    assert x.shape == (1, 2, 64, 64)
+    assert torch.all(x[0, 0] == 1.0)
+    assert x[0, 1].sum() == 256
+
+
+def test_training_decreases_loss_and_is_deterministic():
+    tiles = _tiles()
+    _, losses = train_on_tiles(tiles, SMALL, epochs=4, batch_size=8, lr=3e-3, seed=1, threads=1)
+    assert losses[-1] < losses[0]
+    _, again = train_on_tiles(tiles, SMALL, epochs=4, batch_size=8, lr=3e-3, seed=1, threads=1)
+    assert again == losses
+
+
+def test_train_errors():
+    with pytest.raises(ValueError, match=r"tiles must have shape \(N>0, 64, 64\)"):
+        train_on_tiles(np.zeros((3, 32, 32), np.float32), SMALL)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        train_on_tiles(_tiles(2), SMALL, epochs=0)
+    with pytest.raises(ValueError, match="at least one image"):
+        train_inpainter([], out="x.pt")
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    net = CompletionNet(SMALL)
+    path = save_checkpoint(tmp_path / "m.pt", net, {"tile": 64, "losses": [0.5, 0.25]})
+    payload = torch.load(path, weights_only=True)
+    assert payload["config"] == SMALL.to_dict()
+    loaded, meta = load_checkpoint(path)
+    assert meta == {"tile": 64, "losses": [0.5, 0.25]}
+    tiles = _tiles(4)
+    np.testing.assert_array_equal(score_tiles(loaded, tiles), score_tiles(net.eval(), tiles))
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"cannot load model .*nope\.pt.*no such file"):
+        load_checkpoint(tmp_path / "nope.pt")
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="not a spacead inpaint checkpoint"):
+        load_checkpoint(tmp_path / "bad.pt")
+
+
+def test_score_is_centre_error():
+    net = CompletionNet(SMALL).eval()
+    tiles = _tiles(3)
+    with torch.no_grad():
+        out = net(corrupt(torch.from_numpy(tiles), center_mask(64, 16)))[:, 0].numpy()
+    expected = np.abs(out - tiles)[:, 26:38, 26:38].mean(axis=(1, 2))
+    np.testing.assert_allclose(score_tiles(net, tiles), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"tiles must have shape \(B, 64, 64\)"):
+        score_tiles(net, tiles[:, :32, :32])
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scan")
+    image, objects = make_planetary_frame(512, 512, rng=5, n_objects=1, margins=False)
+    frame = write_tiff(tmp / "frame.tif", image)
+    ckpt = train_inpainter(
+        [frame],
+        out=tmp / "m.pt",
+        epochs=2,
+        batch_size=16,
+        lr=3e-3,
+        width=2,
+        tile=64,
+        stride=32,
+        input_size=64,
+        seed=0,
+        threads=1,
+        progress=False,
+    )
+    result = scan_image(
+        frame,
+        model=ckpt,
+        out_dir=tmp / "out",
+        stride=64,
+        fine_stride=16,
+        fine_scope="frame",
+        progress=False,
+    )
+    return result, objects[0], tmp
+
+
+def test_scan_flags_planted_object(scanned):
+    result, obj, _ = scanned
+    top = result.coords[np.argmax(result.z)]
+    assert obj.overlaps(int(top[0]), int(top[1]), result.tile)
+    assert result.flagged.sum() >= 1
+    assert result.flagged.sum() <= 0.02 * len(result.coords)  # few tiles flagged in all
+
+
+def test_scan_outputs(scanned):
+    result, _, tmp = scanned
+    out = tmp / "out"
+    with open(out / "tiles.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["y", "x", "size", "score", "z", "flagged"]
+    assert len(rows) == len(result.coords) == 29 * 29
+    assert sum(int(r["flagged"]) for r in rows) == int(result.flagged.sum())
+    assert len(list((out / "hits").glob("*.png"))) == int(result.flagged.sum())
+    assert (out / "heatmap.png").stat().st_size > 0
+    assert result.summary()["n_flagged"] == int(result.flagged.sum())
+
+
+def test_scan_hits_scope_and_errors(scanned, tmp_path):
+    _, _, tmp = scanned
+    res = scan_image(
+        tmp / "frame.tif",
+        model=tmp / "m.pt",
+        out_dir=tmp_path,
+        stride=64,
+        fine_stride=32,
+        fine_scope="hits",
+        progress=False,
+    )
+    assert len(res.coords) >= 64  # the coarse tiles plus the neighbourhoods of hits
+    with pytest.raises(ValueError, match="fine_scope must be"):
+        scan_image(tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path, fine_scope="all")
+    with pytest.raises(ValueError, match=r"cannot open image .*none\.tif"):
+        scan_image(tmp_path / "none.tif", model=tmp / "m.pt", out_dir=tmp_path)
+
+
+def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
+    import csv
+    import json
+
+    from spacead.cli import main
+    from spacead.tiles import make_planetary_frame, write_tiff
+
+    image, _ = make_planetary_frame(384, 384, rng=3, n_objects=2)
+    frame = write_tiff(tmp_path / "frame.tif", image)
+    model = tmp_path / "m.pt"
+    argv = [
+        "inpaint",
+        "train",
+        str(frame),
+        "--out",
+        str(model),
+        "--epochs",
+        "1",
+        "--width",
+        "4",
+        "--tile",
+        "64",
+        "--stride",
+        "64",
+        "--input-size",
+        "48",
+        "--quiet",
+    ]
+    assert main(argv) == 0 and model.is_file()
+    capsys.readouterr()
+    out = tmp_path / "scan"
+    assert (
+        main(
+            [
+                "inpaint",
+                "scan",
+                str(frame),
+                "--model",
+                str(model),
+                "--out",
+                str(out),
+                "--stride",
+                "64",
+                "--fine-stride",
+                "0",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    with (out / "tiles.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["y", "x", "size", "score", "z", "flagged"]
+    assert len(rows) == summary["n_tiles"] if "n_tiles" in summary else len(rows) > 0
+    assert (out / "heatmap.png").is_file()
+    assert (
+        main(
+            [
+                "inpaint",
+                "scan",
+                str(tmp_path / "missing.tif"),
+                "--model",
+                str(model),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 1
+    )
+    assert "missing.tif" in capsys.readouterr().err
