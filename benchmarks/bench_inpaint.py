@@ -86,17 +86,21 @@ def accept(args: argparse.Namespace) -> None:
         frame = write_tiff(Path(tmp) / "frame.tif", image)
         t = time.perf_counter()
         reuse = args.model is not None and Path(args.model).is_file()
-        ckpt = Path(args.model) if reuse else train_inpainter(
-            [frame],
-            out=Path(args.model) if args.model else Path(tmp) / "model.pt",
-            epochs=args.epochs,
-            batch_size=16,
-            width=args.width,
-            tile=args.tile,
-            stride=args.train_stride,
-            input_size=args.input_size,
-            seed=args.seed,
-            progress=True,
+        ckpt = (
+            Path(args.model)
+            if reuse
+            else train_inpainter(
+                [frame],
+                out=Path(args.model) if args.model else Path(tmp) / "model.pt",
+                epochs=args.epochs,
+                batch_size=16,
+                width=args.width,
+                tile=args.tile,
+                stride=args.train_stride,
+                input_size=args.input_size,
+                seed=args.seed,
+                progress=True,
+            )
         )
         print(f"training: {time.perf_counter() - t:.0f} s")
         t = time.perf_counter()
@@ -161,7 +165,9 @@ def main() -> None:
     a.add_argument("--scope", choices=["hits", "frame"], default="frame")
     a.add_argument("--k", type=float, default=3.0)
     a.add_argument("--normalize", choices=["local", "frame"], default="local")
-    a.add_argument("--model", default=None, help="checkpoint to reuse (trained and saved here if missing)")
+    a.add_argument(
+        "--model", default=None, help="checkpoint to reuse (trained and saved here if missing)"
+    )
     a.add_argument("--out", default="inpaint-accept")
     args = p.parse_args()
     np.seterr(all="ignore")
