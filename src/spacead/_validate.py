@@ -6,6 +6,8 @@ name the argument, what was expected and what came.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -96,3 +98,15 @@ def check_positive(value: float, name: str, *, allow_zero: bool = False) -> None
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value!r}")
+
+
+def check_known_fields(cls: type, values: Mapping[str, Any], what: str) -> None:
+    """Raise ``ValueError`` if ``values`` names a field the dataclass ``cls`` lacks.
+
+    The message lists the unknown names and every valid one, e.g.
+    ``"unknown sensor option(s) gian; valid names: exposure, gamma, ..."``.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ValueError(f"unknown {what}(s) {', '.join(unknown)}; valid names: {', '.join(names)}")

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, Self
 
 from scipy.stats import chi2
 
-from .._validate import check_fraction, check_positive
+from .._validate import check_fraction, check_known_fields, check_positive
 
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -38,13 +38,7 @@ class _Params:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Self:
         """Build parameters from a mapping, rejecting unknown names."""
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(values) - set(names))
-        if unknown:
-            raise ValueError(
-                f"unknown {cls.method} parameter(s) {', '.join(unknown)}; "
-                f"valid names: {', '.join(names)}"
-            )
+        check_known_fields(cls, values, f"{cls.method} parameter")
         return cls(**values)
 
     @classmethod

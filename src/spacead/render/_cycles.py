@@ -25,7 +25,7 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 
-from spacead._validate import check_fraction, check_positive
+from spacead._validate import check_fraction, check_known_fields, check_positive
 from spacead.scene import ANOMALY, Camera, RenderResult, Scene
 
 from ._checks import check_camera, check_scene
@@ -157,12 +157,7 @@ class CyclesRenderer:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Self:
         """Build a renderer from a mapping (as from :meth:`to_dict`), rejecting unknown names."""
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(values) - set(names))
-        if unknown:
-            raise ValueError(
-                f"unknown renderer option(s) {', '.join(unknown)}; valid names: {', '.join(names)}"
-            )
+        check_known_fields(cls, values, "renderer option")
         opts = dict(values)
         if isinstance(opts.get("sensor"), Mapping):
             opts["sensor"] = SensorModel.from_dict(opts["sensor"])

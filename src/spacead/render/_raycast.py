@@ -16,7 +16,7 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 
-from spacead._validate import check_fraction, check_positive
+from spacead._validate import check_fraction, check_known_fields, check_positive
 from spacead.scene import Camera, RenderResult, Scene
 
 from ._checks import check_camera, check_scene
@@ -133,12 +133,7 @@ class RaycastRenderer:
         >>> RaycastRenderer.from_dict(r.to_dict()) == r
         True
         """
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(values) - set(names))
-        if unknown:
-            raise ValueError(
-                f"unknown renderer option(s) {', '.join(unknown)}; valid names: {', '.join(names)}"
-            )
+        check_known_fields(cls, values, "renderer option")
         opts = dict(values)
         if isinstance(opts.get("sensor"), Mapping):
             opts["sensor"] = SensorModel.from_dict(opts["sensor"])

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from spacead._validate import check_positive
+from spacead._validate import check_known_fields, check_positive
 
 from ._threads import default_threads, map_tiles, tile_bounds
 
@@ -93,12 +93,7 @@ class SensorModel:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Self:
         """Build a sensor from a mapping, rejecting unknown names."""
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(values) - set(names))
-        if unknown:
-            raise ValueError(
-                f"unknown sensor option(s) {', '.join(unknown)}; valid names: {', '.join(names)}"
-            )
+        check_known_fields(cls, values, "sensor option")
         return cls(**values)
 
     def apply(
