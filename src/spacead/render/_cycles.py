@@ -14,18 +14,17 @@ module; its wheels are built for Python 3.11).
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from spacead._validate import check_fraction, check_known_fields, check_positive
+from spacead._validate import check_fraction, check_positive
 from spacead.scene import ANOMALY, Camera, RenderResult, Scene
 
 from ._checks import check_camera, check_scene
@@ -39,6 +38,7 @@ from ._cycles_bpy import (
     select_device,
 )
 from ._cycles_scene import add_camera, build
+from ._options import RendererOptions
 from ._raycast import LinearRender
 from ._sensor import RNG, SensorModel
 
@@ -76,7 +76,7 @@ def _labels(index: F32) -> npt.NDArray[np.uint8]:
 
 
 @dataclass(frozen=True)
-class CyclesRenderer:
+class CyclesRenderer(RendererOptions):
     """Blender Cycles path tracer with an exact mask, depth and the shared sensor model.
 
     Attributes
@@ -134,34 +134,15 @@ class CyclesRenderer:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.sensor, SensorModel):
-            raise TypeError(f"sensor must be a SensorModel, got {type(self.sensor).__name__}")
+        self._check_shared()
         if not (isinstance(self.samples, int | np.integer) and self.samples >= 1):
             raise ValueError(f"samples must be an integer >= 1, got {self.samples!r}")
         if self.device not in _DEVICES:
             raise ValueError(f"device must be one of {', '.join(_DEVICES)}, got {self.device!r}")
         if not isinstance(self.denoise, bool):
             raise TypeError(f"denoise must be a bool, got {type(self.denoise).__name__}")
-        if not 0 < self.spot_size_deg < 180:
-            raise ValueError(f"spot_size_deg must be in (0, 180), got {self.spot_size_deg!r}")
-        check_fraction(self.spot_blend, "spot_blend")
         check_positive(self.sun_angle_deg, "sun_angle_deg", allow_zero=True)
         check_fraction(self.sun_angle_deg, "sun_angle_deg", high=10.0)
-        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
-            raise ValueError(f"threads must be None or an integer >= 1, got {self.threads!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the options as a JSON-serialisable dictionary."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> Self:
-        """Build a renderer from a mapping (as from :meth:`to_dict`), rejecting unknown names."""
-        check_known_fields(cls, values, "renderer option")
-        opts = dict(values)
-        if isinstance(opts.get("sensor"), Mapping):
-            opts["sensor"] = SensorModel.from_dict(opts["sensor"])
-        return cls(**opts)
 
     def render(self, scene: Scene, camera: Camera, *, rng: RNG = None) -> RenderResult:
         """Render an 8-bit image with its exact mask and depth.

@@ -8,18 +8,16 @@ turns into an 8-bit image.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
-from spacead._validate import check_fraction, check_known_fields, check_positive
+from spacead._validate import check_positive
 from spacead.scene import Camera, RenderResult, Scene
 
 from ._checks import check_camera, check_scene
+from ._options import RendererOptions
 from ._sensor import RNG, SensorModel
 from ._threads import default_threads, map_tiles
 from ._trace import Frame, ShadingOptions, render_tile
@@ -49,7 +47,7 @@ class LinearRender:
 
 
 @dataclass(frozen=True)
-class RaycastRenderer:
+class RaycastRenderer(RendererOptions):
     """Fast ray-casting renderer (Embree) with hard Sun shadows, a camera spotlight and a sensor.
 
     Attributes
@@ -109,35 +107,9 @@ class RaycastRenderer:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.sensor, SensorModel):
-            raise TypeError(f"sensor must be a SensorModel, got {type(self.sensor).__name__}")
+        self._check_shared()
         check_positive(self.shadow_bias, "shadow_bias", allow_zero=True)
-        if not 0 < self.spot_size_deg < 180:
-            raise ValueError(f"spot_size_deg must be in (0, 180), got {self.spot_size_deg!r}")
-        check_fraction(self.spot_blend, "spot_blend")
         check_positive(self.texture_scale, "texture_scale")
-        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
-            raise ValueError(f"threads must be None or an integer >= 1, got {self.threads!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the options as a JSON-serialisable dictionary."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> Self:
-        """Build a renderer from a mapping (as written by :meth:`to_dict`), rejecting unknown names.
-
-        Examples
-        --------
-        >>> r = RaycastRenderer(shadows=False, sensor=SensorModel(read_noise=1.0))
-        >>> RaycastRenderer.from_dict(r.to_dict()) == r
-        True
-        """
-        check_known_fields(cls, values, "renderer option")
-        opts = dict(values)
-        if isinstance(opts.get("sensor"), Mapping):
-            opts["sensor"] = SensorModel.from_dict(opts["sensor"])
-        return cls(**opts)
 
     def render(self, scene: Scene, camera: Camera, *, rng: RNG = None) -> RenderResult:
         """Render an 8-bit image with its exact mask and depth.
