@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .baselines import OfflineModelError
 from .data import read_image, write_image
 from .detect import METHODS, overlay, params_class, run_detector, score_image
 
@@ -130,7 +131,13 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "root", type=Path, help="dataset root (<split>/Camera<k>/images|masks|references)"
     )
-    p.add_argument("--method", choices=METHODS, required=True, help="detector")
+    p.add_argument(
+        "--method",
+        type=_evaluate_method,
+        required=True,
+        help="detector: mrad, pad, rxd, or anomalib:<model> (e.g. anomalib:padim; needs the "
+        "anomalib extra; trained on the train split's normal images first)",
+    )
     p.add_argument("--split", default="test", help="split folder (default: test)")
     _add_param(p, "detector parameter, repeatable")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -148,10 +155,25 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=_evaluate)
 
 
+def _evaluate_method(text: str) -> str:
+    model = text.partition(":")[2] if text.startswith("anomalib:") else None
+    if text in METHODS or model:
+        return text
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {text!r} (choose from {', '.join(METHODS)}, anomalib:<model>)"
+    )
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from .bench import evaluate, summary_table, write_metrics, write_predictions
 
-    params = params_class(args.method).from_strings(args.param)
+    params: Any
+    if args.method.startswith("anomalib:"):
+        from .baselines import AnomalibOptions
+
+        params = AnomalibOptions.from_strings(args.method.partition(":")[2], args.param)
+    else:
+        params = params_class(args.method).from_strings(args.param)
     result = evaluate(
         args.root,
         args.method,
@@ -321,6 +343,13 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="output folder (default: spacead-bench)",
     )
     _add_dataset_options(p, train=0)
+    p.add_argument(
+        "--learned",
+        default="",
+        metavar="MODEL,...",
+        help="also train and evaluate these anomalib models (e.g. padim,patchcore; needs the "
+        "anomalib extra and --train N); one that cannot run offline is listed with the reason",
+    )
     _add_run_options(p, scheduler=False)
     p.set_defaults(func=_bench)
 
@@ -336,6 +365,9 @@ def _bench(args: argparse.Namespace) -> int:
     )
     from .data import generate
 
+    learned = [m.strip() for m in args.learned.split(",") if m.strip()]
+    if learned and args.train < 1:
+        raise ValueError("--learned models need training images: add --train N (e.g. 100)")
     data = generate(
         args.out / "data", _generate_config(args), workers=args.workers, progress=not args.quiet
     )
@@ -354,10 +386,31 @@ def _bench(args: argparse.Namespace) -> int:
         write_predictions(folder / "predictions.csv", result.predictions)
         write_metrics(folder / "metrics.json", result.metrics)
         folders.append(folder)
+    for model in learned:
+        folders.append(
+            _bench_learned(data, model, args.out / "results" / f"anomalib_{model}", args)
+        )
     path = write_report(folders, args.out / "report")
     print(markdown_table(load_runs(folders)), end="")
     print(f"wrote {path}")
     return 0
+
+
+def _bench_learned(data: Path, model: str, folder: Path, args: argparse.Namespace) -> Path:
+    """Evaluate one anomalib model; record why if it cannot run offline."""
+    from .baselines import AnomalibOptions
+    from .bench import evaluate, write_metrics, write_predictions
+
+    method = f"anomalib:{model}"
+    try:
+        result = evaluate(data, method, params=AnomalibOptions(model), progress=not args.quiet)
+    except OfflineModelError as exc:
+        print(f"spacead bench: skipped {method}: {exc}", file=sys.stderr)
+        write_metrics(folder / "metrics.json", {"method": method, "unavailable": str(exc)})
+        return folder
+    write_predictions(folder / "predictions.csv", result.predictions)
+    write_metrics(folder / "metrics.json", result.metrics)
+    return folder
 
 
 def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -455,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, OfflineModelError) as exc:
         print(f"spacead {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenExecutor as exc:

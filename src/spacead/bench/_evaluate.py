@@ -9,6 +9,7 @@ the number of workers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -16,7 +17,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from tqdm import tqdm
 
 from .. import __version__
 from .._parallel import default_workers, run_tasks
+from ..baselines import AnomalibDetector, AnomalibOptions, train_anomalib
 from ..data import AlloDataset, ImageReadError, Item, Problem, load_sample, write_image
-from ..detect import params_class, run_detector
+from ..detect import Detection, params_class, run_detector
 from ..detect._params import MRADParams, RXDParams
 from ..metrics import BenchmarkAccumulator, Binning
 from ._outputs import atomic_write_bytes, save_map
@@ -39,6 +41,11 @@ from ._outputs import atomic_write_bytes, save_map
 # over 65,536 bins up to log1p(1e7); equal to scikit-learn on the raw maps
 # within 1e-3.
 _LOG_BINNING = Binning.linear(0.0, math.log1p(1e7))
+_BINNINGS: dict[str, Binning | None] = {
+    "identity": None,
+    "log1p": _LOG_BINNING,
+    "symlog": Binning.linear(-math.log1p(1e7), math.log1p(1e7)),
+}
 _CHUNK = 8
 
 
@@ -104,18 +111,50 @@ class _Partials:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def pixel_transform(method: str) -> str:
+    """How a method's pixel scores are accumulated: ``identity``, ``log1p`` or ``symlog``.
+
+    RXD/PAD maps are squared Mahalanobis distances (``log1p``); anomalib's raw maps
+    have no fixed range or sign (``symlog``: sign(x)·log1p(|x|)). Both are monotone,
+    so the rank metrics are unchanged; they only set the binning resolution.
+    """
+    if method in ("rxd", "pad"):
+        return "log1p"
+    return "symlog" if method.startswith("anomalib:") else "identity"
+
+
 def log_scaled(method: str) -> bool:
     """Whether a method's pixel scores are accumulated as ``log1p(score)``."""
-    return method in ("rxd", "pad")
+    return pixel_transform(method) == "log1p"
+
+
+def _forward(transform: str, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    if transform == "log1p":
+        return np.asarray(np.log1p(x))
+    if transform == "symlog":
+        return np.asarray(np.sign(x) * np.log1p(np.abs(x)))
+    return x
+
+
+def _inverse(transform: str, y: float) -> float:
+    if transform == "log1p":
+        return float(np.expm1(y))
+    if transform == "symlog":
+        return float(np.sign(y) * np.expm1(abs(y)))
+    return y
 
 
 def _binning(method: str) -> Binning | None:
-    return _LOG_BINNING if log_scaled(method) else None
+    return _BINNINGS[pixel_transform(method)]
+
+
+def _classic(method: str, params: RXDParams | MRADParams, image: Any, reference: Any) -> Detection:
+    return run_detector(method, image, reference, params)
 
 
 def _run_chunk(
     method: str,
-    params: RXDParams | MRADParams,
+    detector: Callable[[Any, Any], Detection],
     chunk: Sequence[tuple[int, Item]],
     maps_dir: Path | None,
     masks_dir: Path | None = None,
@@ -123,15 +162,15 @@ def _run_chunk(
 ) -> _ChunkResult:
     acc = BenchmarkAccumulator(_binning(method))
     result = _ChunkResult([], acc, chunk=chunk_id)
+    transform = pixel_transform(method)
     for index, item in chunk:
         try:
             sample = load_sample(item)
-            det = run_detector(method, sample.image, sample.reference, params)
+            det = detector(sample.image, sample.reference)
         except (ImageReadError, ValueError, TypeError) as exc:
             result.problems.append(Problem(item.relpath, str(exc)))
             continue
-        pixel_scores = np.log1p(det.score_map) if log_scaled(method) else det.score_map
-        acc.update(pixel_scores, sample.anomaly, det.image_score)
+        acc.update(_forward(transform, det.score_map), sample.anomaly, det.image_score)
         row = Prediction(item.relpath, sample.label, float(det.image_score), int(det.is_anomalous))
         result.rows.append((index, row))
         if maps_dir is not None:
@@ -172,7 +211,7 @@ def evaluate(
     method: str,
     *,
     split: str = "test",
-    params: RXDParams | MRADParams | None = None,
+    params: RXDParams | MRADParams | AnomalibOptions | None = None,
     maps_dir: str | os.PathLike[str] | None = None,
     masks_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
@@ -187,11 +226,13 @@ def evaluate(
     ----------
     root : path-like
         Dataset root (see :class:`spacead.data.AlloDataset`).
-    method : {"mrad", "pad", "rxd"}
-        Detector name.
+    method : {"mrad", "pad", "rxd"} or "anomalib:<model>"
+        Detector name. ``anomalib:<model>`` (needs the ``anomalib`` extra) first
+        trains that anomalib model on the normal images of the ``train`` split (see
+        :func:`spacead.baselines.train_anomalib`), in this process.
     split : str
         Split to evaluate.
-    params : parameter dataclass, optional
+    params : parameter dataclass or AnomalibOptions, optional
         The method's parameters; its defaults if omitted.
     maps_dir : path-like, optional
         Save every pixel score map as ``<maps_dir>/<Camera k>/<name>.npy`` (float32).
@@ -217,16 +258,33 @@ def evaluate(
         ``n_anomalous``, ``image_auroc``, ``pixel_auroc``, ``pixel_ap``,
         ``pixel_fpr95``, ``pixel_f1_max``, ``pixel_f1_threshold`` (in score-map
         units), ``reasons`` for undefined metrics, the problems, timing and the
-        pixel-score binning.
+        pixel-score binning; for anomalib models also the training time per image,
+        whether the backbone was pretrained and a note.
+
+    Raises
+    ------
+    spacead.baselines.OfflineModelError
+        If an anomalib model would need a download.
     """
-    cls = params_class(method)
-    params = params if params is not None else cls()
-    if not isinstance(params, cls):
-        raise TypeError(f"params for {method} must be {cls.__name__}, got {type(params).__name__}")
-    n_workers = default_workers() if workers is None else workers
+    detector: Callable[[Any, Any], Detection]
+    learned: AnomalibDetector | None = None
+    if method.startswith("anomalib:"):
+        params = _anomalib_options(method, params, scheduler)
+        learned = train_anomalib(root, params, progress=progress)
+        detector, n_workers, resume_dir = learned, 1, None  # the model lives in this process
+    else:
+        cls = params_class(method)
+        params = params if params is not None else cls()
+        if not isinstance(params, cls):
+            raise TypeError(
+                f"params for {method} must be {cls.__name__}, got {type(params).__name__}"
+            )
+        detector = functools.partial(_classic, method, params)
+        n_workers = default_workers() if workers is None else workers
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
-    dataset = AlloDataset(root, split, need_reference=method != "rxd", strict=strict)
+    need_reference = method in ("pad", "mrad")
+    dataset = AlloDataset(root, split, need_reference=need_reference, strict=strict)
     maps = Path(maps_dir) if maps_dir is not None else None
     masks = Path(masks_dir) if masks_dir is not None else None
     acc = BenchmarkAccumulator(_binning(method))
@@ -251,7 +309,7 @@ def evaluate(
             "chunk": _CHUNK,
         }
         partials = _Partials(Path(resume_dir), fingerprint)
-    for part in _run(method, params, dataset.items, maps, masks, n_workers, scheduler, partials):
+    for part in _run(method, detector, dataset.items, maps, masks, n_workers, scheduler, partials):
         acc.merge(part.accumulator)
         rows += part.rows
         for problem in part.problems:
@@ -265,12 +323,26 @@ def evaluate(
     rows.sort(key=lambda r: r[0])
     metrics = _metrics_record(acc, method, params, split, problems, seconds, n_workers, len(rows))
     metrics["root"] = str(Path(root).resolve())
+    if learned is not None:
+        metrics.update(learned.info())
     return Evaluation(metrics, [r for _, r in rows], problems)
+
+
+def _anomalib_options(method: str, params: Any, scheduler: str | None) -> AnomalibOptions:
+    model = method.partition(":")[2]
+    options = params if params is not None else AnomalibOptions(model)
+    if not isinstance(options, AnomalibOptions):
+        raise TypeError(f"params for {method} must be AnomalibOptions, got {type(params).__name__}")
+    if options.model != model:
+        raise ValueError(f"params are for anomalib:{options.model}, not {method}")
+    if scheduler is not None:
+        raise ValueError("anomalib models train and run in this process; drop --scheduler")
+    return options
 
 
 def _run(
     method: str,
-    params: RXDParams | MRADParams,
+    detector: Callable[[Any, Any], Detection],
     items: Sequence[Item],
     maps: Path | None,
     masks: Path | None,
@@ -284,7 +356,7 @@ def _run(
         if done is not None:
             yield done
         else:
-            tasks.append((method, params, chunk, maps, masks, k))
+            tasks.append((method, detector, chunk, maps, masks, k))
     if scheduler is None and len(tasks) <= 1:
         workers = 1
     for part in run_tasks(_run_chunk, tasks, workers=workers, scheduler=scheduler):
@@ -296,7 +368,7 @@ def _run(
 def _metrics_record(
     acc: BenchmarkAccumulator,
     method: str,
-    params: RXDParams | MRADParams,
+    params: RXDParams | MRADParams | AnomalibOptions,
     split: str,
     problems: list[Problem],
     seconds: float,
@@ -305,9 +377,10 @@ def _metrics_record(
 ) -> dict[str, Any]:
     values = acc.compute().to_dict() if n_done else _empty_metrics()
     values["curves"] = acc.curves() if n_done else None
-    if log_scaled(method) and values.get("pixel_f1_threshold") is not None:
-        values["pixel_f1_threshold"] = float(np.expm1(values["pixel_f1_threshold"]))
-        values["pixel_score_transform"] = "log1p"
+    transform = pixel_transform(method)
+    if transform != "identity" and values.get("pixel_f1_threshold") is not None:
+        values["pixel_f1_threshold"] = _inverse(transform, values["pixel_f1_threshold"])
+        values["pixel_score_transform"] = transform
     return {
         "method": method,
         "params": params.to_dict(),

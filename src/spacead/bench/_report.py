@@ -73,18 +73,33 @@ def _pct(v: Any) -> str:
     return "–" if v is None else f"{100 * float(v):.1f}"
 
 
+def _times(metrics: dict[str, Any]) -> tuple[str, str]:
+    """Training seconds per training image and inference milliseconds per image."""
+    train = metrics.get("train_seconds_per_image")
+    speed = metrics.get("images_per_second")
+    return (
+        "–" if train is None else f"{train:.3f}",
+        "–" if not speed else f"{1000 / speed:.1f}",
+    )
+
+
 def markdown_table(runs: Sequence[RunRecord]) -> str:
-    """Table II/III-style Markdown table (metrics in percent)."""
-    head = ["Run", "Group", *SUMMARY_COLUMNS, "Images", "img/s"]
+    """Table II/III-style Markdown table (metrics in percent, train and inference time).
+
+    Training time is per training image (learned models only); inference time is
+    the evaluation's wall time per image. A model that could not run says why.
+    """
+    head = ["Run", "Group", *SUMMARY_COLUMNS, "Images", "Train s/img", "Infer ms/img", "Note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in runs:
-        speed = r.metrics.get("images_per_second")
+        note = r.metrics.get("unavailable") or r.metrics.get("note") or ""
         cells = [
             r.label,
             r.group,
             *(_pct(r.metrics.get(k)) for k in _KEYS),
             str(r.metrics.get("n_images", "")),
-            "–" if speed is None else f"{speed:.1f}",
+            *_times(r.metrics),
+            str(note).replace("|", "/"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -28,13 +28,18 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 
 def export_anomalib(
-    root: str | os.PathLike[str], out: str | os.PathLike[str], *, strict: bool = False
+    root: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    strict: bool = False,
+    splits: tuple[str, ...] = ("train", "test"),
 ) -> list[Problem]:
     """Write ``OUT/train/normal``, ``OUT/test/normal``, ``OUT/test/abnormal`` and ``OUT/test/mask``.
 
     File names are ``<Camera k>_<name>.png``; each abnormal image has a binary
     mask (255 = anomaly, class 2 of the source mask) of the same name. Images
-    are hard-linked where possible, else copied.
+    are hard-linked where possible, else copied. Only the folders of `splits`
+    are written (``train`` holds normal images only).
 
     Returns
     -------
@@ -43,7 +48,7 @@ def export_anomalib(
     """
     dest = Path(out)
     problems: list[Problem] = []
-    for split in ("train", "test"):
+    for split in splits:
         if not (Path(root) / split).is_dir():
             continue
         ds = AlloDataset(root, split, strict=strict)
