@@ -96,7 +96,7 @@ def test_model_that_downloads_is_refused(dataset: Path) -> None:
 def test_unknown_model_and_parameter(dataset: Path) -> None:
     with pytest.raises(ValueError, match="unknown anomalib model 'nosuch'"):
         train_anomalib(dataset, AnomalibOptions("nosuch"))
-    with pytest.raises(ValueError, match="unknown parameter.*bogus.*for anomalib:padim"):
+    with pytest.raises(ValueError, match=r"unknown parameter.*bogus.*for anomalib:padim"):
         train_anomalib(dataset, AnomalibOptions("padim", init={"bogus": 1}))
 
 
