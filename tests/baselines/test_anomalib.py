@@ -59,6 +59,9 @@ def test_padim_end_to_end_equals_sklearn(dataset: Path, padim_run: Path) -> None
     assert metrics["method"] == "anomalib:padim"
     assert metrics["n_train_images"] == 6 and metrics["train_seconds"] > 0
     assert metrics["pretrained"] is False and "from scratch" in metrics["note"]
+    args = metrics["model_args"]
+    assert args["backbone"] == "resnet18" and args["layers"] == ["layer1", "layer2"]
+    assert args["pre_trained"] is False and args["n_features"] == 20
     with (padim_run / "predictions.csv").open() as f:
         rows = list(csv.DictReader(f))
     labels = [int(r["label"]) for r in rows]
@@ -84,7 +87,7 @@ def test_report_shows_learned_and_unavailable(padim_run: Path, tmp_path: Path) -
     table = markdown_table(load_runs([padim_run, skipped]))
     header, _, padim, eff = table.splitlines()
     assert "Train s/img" in header and "Infer ms/img" in header
-    assert padim.startswith("| ANOMALIB:PADIM") and "from scratch" in padim
+    assert padim.startswith("| ANOMALIB:PADIM | learned") and "from scratch" in padim
     assert eff.rstrip().endswith("| x |")
 
 
@@ -129,3 +132,11 @@ def test_torchvision_imports_beside_cpu_torch() -> None:
     if missing_ops:  # PyPI's CUDA torchvision beside the CPU torch: no C++ operators
         with pytest.raises(RuntimeError, match="Couldn't load custom C\\+\\+ ops"):
             torchvision.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5)
+
+
+def test_bench_learned_needs_training_images(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", str(tmp_path / "b"), "--learned", "padim", "--quiet"]) == 2
+    assert "--learned models need training images: add --train N" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()  # refused before generating anything

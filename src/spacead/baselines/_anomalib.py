@@ -168,6 +168,20 @@ def _import_anomalib() -> Any:
     return anomalib.models
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
+
+
+def _model_args(accepted: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The constructor arguments in effect (defaults filled in), as plain types."""
+    skip = {"self", "pre_processor", "post_processor", "evaluator", "visualizer"}
+    args = {k: p.default for k, p in accepted.items() if k not in skip and p.default is not p.empty}
+    args.update({k: v for k, v in kwargs.items() if k not in skip})
+    return {k: _plain(v) for k, v in sorted(args.items())}
+
+
 def _build(options: AnomalibOptions) -> tuple[Any, bool | None, str]:
     """The Lightning module, whether its backbone is pretrained, and a note."""
     name = options.model
@@ -193,16 +207,21 @@ def _build(options: AnomalibOptions) -> tuple[Any, bool | None, str]:
     switch = "pre_trained" in accepted
     with _quiet_offline():
         try:
-            return cls(**kwargs), kwargs.get("pre_trained", True) if switch else None, ""
+            module = cls(**kwargs)
+            module.spacead_model_args = _model_args(accepted, kwargs)
+            return module, kwargs.get("pre_trained", True) if switch else None, ""
         except Exception as exc:  # timm/huggingface raise several types offline
             if not switch or kwargs.get("pre_trained") is False:
                 raise OfflineModelError(
                     f"anomalib:{name} needs pretrained weights that are not in the local "
-                    f"Hugging Face cache (HF_HOME) and has no pre_trained switch: {exc}"
+                    f"Hugging Face cache (HF_HOME) and has no pre_trained switch "
+                    f"({type(exc).__name__})"
                 ) from exc
             kwargs["pre_trained"] = False
             note = "no pretrained backbone weights in the local cache: trained from scratch"
-            return cls(**kwargs), False, note
+            module = cls(**kwargs)
+            module.spacead_model_args = _model_args(accepted, kwargs)
+            return module, False, note
 
 
 def _model_class(models: Any, name: str) -> Any:
@@ -267,6 +286,7 @@ class AnomalibDetector:
             "n_train_images": self.n_train,
             "train_seconds_per_image": round(self.train_seconds / max(self.n_train, 1), 4),
             "pretrained": self.pretrained,
+            "model_args": getattr(self.module, "spacead_model_args", {}),
             "note": self.note,
             "image_threshold": self.threshold,
         }

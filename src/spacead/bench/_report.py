@@ -61,7 +61,9 @@ def load_runs(folders: Iterable[str | os.PathLike[str]]) -> list[RunRecord]:
             runs += [found[k] for k in order if k in found]
         elif (f / "metrics.json").is_file():
             rec = json.loads((f / "metrics.json").read_text())
-            runs.append(RunRecord(str(rec.get("method", f.name)).upper(), "evaluation", rec, f))
+            method = str(rec.get("method", f.name))
+            group = "learned" if method.startswith("anomalib:") else "evaluation"
+            runs.append(RunRecord(method.upper(), group, rec, f))
         else:
             raise ReportError(f"{str(f)!r} holds neither metrics.json nor ablation.csv")
     if not runs:
@@ -216,7 +218,7 @@ def write_report(folders: Iterable[str | os.PathLike[str]], out: str | os.PathLi
     if curves:
         parts.append(f"<h2>Pixel ROC and precision-recall curves</h2><img src='{curves}'>")
     for run in runs:
-        gallery = gallery_figure(run) if run.group == "evaluation" else None
+        gallery = gallery_figure(run) if run.group in ("evaluation", "learned") else None
         if gallery:
             title = f"{html.escape(run.label)}: best, median and worst images"
             parts.append(f"<h2>{title}</h2><img src='{gallery}'>")
