@@ -98,6 +98,7 @@ def accept(args: argparse.Namespace) -> None:
                 tile=args.tile,
                 stride=args.train_stride,
                 input_size=args.input_size,
+                max_tiles=args.max_tiles,
                 seed=args.seed,
                 progress=True,
             )
@@ -114,6 +115,7 @@ def accept(args: argparse.Namespace) -> None:
             k=args.k,
             progress=True,
             normalize=args.normalize,
+            score=args.score,
         )
         print(
             f"scan: {time.perf_counter() - t:.0f} s, {len(res.coords)} tiles, {res.tiles_per_second:.1f} tiles/s"
@@ -158,13 +160,15 @@ def main() -> None:
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--width", type=int, default=8)
     a.add_argument("--input-size", type=int, default=64)
-    a.add_argument("--tile", type=int, default=256)
-    a.add_argument("--train-stride", type=int, default=128)
-    a.add_argument("--epochs", type=int, default=2)
-    a.add_argument("--fine-stride", type=int, default=48)
+    a.add_argument("--tile", type=int, default=128)
+    a.add_argument("--train-stride", type=int, default=32)
+    a.add_argument("--epochs", type=int, default=4)
+    a.add_argument("--fine-stride", type=int, default=24)
     a.add_argument("--scope", choices=["hits", "frame"], default="frame")
     a.add_argument("--k", type=float, default=3.0)
     a.add_argument("--normalize", choices=["local", "frame"], default="local")
+    a.add_argument("--score", choices=["relative", "mae"], default="relative")
+    a.add_argument("--max-tiles", type=int, default=8000)
     a.add_argument(
         "--model", default=None, help="checkpoint to reuse (trained and saved here if missing)"
     )

@@ -135,8 +135,9 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--method",
         type=_evaluate_method,
         required=True,
-        help="detector: mrad, pad, rxd, or anomalib:<model> (e.g. anomalib:padim; needs the "
-        "anomalib extra; trained on the train split's normal images first)",
+        help="detector: mrad, pad, rxd; or a learned one, trained on the train split's normal "
+        "images first: inpaint (the completion CNN) or anomalib:<model> (e.g. anomalib:padim; "
+        "needs the anomalib extra)",
     )
     p.add_argument("--split", default="test", help="split folder (default: test)")
     _add_param(p, "detector parameter, repeatable")
@@ -157,10 +158,10 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _evaluate_method(text: str) -> str:
     model = text.partition(":")[2] if text.startswith("anomalib:") else None
-    if text in METHODS or model:
+    if text in (*METHODS, "inpaint") or model:
         return text
     raise argparse.ArgumentTypeError(
-        f"invalid choice: {text!r} (choose from {', '.join(METHODS)}, anomalib:<model>)"
+        f"invalid choice: {text!r} (choose from {', '.join(METHODS)}, inpaint, anomalib:<model>)"
     )
 
 
@@ -172,6 +173,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         from .baselines import AnomalibOptions
 
         params = AnomalibOptions.from_strings(args.method.partition(":")[2], args.param)
+    elif args.method == "inpaint":
+        from .detect.inpaint import InpaintParams
+
+        params = InpaintParams.from_strings(args.param)
     else:
         params = params_class(args.method).from_strings(args.param)
     result = evaluate(
@@ -429,6 +434,9 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     t.add_argument("--tile", type=int, default=256, help="tile side in frame pixels (default 256)")
     t.add_argument("--stride", type=int, default=256, help="training tile stride (default 256)")
     t.add_argument("--input-size", type=int, default=128, help="network input side (default 128)")
+    t.add_argument(
+        "--max-tiles", type=int, default=20000, help="train on at most this many (default 20000)"
+    )
     t.add_argument("--seed", type=int, default=0, help="default 0")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_inpaint_train)
@@ -445,6 +453,27 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default="local",
         help="z against the tile's neighbourhood (default) or the whole frame",
     )
+    s.add_argument(
+        "--fine-scope",
+        choices=("hits", "frame"),
+        default="hits",
+        help="fine pass around coarse hits (default) or over the whole frame (finds objects "
+        "off the coarse tiles' centres; (stride/fine-stride)^2 times more tiles)",
+    )
+    s.add_argument(
+        "--score",
+        choices=("relative", "mae"),
+        default="relative",
+        help="centre error divided by the context's texture level (default) or the "
+        "article's plain mean absolute error",
+    )
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="1 (default): this process, torch's threads; N: N single-threaded processes",
+    )
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS", help=_SCHEDULER_HELP)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_inpaint_scan)
 
@@ -460,6 +489,7 @@ def _inpaint_train(args: argparse.Namespace) -> int:
         tile=args.tile,
         stride=args.stride,
         input_size=args.input_size,
+        max_tiles=args.max_tiles,
         seed=args.seed,
         progress=not args.quiet,
     )
@@ -476,8 +506,12 @@ def _inpaint_scan(args: argparse.Namespace) -> int:
         out_dir=args.out,
         stride=args.stride,
         fine_stride=args.fine_stride or None,
+        fine_scope=args.fine_scope,
         k=args.k,
         normalize=args.normalize,
+        score=args.score,
+        workers=args.workers,
+        scheduler=args.scheduler,
         progress=not args.quiet,
     )
     print(json.dumps(result.summary()))

@@ -107,7 +107,7 @@ def test_planetary_frame_deterministic_with_boxes():
     assert a.dtype == np.uint8 and (a == 0).any()  # black no-data margins
     for o in objs_a:
         assert 0 <= o.y0 < o.y1 <= 768 and 0 <= o.x0 < o.x1 <= 768
-        assert 8 <= o.y1 - o.y0 <= 60 and 8 <= o.x1 - o.x0 <= 60
+        assert 16 <= o.y1 - o.y0 <= 120 and 16 <= o.x1 - o.x0 <= 120  # HiRISE scale
         assert (a[o.y0 : o.y1, o.x0 : o.x1] > 0).all()  # planted inside the valid area
     c, _ = make_planetary_frame(768, 768, rng=8, n_objects=4)
     assert not np.array_equal(a, c)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,9 @@ from ..detect import Detection, params_class, run_detector
 from ..detect._params import MRADParams, RXDParams
 from ..metrics import BenchmarkAccumulator, Binning
 from ._outputs import atomic_write_bytes, save_map
+
+if TYPE_CHECKING:  # the completion network imports torch
+    from ..detect.inpaint import InpaintDetector, InpaintParams
 
 # MRAD maps lie on [0, 255] in steps of 1/2 and are binned exactly by the default
 # bins. RXD/PAD maps are squared Mahalanobis distances in [0, inf): the metrics
@@ -114,11 +117,12 @@ class _Partials:
 def pixel_transform(method: str) -> str:
     """How a method's pixel scores are accumulated: ``identity``, ``log1p`` or ``symlog``.
 
-    RXD/PAD maps are squared Mahalanobis distances (``log1p``); anomalib's raw maps
+    RXD/PAD maps are squared Mahalanobis distances and inpaint maps completion
+    errors (both ``log1p``); anomalib's raw maps
     have no fixed range or sign (``symlog``: sign(x)·log1p(|x|)). Both are monotone,
     so the rank metrics are unchanged; they only set the binning resolution.
     """
-    if method in ("rxd", "pad"):
+    if method in ("rxd", "pad", "inpaint"):
         return "log1p"
     return "symlog" if method.startswith("anomalib:") else "identity"
 
@@ -211,7 +215,7 @@ def evaluate(
     method: str,
     *,
     split: str = "test",
-    params: RXDParams | MRADParams | AnomalibOptions | None = None,
+    params: RXDParams | MRADParams | AnomalibOptions | InpaintParams | None = None,
     maps_dir: str | os.PathLike[str] | None = None,
     masks_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
@@ -226,10 +230,12 @@ def evaluate(
     ----------
     root : path-like
         Dataset root (see :class:`spacead.data.AlloDataset`).
-    method : {"mrad", "pad", "rxd"} or "anomalib:<model>"
-        Detector name. ``anomalib:<model>`` (needs the ``anomalib`` extra) first
-        trains that anomalib model on the normal images of the ``train`` split (see
-        :func:`spacead.baselines.train_anomalib`), in this process.
+    method : {"mrad", "pad", "rxd", "inpaint"} or "anomalib:<model>"
+        Detector name. The learned ones are first trained, in this process, on
+        the normal images of the ``train`` split: ``inpaint`` the completion network
+        (:func:`spacead.detect.inpaint.train_inpaint_detector`), ``anomalib:<model>``
+        that anomalib model (:func:`spacead.baselines.train_anomalib`; needs the
+        ``anomalib`` extra).
     split : str
         Split to evaluate.
     params : parameter dataclass or AnomalibOptions, optional
@@ -267,11 +273,23 @@ def evaluate(
         If an anomalib model would need a download.
     """
     detector: Callable[[Any, Any], Detection]
-    learned: AnomalibDetector | None = None
+    learned: AnomalibDetector | InpaintDetector | None = None
     if method.startswith("anomalib:"):
         params = _anomalib_options(method, params, scheduler)
         learned = train_anomalib(root, params, progress=progress)
         detector, n_workers, resume_dir = learned, 1, None  # the model lives in this process
+    elif method == "inpaint":
+        from ..detect.inpaint import InpaintParams, train_inpaint_detector
+
+        params = params if params is not None else InpaintParams()
+        if not isinstance(params, InpaintParams):
+            raise TypeError(
+                f"params for inpaint must be InpaintParams, got {type(params).__name__}"
+            )
+        if scheduler is not None:
+            raise ValueError("inpaint trains and runs in this process; drop --scheduler")
+        learned = train_inpaint_detector(root, params, progress=progress)
+        detector, n_workers, resume_dir = learned, 1, None
     else:
         cls = params_class(method)
         params = params if params is not None else cls()
@@ -368,7 +386,7 @@ def _run(
 def _metrics_record(
     acc: BenchmarkAccumulator,
     method: str,
-    params: RXDParams | MRADParams | AnomalibOptions,
+    params: RXDParams | MRADParams | AnomalibOptions | InpaintParams,
     split: str,
     problems: list[Problem],
     seconds: float,

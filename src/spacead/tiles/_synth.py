@@ -1,12 +1,15 @@
 """A synthetic HiRISE-like frame: shaded fractal terrain with planted hardware.
 
-Terrain is a spectral fractional-Brownian-motion height field with craters (power-law
-sizes, raised rims) and dune fields, hill-shaded by a sun at a given azimuth and
+Terrain is a spectral fractional-Brownian-motion height field (power spectrum exponents
+3.2 and 2.8, i.e. Hurst exponents 0.6 and 0.4, in the range measured for Martian
+surfaces at metre scales; exponent 2 would shade into white noise) with craters
+(power-law sizes, raised rims) and dune fields, hill-shaded by a sun at a given azimuth and
 elevation, multiplied by a low-frequency albedo, with sensor noise and black no-data
 margins around a slightly rotated footprint, as in map-projected HiRISE products.
 Planted objects imitate the hardware of the MSL landing site: bright parachute-like
 discs, dark heat-shield-like blobs, small lander/rover boxes with cast shadows and
-small bright new impact spots with dark blast halos.
+small bright new impact spots with dark blast halos, at their sizes in a 25 cm/pixel
+HiRISE frame (an MSL-class parachute is 21.5 m across: up to 86 px).
 """
 
 from __future__ import annotations
@@ -128,19 +131,19 @@ def _plant(
 ) -> PlantedObject:
     dy, dx = -np.sin(np.deg2rad(sun_azimuth)), -np.cos(np.deg2rad(sun_azimuth))  # shadow
     if kind == "parachute":
-        r = rng.uniform(9, 13)
+        r = rng.uniform(20, 40)
         _shade(img, cy + 0.4 * r * dy, cx + 0.4 * r * dx, r, 0.4, 1.5)
         _disc(img, cy, cx, r, 235.0, 1.5)
         _disc(img, cy, cx, 0.35 * r, 205.0)
         ext = 1.4 * r + 3
     elif kind == "heat_shield":
-        r = rng.uniform(7, 10)
-        _shade(img, cy, cx, 2.0 * r, 0.75, 4.0)  # darkened impact scar
+        r = rng.uniform(8, 11)
+        _shade(img, cy, cx, 2.5 * r, 0.6, 4.0)  # darkened impact scar
         _disc(img, cy, cx, r, 35.0)
         _disc(img, cy - 0.3 * r, cx + 0.2 * r, 0.3 * r, 240.0)
-        ext = 2.0 * r + 6
+        ext = 2.5 * r + 6
     elif kind == "lander":
-        half = rng.uniform(4, 7)
+        half = rng.uniform(6, 12)
         sl = 1.6 * half
         ys = slice(int(cy - half + sl * dy), int(cy + half + sl * dy))
         xs = slice(int(cx - half + sl * dx), int(cx + half + sl * dx))
@@ -148,10 +151,10 @@ def _plant(
         img[int(cy - half) : int(cy + half), int(cx - half) : int(cx + half)] = 225.0
         ext = half + sl + 2
     else:  # impact_spot
-        r = rng.uniform(4, 6)
-        _shade(img, cy, cx, 2.2 * r, 0.45, 2.0)
-        _disc(img, cy, cx, 0.6 * r, 245.0)
-        ext = 2.2 * r + 4
+        r = rng.uniform(6, 12)
+        _shade(img, cy, cx, 2.5 * r, 0.45, 2.0)  # dark blast zone
+        _disc(img, cy, cx, 0.5 * r, 245.0)
+        ext = 2.5 * r + 4
     return PlantedObject(
         kind, int(cy - ext), int(cx - ext), int(np.ceil(cy + ext)), int(np.ceil(cx + ext))
     )
@@ -201,9 +204,10 @@ def make_planetary_frame(
         Number of planted objects, cycling through `kinds` and kept at least 256 px
         apart (so one tile shows at most one object).
     kinds : tuple of str
-        Object kinds among ``"parachute"`` (bright disc, ~20 px), ``"heat_shield"``
-        (dark blob with a scar, ~16 px), ``"lander"`` (bright box with a shadow,
-        ~10 px) and ``"impact_spot"`` (small bright spot with a dark halo, ~20 px).
+        Object kinds among ``"parachute"`` (bright disc, 40–80 px), ``"heat_shield"``
+        (dark 16–22 px disc in a darker 40–55 px scar), ``"lander"`` (bright 12–24 px
+        box with a shadow) and ``"impact_spot"`` (small bright spot in a dark
+        30–60 px blast zone).
     sun_azimuth, sun_elevation : float
         Sun direction in degrees (azimuth counter-clockwise from +x, image y down).
     crater_density : float
@@ -236,7 +240,7 @@ def make_planetary_frame(
     gen = np.random.default_rng(rng)
     shape = (height, width)
     relief = _fbm(shape, 3.2, gen) * np.float32(0.03 * min(height, width) ** 0.6)
-    relief += _fbm(shape, 2.0, gen) * np.float32(0.6)
+    relief += _fbm(shape, 2.8, gen) * np.float32(0.6)
     _add_craters(relief, gen, crater_density)
     if dunes:
         _add_dunes(relief, gen)

@@ -12,8 +12,9 @@ deviations above the mean are flagged::
 Paper: doi:10.1109/ICMLA.2018.00201.
 """
 
+from ._detector import InpaintDetector, InpaintParams, train_inpaint_detector
 from ._model import CompletionNet, InpaintConfig, center_mask, corrupt, weighted_l1
-from ._scan import ScanResult, heatmap, scan_image, score_tiles
+from ._scan import ScanResult, context_texture, heatmap, scan_image, score_tiles
 from ._train import (
     load_checkpoint,
     load_training_tiles,
@@ -26,8 +27,11 @@ from ._train import (
 __all__ = [
     "CompletionNet",
     "InpaintConfig",
+    "InpaintDetector",
+    "InpaintParams",
     "ScanResult",
     "center_mask",
+    "context_texture",
     "corrupt",
     "heatmap",
     "load_checkpoint",
@@ -36,6 +40,7 @@ __all__ = [
     "scan_image",
     "score_tiles",
     "set_determinism",
+    "train_inpaint_detector",
     "train_inpainter",
     "train_on_tiles",
     "weighted_l1",

@@ -17,8 +17,10 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from scipy.ndimage import uniform_filter
+from torch.nn import functional
 from tqdm import tqdm
 
+from spacead._parallel import default_workers, run_tasks
 from spacead.data import write_image
 from spacead.tiles import (
     ImageLike,
@@ -65,11 +67,45 @@ def score_tiles(model: CompletionNet, tiles: npt.NDArray[np.float32]) -> F64:
     return result
 
 
+def context_texture(tiles: npt.NDArray[np.float32], mask_size: int) -> F64:
+    """Texture level of each tile's known context: mean |x - 5×5 box mean| outside the centre.
+
+    The completion error of an unpredictable texture grows with its contrast, so
+    dividing a tile's error by this level compares tiles of rough and smooth terrain
+    on one scale. Computed from the unmasked ring only, so an object in the centre
+    does not lower its own score.
+
+    Parameters
+    ----------
+    tiles : ndarray of float32, shape (B, S, S)
+        Tiles as given to :func:`score_tiles`.
+    mask_size : int
+        Side of the masked centre (excluded).
+
+    Returns
+    -------
+    ndarray of float64, shape (B,)
+
+    Examples
+    --------
+    >>> flat = np.full((1, 64, 64), 0.5, dtype=np.float32)
+    >>> float(context_texture(flat, 16)[0])
+    0.0
+    """
+    x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
+    smooth = functional.avg_pool2d(x[:, None], 5, stride=1, padding=2, count_include_pad=False)
+    known = 1.0 - center_mask(x.shape[-1], mask_size)
+    level = ((x - smooth[:, 0]).abs() * known).sum(dim=(1, 2)) / known.sum()
+    result: F64 = level.double().numpy()
+    return result
+
+
 def _score_coords(
     model: CompletionNet, frame: ImageLike, coords: I64, tile: int, scale: float,
     batch_size: int, progress: bool, desc: str,
-) -> tuple[F64, float]:  # fmt: skip
+) -> tuple[F64, F64, float]:  # fmt: skip
     scores = np.empty(len(coords), dtype=np.float64)
+    texture = np.empty(len(coords), dtype=np.float64)
     bar = tqdm(total=len(coords), unit="tile", desc=desc, disable=not progress, file=sys.stderr)
     start, done = time.perf_counter(), 0
     batches = iter_tile_batches(
@@ -78,10 +114,49 @@ def _score_coords(
     )  # fmt: skip
     for _, tiles in batches:
         scores[done : done + len(tiles)] = score_tiles(model, tiles)
+        texture[done : done + len(tiles)] = context_texture(tiles, model.config.mask_size)
         done += len(tiles)
         bar.update(len(tiles))
     bar.close()
-    return scores, done / max(time.perf_counter() - start, 1e-9)
+    return scores, texture, done / max(time.perf_counter() - start, 1e-9)
+
+
+_CHUNK_TILES = 512  # tiles per distributed task: a few seconds of work on one core
+
+
+def _score_chunk(
+    image: str, model: str, coords: I64, tile: int, scale: float, batch_size: int, index: int
+) -> tuple[int, F64, F64]:  # pragma: no cover - runs in worker processes
+    """Score one batch of tiles in a worker: it opens the frame (memory-mapped) itself."""
+    torch.set_num_threads(1)  # one worker process per core
+    net, _ = load_checkpoint(model)
+    error, texture, _ = _score_coords(
+        net, open_image(image), coords, tile, scale, batch_size, False, ""
+    )
+    return index, error, texture
+
+
+def _score_distributed(
+    image: PathLike, model: PathLike, coords: I64, tile: int, scale: float, batch_size: int,
+    workers: int | None, scheduler: str | None, progress: bool, desc: str,
+) -> tuple[F64, F64, float]:  # fmt: skip
+    """Score tiles on worker processes or a Dask cluster, in chunks; same order as `coords`."""
+    # Several chunks per worker balance the load; at most _CHUNK_TILES per task.
+    n_workers = workers if workers is not None else default_workers()
+    chunk = int(min(_CHUNK_TILES, max(32, -(-len(coords) // (4 * n_workers)))))
+    tasks = [
+        (str(image), str(model), coords[i : i + chunk], tile, scale, batch_size, i)
+        for i in range(0, len(coords), chunk)
+    ]
+    error = np.empty(len(coords), dtype=np.float64)
+    texture = np.empty(len(coords), dtype=np.float64)
+    bar = tqdm(total=len(coords), unit="tile", desc=desc, disable=not progress, file=sys.stderr)
+    start = time.perf_counter()
+    for i, err, tex in run_tasks(_score_chunk, tasks, workers=workers, scheduler=scheduler):
+        error[i : i + len(err)], texture[i : i + len(err)] = err, tex
+        bar.update(len(err))
+    bar.close()
+    return error, texture, len(coords) / max(time.perf_counter() - start, 1e-9)
 
 
 @dataclass(frozen=True)
@@ -104,6 +179,8 @@ class ScanResult:
         Scoring throughput over all passes.
     out_dir : pathlib.Path
         Where ``tiles.csv``, ``heatmap.png``, ``hits/`` and ``summary.json`` are.
+    score : str
+        ``"relative"`` or ``"mae"`` (see :func:`scan_image`).
     """
 
     coords: I64
@@ -117,6 +194,7 @@ class ScanResult:
     std: float
     tiles_per_second: float
     out_dir: Path
+    score: str = "relative"
 
     def summary(self) -> dict[str, Any]:
         """Counts and statistics as plain types (what ``summary.json`` holds)."""
@@ -125,7 +203,7 @@ class ScanResult:
             "tile": self.tile, "stride": self.stride, "k": self.k,
             "mean": self.mean, "std": self.std,
             "threshold": self.mean + self.k * self.std,
-            "tiles_per_second": self.tiles_per_second,
+            "tiles_per_second": self.tiles_per_second, "score": self.score,
         }  # fmt: skip
 
 
@@ -189,13 +267,21 @@ def heatmap(result: ScanResult, shape: tuple[int, ...], max_side: int = 2048) ->
     return (rgb * 255).astype(np.uint8)
 
 
-def _valid_coords(frame: ImageLike, tile: int, stride: int, nodata: float) -> I64:
-    """Tiles at most half no-data whose scored centre (a quarter tile) has none."""
-    coords = tile_coords(frame, size=tile, stride=stride, nodata=nodata)
+def _centre_valid(frame: ImageLike, coords: I64, tile: int, nodata: float) -> Any:
+    """Whether each tile's masked centre (a quarter tile) is free of no-data.
+
+    A centre on the edge of the no-data margin cannot be completed and would be
+    flagged for the margin, not for what lies on the ground.
+    """
     centre = tile // 4
     offset = (tile - centre) // 2
-    empty = nodata_fraction(frame, coords + offset, centre, nodata=nodata)
-    kept: I64 = coords[empty == 0]
+    return nodata_fraction(frame, coords + offset, centre, nodata=nodata) == 0
+
+
+def _valid_coords(frame: ImageLike, tile: int, stride: int, nodata: float) -> I64:
+    """Tiles at most half no-data whose masked centre has none."""
+    coords = tile_coords(frame, size=tile, stride=stride, nodata=nodata)
+    kept: I64 = coords[_centre_valid(frame, coords, tile, nodata)]
     return kept
 
 
@@ -252,6 +338,9 @@ def scan_image(
     progress: bool = True,
     normalize: Literal["local", "frame"] = "local",
     window: int = 2048,
+    score: Literal["relative", "mae"] = "relative",
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> ScanResult:
     """Score every valid tile of a frame and flag those more than `k` σ above the mean.
 
@@ -294,6 +383,22 @@ def scan_image(
         completion error follows the terrain (dunes score higher than plains).
     window : int
         Side in frame pixels of the local neighbourhood.
+    score : {"relative", "mae"}
+        ``"mae"`` is the article's score, the completion error of the centre.
+        ``"relative"`` (default) divides it by the tile's context texture level
+        (:func:`context_texture`, floored at the median level of the coarse pass so
+        that smooth plains do not blow up), because the error of unpredictable
+        terrain grows with its contrast; ``scores`` and ``tiles.csv`` hold the
+        score used.
+    workers : int, optional
+        1 (default) scores in this process with torch's own threads; more runs that
+        many single-threaded worker processes (None: one per core).
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:8786``) or ``"local"``: tiles go to
+        the cluster's workers in batches of 512, each worker reading its tiles from
+        `image` itself (the path must be readable on every worker). Scores equal
+        those of one process up to float rounding (torch's thread count changes the
+        order of its sums).
 
     Returns
     -------
@@ -316,12 +421,29 @@ def scan_image(
     tile = int(meta["tile"])
     scale = intensity_scale(frame, nodata=nodata)
     coords = tile_coords(frame, size=tile, stride=stride, nodata=nodata)
-    if len(coords) == 0:
-        raise ValueError(f"image {str(image)!r} has no valid {tile}-px tile")
     run = (net, frame)
     if normalize not in ("local", "frame"):
         raise ValueError(f"normalize must be 'local' or 'frame', got {normalize!r}")
-    scores, rate = _score_coords(*run, coords, tile, scale, batch_size, progress, "coarse")
+    if score not in ("relative", "mae"):
+        raise ValueError(f"score must be 'relative' or 'mae', got {score!r}")
+    coords = coords[_centre_valid(frame, coords, tile, nodata)]
+    if len(coords) == 0:
+        raise ValueError(f"image {str(image)!r} has no valid {tile}-px tile")
+
+    def score_pass(c: I64, desc: str) -> tuple[F64, F64, float]:
+        if scheduler is None and workers == 1:
+            return _score_coords(*run, c, tile, scale, batch_size, progress, desc)
+        return _score_distributed(
+            image, model, c, tile, scale, batch_size, workers, scheduler, progress, desc
+        )
+
+    error, texture, rate = score_pass(coords, "coarse")
+    floor = max(float(np.median(texture)), 1e-6)
+
+    def scored(err: F64, tex: F64) -> F64:
+        return err / np.maximum(tex, floor) if score == "relative" else err
+
+    scores = scored(error, texture)
     mean, std = _stats(scores)
     local = local_stats(coords, scores, window) if normalize == "local" else None
 
@@ -341,15 +463,17 @@ def scan_image(
             shape = (int(frame.shape[0]), int(frame.shape[1]))
             extra = _neighbourhood(hits, tile, fine_stride, shape)
             extra = extra[nodata_fraction(frame, extra, tile, nodata=nodata) <= 0.5]
+            extra = extra[_centre_valid(frame, extra, tile, nodata)]
             coords = np.unique(np.concatenate([coords, extra]), axis=0)
-        scores, rate = _score_coords(*run, coords, tile, scale, batch_size, progress, "fine")
+        error, texture, rate = score_pass(coords, "fine")
+        scores = scored(error, texture)
         if fine_scope == "frame" and local is None:
             mean, std = _stats(scores)
     z = zscores(coords, scores)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = ScanResult(
-        coords, scores, z, z > k, tile, final_stride, float(k), mean, std, rate, out
+        coords, scores, z, z > k, tile, final_stride, float(k), mean, std, rate, out, score
     )
     _write_outputs(result, frame, max_crops)
     return result

@@ -1,0 +1,80 @@
+"""spacead evaluate --method inpaint: the completion network as a per-image detector."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from spacead.cli import main
+from spacead.data import AlloDataset, load_sample, write_toy_dataset
+from spacead.detect.inpaint import InpaintParams, train_inpaint_detector
+
+FAST = ["epochs=1", "width=2", "max_tiles=200", "tile=48", "input_size=48"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy") / "data"
+    return write_toy_dataset(root, train=3, test=6, height=64, width=80, cameras=1, rng=2)
+
+
+@pytest.fixture(scope="module")
+def detector(dataset):
+    return train_inpaint_detector(dataset, InpaintParams.from_strings(FAST))
+
+
+def test_pixel_map_takes_the_score_of_the_covering_tile(detector, rng):
+    image = rng.integers(0, 255, size=(50, 70, 3), dtype=np.uint8)
+    smap = detector.score_map(image)
+    assert smap.shape == (50, 70) and smap.dtype == np.float32
+    p, c = detector.params, detector.params.centre  # 48-px tiles, 9-px scored centres
+    gray = image.mean(axis=2, dtype=np.float32) / 255
+    before = (p.tile - c) // 2
+    padded = np.pad(gray, before + p.tile, mode="reflect")[p.tile :, p.tile :]
+    for i, j in [(0, 0), (2, 3), (5, 7)]:
+        tile = padded[i * c : i * c + p.tile, j * c : j * c + p.tile][None]
+        expected = detector._scores(np.ascontiguousarray(tile, dtype=np.float32))[0]
+        assert smap[i * c + c // 2, j * c + c // 2] == pytest.approx(expected, rel=1e-5)
+
+
+def test_evaluate_inpaint_equals_sklearn(dataset, tmp_path):
+    out = tmp_path / "run"
+    argv = ["evaluate", str(dataset), "--method", "inpaint", "--out", str(out), "--save-maps"]
+    assert main([*argv, "--quiet"] + [a for p in FAST for a in ("--param", p)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "inpaint" and metrics["n_train_images"] == 3
+    with (out / "predictions.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    labels, scores = [int(r["label"]) for r in rows], [float(r["score"]) for r in rows]
+    assert metrics["image_auroc"] == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    truth, maps = [], []
+    for item in AlloDataset(dataset, "test", need_reference=False):
+        sample = load_sample(item)
+        smap = np.load(out / "maps" / item.camera / f"{item.name}.npy")
+        assert smap.shape == sample.anomaly.shape and np.isfinite(smap).all()
+        truth.append(sample.anomaly.ravel())
+        maps.append(smap.ravel())
+    y, s = np.concatenate(truth), np.concatenate(maps)
+    assert metrics["pixel_auroc"] == pytest.approx(roc_auc_score(y, s), abs=1e-3)
+    assert metrics["pixel_ap"] == pytest.approx(average_precision_score(y, s), abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "match"),
+    [(["tile=0"], "tile must be > 0"), (["score=max"], "score must be 'relative' or 'mae'"),
+     (["input_size=20"], "input_size must be even and at least 34"),
+     (["stride=-1"], "stride must be >= 0"), (["bogus=1"], "unknown inpaint parameter")],
+)  # fmt: skip
+def test_bad_params(pairs, match):
+    with pytest.raises(ValueError, match=match):
+        InpaintParams.from_strings(pairs)
+
+
+def test_training_needs_normal_images(tmp_path):
+    root = write_toy_dataset(tmp_path / "d", train=0, test=2, height=64, width=80, cameras=1)
+    with pytest.raises(ValueError, match=r"split folder .*/d/train' does not exist"):
+        train_inpaint_detector(root, InpaintParams.from_strings(FAST))
