@@ -130,3 +130,19 @@ def test_planetary_frame_errors():
         make_planetary_frame(100, 512, rng=0)
     with pytest.raises(ValueError, match="kinds must be among"):
         make_planetary_frame(512, 512, rng=0, kinds=("ufo",))
+
+
+def test_nodata_pixels_take_the_tile_mean():
+    frame = np.full((64, 128), 100, dtype=np.uint8)
+    frame[:, :20] = 0  # a black no-data margin
+    frame[10:20, 40:50] = 200
+    coords = np.array([[0, 0], [0, 64]])
+    (_, plain), (_, filled) = (
+        next(iter_tile_batches(frame, coords, size=64, out_size=64, scale=255.0, nodata=nd))
+        for nd in (None, 0)
+    )
+    valid_mean = frame[:, 20:64].mean() / 255.0
+    assert plain[0, 0, 0] == 0.0
+    np.testing.assert_allclose(filled[0, :, :20], valid_mean, rtol=1e-6)
+    np.testing.assert_array_equal(filled[0, :, 20:], plain[0, :, 20:])
+    np.testing.assert_array_equal(filled[1], plain[1])  # no no-data: unchanged

@@ -55,9 +55,20 @@ def to_gray(tile: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     return arr
 
 
-def prepare_tile(tile: npt.NDArray[Any], *, out_size: int, scale: float) -> npt.NDArray[np.float32]:
-    """Convert a tile to gray, divide by `scale` and resize it to `out_size` square."""
-    gray = to_gray(tile) / np.float32(scale)
+def prepare_tile(
+    tile: npt.NDArray[Any], *, out_size: int, scale: float, nodata: float | None = None
+) -> npt.NDArray[np.float32]:
+    """Convert a tile to gray, divide by `scale` and resize it to `out_size` square.
+
+    With `nodata`, no-data pixels take the mean of the tile's valid pixels, so a
+    frame's black margin reads as featureless ground instead of a sharp edge.
+    """
+    gray = to_gray(tile)
+    if nodata is not None:
+        invalid = gray == np.float32(nodata)
+        if invalid.any() and not invalid.all():
+            gray[invalid] = gray[~invalid].mean()
+    gray = gray / np.float32(scale)
     if gray.shape != (out_size, out_size):
         gray = cv2.resize(gray, (out_size, out_size), interpolation=cv2.INTER_AREA)
     out: npt.NDArray[np.float32] = np.ascontiguousarray(gray, dtype=np.float32)
@@ -72,6 +83,7 @@ def iter_tile_batches(
     out_size: int = 128,
     batch_size: int = 64,
     scale: float | None = None,
+    nodata: float | None = None,
 ) -> Iterator[tuple[npt.NDArray[np.int64], FloatBatch]]:
     """Yield batches of tiles, gray, scaled to about [0, 1] and resized.
 
@@ -92,6 +104,8 @@ def iter_tile_batches(
         Tiles per batch (the last batch may be smaller).
     scale : float, optional
         Intensity divisor; :func:`intensity_scale` of the frame by default.
+    nodata : float, optional
+        No-data value to fill with each tile's valid mean (see :func:`prepare_tile`).
 
     Yields
     ------
@@ -118,7 +132,7 @@ def iter_tile_batches(
         for cy, cx in row:
             tile = strip[:, cx - x0 : cx - x0 + size]
             buf_c.append(np.array([cy, cx], dtype=np.int64))
-            buf_t.append(prepare_tile(tile, out_size=out_size, scale=s))
+            buf_t.append(prepare_tile(tile, out_size=out_size, scale=s, nodata=nodata))
             if len(buf_t) == batch_size:
                 yield np.stack(buf_c), np.stack(buf_t)
                 buf_c, buf_t = [], []

@@ -102,7 +102,7 @@ def context_texture(tiles: npt.NDArray[np.float32], mask_size: int) -> F64:
 
 def _score_coords(
     model: CompletionNet, frame: ImageLike, coords: I64, tile: int, scale: float,
-    batch_size: int, progress: bool, desc: str,
+    batch_size: int, progress: bool, desc: str, nodata: float = 0,
 ) -> tuple[F64, F64, float]:  # fmt: skip
     scores = np.empty(len(coords), dtype=np.float64)
     texture = np.empty(len(coords), dtype=np.float64)
@@ -110,7 +110,7 @@ def _score_coords(
     start, done = time.perf_counter(), 0
     batches = iter_tile_batches(
         frame, coords, size=tile, out_size=model.config.input_size, batch_size=batch_size,
-        scale=scale,
+        scale=scale, nodata=nodata,
     )  # fmt: skip
     for _, tiles in batches:
         scores[done : done + len(tiles)] = score_tiles(model, tiles)
@@ -125,27 +125,28 @@ _CHUNK_TILES = 512  # tiles per distributed task: a few seconds of work on one c
 
 
 def _score_chunk(
-    image: str, model: str, coords: I64, tile: int, scale: float, batch_size: int, index: int
-) -> tuple[int, F64, F64]:  # pragma: no cover - runs in worker processes
+    image: str, model: str, coords: I64, tile: int, scale: float, batch_size: int,
+    nodata: float, index: int,
+) -> tuple[int, F64, F64]:  # pragma: no cover - runs in worker processes  # fmt: skip
     """Score one batch of tiles in a worker: it opens the frame (memory-mapped) itself."""
     torch.set_num_threads(1)  # one worker process per core
     net, _ = load_checkpoint(model)
     error, texture, _ = _score_coords(
-        net, open_image(image), coords, tile, scale, batch_size, False, ""
+        net, open_image(image), coords, tile, scale, batch_size, False, "", nodata
     )
     return index, error, texture
 
 
 def _score_distributed(
     image: PathLike, model: PathLike, coords: I64, tile: int, scale: float, batch_size: int,
-    workers: int | None, scheduler: str | None, progress: bool, desc: str,
+    workers: int | None, scheduler: str | None, progress: bool, desc: str, nodata: float,
 ) -> tuple[F64, F64, float]:  # fmt: skip
     """Score tiles on worker processes or a Dask cluster, in chunks; same order as `coords`."""
     # Several chunks per worker balance the load; at most _CHUNK_TILES per task.
     n_workers = workers if workers is not None else default_workers()
     chunk = int(min(_CHUNK_TILES, max(32, -(-len(coords) // (4 * n_workers)))))
     tasks = [
-        (str(image), str(model), coords[i : i + chunk], tile, scale, batch_size, i)
+        (str(image), str(model), coords[i : i + chunk], tile, scale, batch_size, nodata, i)
         for i in range(0, len(coords), chunk)
     ]
     error = np.empty(len(coords), dtype=np.float64)
@@ -371,7 +372,8 @@ def scan_image(
     batch_size : int
         Tiles per forward pass.
     nodata : float
-        No-data value; tiles more than half no-data are skipped.
+        No-data value; tiles more than half no-data are skipped, and the no-data
+        pixels of the others take the tile's valid mean (as in training).
     max_crops : int
         Most crops written to ``hits/`` (highest z first).
     progress : bool
@@ -432,9 +434,9 @@ def scan_image(
 
     def score_pass(c: I64, desc: str) -> tuple[F64, F64, float]:
         if scheduler is None and workers == 1:
-            return _score_coords(*run, c, tile, scale, batch_size, progress, desc)
+            return _score_coords(*run, c, tile, scale, batch_size, progress, desc, nodata)
         return _score_distributed(
-            image, model, c, tile, scale, batch_size, workers, scheduler, progress, desc
+            image, model, c, tile, scale, batch_size, workers, scheduler, progress, desc, nodata
         )
 
     error, texture, rate = score_pass(coords, "coarse")

@@ -120,7 +120,8 @@ def load_training_tiles(
     for path in images:
         frame = open_image(path)
         coords = tile_coords(frame, size=tile, stride=stride)
-        chunks += [t for _, t in iter_tile_batches(frame, coords, size=tile, out_size=input_size)]
+        batches = iter_tile_batches(frame, coords, size=tile, out_size=input_size, nodata=0)
+        chunks += [t for _, t in batches]
     if not chunks:
         raise ValueError(f"no valid {tile}-px tile in images {[str(p) for p in images]}")
     tiles = np.concatenate(chunks)
