@@ -462,10 +462,10 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     s.add_argument(
         "--score",
-        choices=("relative", "mae"),
-        default="relative",
-        help="centre error divided by the context's texture level (default) or the "
-        "article's plain mean absolute error",
+        choices=("peak", "mae"),
+        default="peak",
+        help="tile statistic: largest 3x3 mean of the centre's completion error (default) "
+        "or the article's mean absolute error over the centre",
     )
     s.add_argument(
         "--workers",

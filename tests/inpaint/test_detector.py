@@ -65,7 +65,7 @@ def test_evaluate_inpaint_equals_sklearn(dataset, tmp_path):
 
 @pytest.mark.parametrize(
     ("pairs", "match"),
-    [(["tile=0"], "tile must be > 0"), (["score=max"], "score must be 'relative' or 'mae'"),
+    [(["tile=0"], "tile must be > 0"), (["score=max"], "score must be 'peak' or 'mae'"),
      (["input_size=20"], "input_size must be even and at least 34"),
      (["stride=-1"], "stride must be >= 0"), (["bogus=1"], "unknown inpaint parameter")],
 )  # fmt: skip

@@ -266,42 +266,40 @@ def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
     assert "missing.tif" in capsys.readouterr().err
 
 
-def test_context_texture_ignores_the_centre():
-    from spacead.detect.inpaint import context_texture
+def test_peak_score_is_largest_3x3_mean_of_centre_error():
+    from scipy.ndimage import uniform_filter
 
-    tiles = np.full((2, 64, 64), 0.4, dtype=np.float32)
-    tiles[0, 28:36, 28:36] = 1.0  # an object in the masked centre only
-    tiles[1, ::2, :] = 0.6  # striped context
-    level = context_texture(tiles, 16)
-    assert level[0] < 1e-6  # a bright object does not raise its own reference
-    assert level[1] > 0.05
+    net = CompletionNet(SMALL).eval()
+    tiles = _tiles(3)
+    with torch.no_grad():
+        out = net(corrupt(torch.from_numpy(tiles), center_mask(64, 16)))[:, 0].numpy()
+    err = np.abs(out - tiles)[:, 26:38, 26:38].astype(np.float64)
+    expected = [uniform_filter(e, 3, mode="constant")[1:-1, 1:-1].max() for e in err]
+    np.testing.assert_allclose(score_tiles(net, tiles, "peak"), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="statistic must be 'peak' or 'mae', got 'max'"):
+        score_tiles(net, tiles, "max")
 
 
 def test_scan_scores_match_the_model(scanned, tmp_path):
-    """Independent check: tiles.csv equals score_tiles / context_texture on the same tiles."""
-    from spacead.detect.inpaint import context_texture
+    """Independent check: tiles.csv equals score_tiles on the same tiles."""
     from spacead.tiles import iter_tile_batches, open_image
 
     _, _, tmp = scanned
     net, _ = load_checkpoint(tmp / "m.pt")
     frame = open_image(tmp / "frame.tif")
-    runs = {}
-    for kind in ("mae", "relative"):
-        runs[kind] = scan_image(
+    for kind in ("mae", "peak"):
+        run = scan_image(
             tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path / kind, stride=64,
             fine_stride=None, progress=False, score=kind, normalize="frame",
         )  # fmt: skip
-    coords = runs["mae"].coords
-    tiles = np.concatenate([t for _, t in iter_tile_batches(frame, coords, size=64, out_size=64)])
-    mae = score_tiles(net, tiles)
-    np.testing.assert_allclose(runs["mae"].scores, mae, rtol=1e-6)
-    texture = context_texture(tiles, 16)
-    expected = mae / np.maximum(texture, np.median(texture))
-    np.testing.assert_allclose(runs["relative"].scores, expected, rtol=1e-6)
-    with open(tmp_path / "relative" / "tiles.csv") as f:
-        csv_scores = [float(r["score"]) for r in csv.DictReader(f)]
-    np.testing.assert_allclose(csv_scores, expected, rtol=1e-5)
-    with pytest.raises(ValueError, match="score must be 'relative' or 'mae', got 'max'"):
+        batches = iter_tile_batches(frame, run.coords, size=64, out_size=64, nodata=0)
+        tiles = np.concatenate([t for _, t in batches])
+        expected = score_tiles(net, tiles, kind)
+        np.testing.assert_allclose(run.scores, expected, rtol=1e-6)
+        with open(tmp_path / kind / "tiles.csv") as f:
+            csv_scores = [float(r["score"]) for r in csv.DictReader(f)]
+        np.testing.assert_allclose(csv_scores, expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="score must be 'peak' or 'mae', got 'max'"):
         scan_image(tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path, score="max")
 
 

@@ -14,7 +14,7 @@ Paper: doi:10.1109/ICMLA.2018.00201.
 
 from ._detector import InpaintDetector, InpaintParams, train_inpaint_detector
 from ._model import CompletionNet, InpaintConfig, center_mask, corrupt, weighted_l1
-from ._scan import ScanResult, context_texture, heatmap, scan_image, score_tiles
+from ._scan import ScanResult, heatmap, scan_image, score_tiles
 from ._train import (
     load_checkpoint,
     load_training_tiles,
@@ -31,7 +31,6 @@ __all__ = [
     "InpaintParams",
     "ScanResult",
     "center_mask",
-    "context_texture",
     "corrupt",
     "heatmap",
     "load_checkpoint",

@@ -1,9 +1,9 @@
 """The completion network as a per-image detector: ``spacead evaluate --method inpaint``.
 
 A learned baseline that needs no pretrained weights: the network is trained on tiles of
-the normal training images, then every pixel of a test image is the centre of a tile
-whose completion error (relative to its context's texture, see
-:func:`~spacead.detect.inpaint.context_texture`) becomes the pixel map.
+the normal training images, then every pixel of a test image lies in the scored centre
+of a tile whose completion error (:func:`~spacead.detect.inpaint.score_tiles`) becomes
+the pixel map.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ...tiles import iter_tile_batches
 from .._params import _Params
 from .._types import Detection
 from ._model import CompletionNet, InpaintConfig
-from ._scan import F64, context_texture, score_tiles
+from ._scan import F64, score_tiles
 from ._train import train_on_tiles
 
 
@@ -49,8 +49,8 @@ class InpaintParams(_Params):
     stride : int
         Step between scored tiles; 0 (default) is the scored centre side, so the
         centres tile the image.
-    score : {"relative", "mae"}
-        Completion error relative to the context's texture, or plain.
+    score : {"peak", "mae"}
+        Tile statistic (see :func:`~spacead.detect.inpaint.score_tiles`).
     k : float
         A pixel is anomalous above mean + k σ of the training tiles' scores.
     seed : int
@@ -67,7 +67,7 @@ class InpaintParams(_Params):
     train_stride: int = 32
     max_tiles: int = 4000
     stride: int = 0
-    score: Literal["relative", "mae"] = "relative"
+    score: Literal["peak", "mae"] = "peak"
     k: float = 3.0
     seed: int = 0
 
@@ -78,8 +78,8 @@ class InpaintParams(_Params):
         check_positive(self.stride, "stride", allow_zero=True)
         check_positive(self.lr, "lr")
         check_positive(self.k, "k")
-        if self.score not in ("relative", "mae"):
-            raise ValueError(f"score must be 'relative' or 'mae', got {self.score!r}")
+        if self.score not in ("peak", "mae"):
+            raise ValueError(f"score must be 'peak' or 'mae', got {self.score!r}")
         InpaintConfig(**self._config_args())  # validates the network sizes
 
     def _config_args(self) -> dict[str, int]:
@@ -112,21 +112,16 @@ class InpaintDetector:
     :func:`train_inpaint_detector`.
     """
 
-    def __init__(self, model: CompletionNet, params: InpaintParams, floor: float) -> None:
+    def __init__(self, model: CompletionNet, params: InpaintParams) -> None:
         self.model = model.eval()
         self.params = params
-        self.floor = floor
         self.mean = 0.0
         self.std = 1.0
         self.train_seconds = 0.0
         self.n_train = 0
 
     def _scores(self, tiles: npt.NDArray[np.float32]) -> F64:
-        err = score_tiles(self.model, tiles)
-        if self.params.score == "mae":
-            return err
-        texture = context_texture(tiles, self.model.config.mask_size)
-        return err / np.maximum(texture, self.floor)
+        return score_tiles(self.model, tiles, self.params.score)
 
     def score_map(self, image: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Pixel map of tile scores at the image's size."""
@@ -170,7 +165,6 @@ class InpaintDetector:
         return {
             "train_tile_mean": self.mean,
             "train_tile_std": self.std,
-            "texture_floor": self.floor,
             "train_seconds": round(self.train_seconds, 3),
             "n_train_images": self.n_train,
             "train_seconds_per_image": round(self.train_seconds / max(self.n_train, 1), 4),
@@ -223,8 +217,7 @@ def train_inpaint_detector(
         tiles, config, epochs=p.epochs, batch_size=p.batch_size, lr=p.lr, seed=p.seed,
         progress=progress,
     )  # fmt: skip
-    texture = context_texture(tiles, config.mask_size)
-    detector = InpaintDetector(model, p, max(float(np.median(texture)), 1e-6))
+    detector = InpaintDetector(model, p)
     held = tiles[np.sort(rng.choice(len(tiles), min(len(tiles), 1000), replace=False))]
     scores = np.concatenate([detector._scores(held[i : i + 256]) for i in range(0, len(held), 256)])
     detector.mean, detector.std = float(scores.mean()), max(float(scores.std()), 1e-12)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
-from scipy.ndimage import uniform_filter
+from scipy.ndimage import generic_filter
 from torch.nn import functional
 from tqdm import tqdm
 
@@ -39,8 +39,14 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
-def score_tiles(model: CompletionNet, tiles: npt.NDArray[np.float32]) -> F64:
-    r"""Completion error of each tile: mean absolute error over the scored centre.
+Statistic = Literal["peak", "mae"]
+_PEAK_WINDOW = 3  # input pixels: 6 frame pixels for 256 → 128 tiles
+
+
+def score_tiles(
+    model: CompletionNet, tiles: npt.NDArray[np.float32], statistic: Statistic = "mae"
+) -> F64:
+    r"""Completion error of each tile over its scored centre.
 
     Parameters
     ----------
@@ -48,64 +54,42 @@ def score_tiles(model: CompletionNet, tiles: npt.NDArray[np.float32]) -> F64:
         A trained network.
     tiles : ndarray of float32, shape (B, S, S)
         Tiles scaled to about [0, 1], ``S == model.config.input_size``.
+    statistic : {"mae", "peak"}
+        ``"mae"``: the mean of :math:`|X - \hat X|` over the central ``score_size``
+        square (the article's score). ``"peak"``: the largest mean over any 3 × 3
+        window of that square; a small object then counts fully instead of being
+        averaged with the terrain around it.
 
     Returns
     -------
     ndarray of float64, shape (B,)
-        Mean of :math:`|X - \hat X|` over the central ``score_size`` square.
     """
     cfg = model.config
     s = cfg.input_size
     if tiles.ndim != 3 or tiles.shape[1:] != (s, s):
         raise ValueError(f"tiles must have shape (B, {s}, {s}), got {tiles.shape}")
+    if statistic not in ("mae", "peak"):
+        raise ValueError(f"statistic must be 'peak' or 'mae', got {statistic!r}")
     x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
     with torch.no_grad():
         out = model(corrupt(x, center_mask(s, cfg.mask_size)))[:, 0]
     lo = (s - cfg.score_size) // 2
     err = (out - x)[:, lo : lo + cfg.score_size, lo : lo + cfg.score_size].abs()
-    result: F64 = err.mean(dim=(1, 2)).double().numpy()
-    return result
-
-
-def context_texture(tiles: npt.NDArray[np.float32], mask_size: int) -> F64:
-    """Texture level of each tile's known context: mean |x - 5×5 box mean| outside the centre.
-
-    The completion error of an unpredictable texture grows with its contrast, so
-    dividing a tile's error by this level compares tiles of rough and smooth terrain
-    on one scale. Computed from the unmasked ring only, so an object in the centre
-    does not lower its own score.
-
-    Parameters
-    ----------
-    tiles : ndarray of float32, shape (B, S, S)
-        Tiles as given to :func:`score_tiles`.
-    mask_size : int
-        Side of the masked centre (excluded).
-
-    Returns
-    -------
-    ndarray of float64, shape (B,)
-
-    Examples
-    --------
-    >>> flat = np.full((1, 64, 64), 0.5, dtype=np.float32)
-    >>> float(context_texture(flat, 16)[0])
-    0.0
-    """
-    x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
-    smooth = functional.avg_pool2d(x[:, None], 5, stride=1, padding=2, count_include_pad=False)
-    known = 1.0 - center_mask(x.shape[-1], mask_size)
-    level = ((x - smooth[:, 0]).abs() * known).sum(dim=(1, 2)) / known.sum()
-    result: F64 = level.double().numpy()
+    if statistic == "mae":
+        score = err.mean(dim=(1, 2))
+    else:
+        window = min(_PEAK_WINDOW, cfg.score_size)
+        score = functional.avg_pool2d(err[:, None], window, stride=1).amax(dim=(1, 2, 3))
+    result: F64 = score.double().numpy()
     return result
 
 
 def _score_coords(
     model: CompletionNet, frame: ImageLike, coords: I64, tile: int, scale: float,
     batch_size: int, progress: bool, desc: str, nodata: float = 0,
-) -> tuple[F64, F64, float]:  # fmt: skip
+    statistic: Statistic = "mae",
+) -> tuple[F64, float]:  # fmt: skip
     scores = np.empty(len(coords), dtype=np.float64)
-    texture = np.empty(len(coords), dtype=np.float64)
     bar = tqdm(total=len(coords), unit="tile", desc=desc, disable=not progress, file=sys.stderr)
     start, done = time.perf_counter(), 0
     batches = iter_tile_batches(
@@ -113,12 +97,11 @@ def _score_coords(
         scale=scale, nodata=nodata,
     )  # fmt: skip
     for _, tiles in batches:
-        scores[done : done + len(tiles)] = score_tiles(model, tiles)
-        texture[done : done + len(tiles)] = context_texture(tiles, model.config.mask_size)
+        scores[done : done + len(tiles)] = score_tiles(model, tiles, statistic)
         done += len(tiles)
         bar.update(len(tiles))
     bar.close()
-    return scores, texture, done / max(time.perf_counter() - start, 1e-9)
+    return scores, done / max(time.perf_counter() - start, 1e-9)
 
 
 _CHUNK_TILES = 512  # tiles per distributed task: a few seconds of work on one core
@@ -126,38 +109,39 @@ _CHUNK_TILES = 512  # tiles per distributed task: a few seconds of work on one c
 
 def _score_chunk(
     image: str, model: str, coords: I64, tile: int, scale: float, batch_size: int,
-    nodata: float, index: int,
-) -> tuple[int, F64, F64]:  # pragma: no cover - runs in worker processes  # fmt: skip
+    nodata: float, statistic: Statistic, index: int,
+) -> tuple[int, F64]:  # pragma: no cover - runs in worker processes  # fmt: skip
     """Score one batch of tiles in a worker: it opens the frame (memory-mapped) itself."""
     torch.set_num_threads(1)  # one worker process per core
     net, _ = load_checkpoint(model)
-    error, texture, _ = _score_coords(
-        net, open_image(image), coords, tile, scale, batch_size, False, "", nodata
+    scores, _ = _score_coords(
+        net, open_image(image), coords, tile, scale, batch_size, False, "", nodata, statistic
     )
-    return index, error, texture
+    return index, scores
 
 
 def _score_distributed(
     image: PathLike, model: PathLike, coords: I64, tile: int, scale: float, batch_size: int,
     workers: int | None, scheduler: str | None, progress: bool, desc: str, nodata: float,
-) -> tuple[F64, F64, float]:  # fmt: skip
+    statistic: Statistic,
+) -> tuple[F64, float]:  # fmt: skip
     """Score tiles on worker processes or a Dask cluster, in chunks; same order as `coords`."""
     # Several chunks per worker balance the load; at most _CHUNK_TILES per task.
     n_workers = workers if workers is not None else default_workers()
     chunk = int(min(_CHUNK_TILES, max(32, -(-len(coords) // (4 * n_workers)))))
     tasks = [
-        (str(image), str(model), coords[i : i + chunk], tile, scale, batch_size, nodata, i)
+        (str(image), str(model), coords[i : i + chunk], tile, scale, batch_size, nodata,
+         statistic, i)
         for i in range(0, len(coords), chunk)
-    ]
-    error = np.empty(len(coords), dtype=np.float64)
-    texture = np.empty(len(coords), dtype=np.float64)
+    ]  # fmt: skip
+    scores = np.empty(len(coords), dtype=np.float64)
     bar = tqdm(total=len(coords), unit="tile", desc=desc, disable=not progress, file=sys.stderr)
     start = time.perf_counter()
-    for i, err, tex in run_tasks(_score_chunk, tasks, workers=workers, scheduler=scheduler):
-        error[i : i + len(err)], texture[i : i + len(err)] = err, tex
-        bar.update(len(err))
+    for i, part in run_tasks(_score_chunk, tasks, workers=workers, scheduler=scheduler):
+        scores[i : i + len(part)] = part
+        bar.update(len(part))
     bar.close()
-    return error, texture, len(coords) / max(time.perf_counter() - start, 1e-9)
+    return scores, len(coords) / max(time.perf_counter() - start, 1e-9)
 
 
 @dataclass(frozen=True)
@@ -169,7 +153,9 @@ class ScanResult:
     coords : ndarray of int64, shape (N, 2)
         Top-left pixels ``(y, x)`` of the tiles of the final pass.
     scores, z : ndarray of float64, shape (N,)
-        Completion errors and their z-scores ``(score - mean) / std``.
+        Tile scores and their z-scores ``(score - mean) / std``, where ``mean`` and
+        ``std`` are the robust median and normal-consistent MAD of the frame's (or,
+        with local normalisation, the neighbourhood's) scores.
     flagged : ndarray of bool, shape (N,)
         ``z > k``.
     tile, stride : int
@@ -181,7 +167,7 @@ class ScanResult:
     out_dir : pathlib.Path
         Where ``tiles.csv``, ``heatmap.png``, ``hits/`` and ``summary.json`` are.
     score : str
-        ``"relative"`` or ``"mae"`` (see :func:`scan_image`).
+        ``"peak"`` or ``"mae"`` (see :func:`score_tiles`).
     """
 
     coords: I64
@@ -195,7 +181,7 @@ class ScanResult:
     std: float
     tiles_per_second: float
     out_dir: Path
-    score: str = "relative"
+    score: str = "peak"
 
     def summary(self) -> dict[str, Any]:
         """Counts and statistics as plain types (what ``summary.json`` holds)."""
@@ -286,32 +272,37 @@ def _valid_coords(frame: ImageLike, tile: int, stride: int, nodata: float) -> I6
     return kept
 
 
-def local_stats(coords: I64, scores: F64, window: int) -> tuple[F64, F64, F64, F64]:
-    """Mean and standard deviation of each tile's neighbours within ``window`` pixels.
+def _robust(values: F64) -> tuple[float, float]:
+    """Median and normal-consistent MAD (1.4826 × median |x - median|) of finite values."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return 0.0, 0.0
+    med = float(np.median(v))
+    return med, 1.4826 * float(np.median(np.abs(v - med)))
 
-    Computed on the (regular) grid of ``coords`` with box filters, leaving the
-    tile itself out, so a planted object does not raise its own reference.
-    Returns the grid's row and column coordinates with the mean and std grids,
-    for :func:`_lookup`. Written by hand because no library filter ignores
-    missing (no-data) tiles and the centre at once.
+
+def local_stats(coords: I64, scores: F64, window: int) -> tuple[F64, F64, F64, F64]:
+    """Robust centre and spread of the tile scores within ``window`` pixels of each tile.
+
+    Median and normal-consistent MAD over the neighbourhood on the (regular) grid of
+    ``coords``, ignoring missing (no-data) tiles: unlike mean and standard deviation
+    they are not raised by the many overlapping tiles of one large object. Returns
+    the grid's row and column coordinates with the centre and spread grids, for
+    :func:`_lookup`.
     """
     uy, iy = np.unique(coords[:, 0], return_inverse=True)
     ux, ix = np.unique(coords[:, 1], return_inverse=True)
-    grids = np.zeros((3, len(uy), len(ux)))
-    grids[0, iy, ix] = 1.0
-    grids[1, iy, ix] = scores
-    grids[2, iy, ix] = scores * scores
+    grid = np.full((len(uy), len(ux)), np.nan)
+    grid[iy, ix] = scores
     step = float(np.median(np.diff(uy))) if len(uy) > 1 else float(window)
     size = 2 * max(1, round(window / (2 * step))) + 1
-    sums = uniform_filter(grids, size=(1, size, size), mode="constant") * size * size - grids
-    count = np.maximum(sums[0], 1.0)
-    mean = sums[1] / count
-    std = np.sqrt(np.maximum(sums[2] / count - mean * mean, 0.0))
-    return uy.astype(np.float64), ux.astype(np.float64), mean, std
+    centre = generic_filter(grid, lambda v: _robust(v)[0], size=size, mode="constant", cval=np.nan)
+    spread = generic_filter(grid, lambda v: _robust(v)[1], size=size, mode="constant", cval=np.nan)
+    return uy.astype(np.float64), ux.astype(np.float64), centre, spread
 
 
 def _lookup(stats: tuple[F64, F64, F64, F64], coords: I64) -> tuple[F64, F64]:
-    """Local mean and std at each tile, from the nearest cell of the coarse grid."""
+    """Local centre and spread at each tile, from the nearest cell of the coarse grid."""
     uy, ux, mean, std = stats
     iy = np.clip(np.searchsorted(uy, coords[:, 0]), 0, len(uy) - 1)
     ix = np.clip(np.searchsorted(ux, coords[:, 1]), 0, len(ux) - 1)
@@ -319,9 +310,8 @@ def _lookup(stats: tuple[F64, F64, F64, F64], coords: I64) -> tuple[F64, F64]:
 
 
 def _stats(scores: F64) -> tuple[float, float]:
-    mean = float(scores.mean()) if scores.size else 0.0
-    std = float(scores.std()) if scores.size > 1 else 0.0
-    return mean, max(std, 1e-12)
+    centre, spread = _robust(scores)
+    return centre, max(spread, 1e-12)
 
 
 def scan_image(
@@ -339,7 +329,7 @@ def scan_image(
     progress: bool = True,
     normalize: Literal["local", "frame"] = "local",
     window: int = 2048,
-    score: Literal["relative", "mae"] = "relative",
+    score: Statistic = "peak",
     workers: int | None = 1,
     scheduler: str | None = None,
 ) -> ScanResult:
@@ -379,19 +369,18 @@ def scan_image(
     progress : bool
         Show a progress bar (tiles/s) on stderr.
     normalize : {"local", "frame"}
-        ``"frame"`` is the article's rule: z against the whole frame's mean and
-        σ. ``"local"`` (default) compares each tile with its neighbours within
-        ``window`` pixels (coarse pass, tile itself excluded), because the
-        completion error follows the terrain (dunes score higher than plains).
+        ``"frame"`` is the article's rule, z against the whole frame's scores;
+        ``"local"`` (default) compares each tile with its neighbours within
+        ``window`` pixels (coarse pass), because the completion error follows the
+        terrain (dunes score higher than plains). Both use the median and the
+        normal-consistent MAD instead of the article's mean and σ, which the
+        overlapping tiles of one large object would inflate until it hides itself.
     window : int
         Side in frame pixels of the local neighbourhood.
-    score : {"relative", "mae"}
-        ``"mae"`` is the article's score, the completion error of the centre.
-        ``"relative"`` (default) divides it by the tile's context texture level
-        (:func:`context_texture`, floored at the median level of the coarse pass so
-        that smooth plains do not blow up), because the error of unpredictable
-        terrain grows with its contrast; ``scores`` and ``tiles.csv`` hold the
-        score used.
+    score : {"peak", "mae"}
+        Tile statistic (see :func:`score_tiles`): ``"mae"`` is the article's mean
+        error over the centre; ``"peak"`` (default) its largest 3 × 3 local mean,
+        which keeps objects smaller than the centre from being averaged away.
     workers : int, optional
         1 (default) scores in this process with torch's own threads; more runs that
         many single-threaded worker processes (None: one per core).
@@ -426,26 +415,21 @@ def scan_image(
     run = (net, frame)
     if normalize not in ("local", "frame"):
         raise ValueError(f"normalize must be 'local' or 'frame', got {normalize!r}")
-    if score not in ("relative", "mae"):
-        raise ValueError(f"score must be 'relative' or 'mae', got {score!r}")
+    if score not in ("peak", "mae"):
+        raise ValueError(f"score must be 'peak' or 'mae', got {score!r}")
     coords = coords[_centre_valid(frame, coords, tile, nodata)]
     if len(coords) == 0:
         raise ValueError(f"image {str(image)!r} has no valid {tile}-px tile")
 
-    def score_pass(c: I64, desc: str) -> tuple[F64, F64, float]:
+    def score_pass(c: I64, desc: str) -> tuple[F64, float]:
         if scheduler is None and workers == 1:
-            return _score_coords(*run, c, tile, scale, batch_size, progress, desc, nodata)
+            return _score_coords(*run, c, tile, scale, batch_size, progress, desc, nodata, score)
         return _score_distributed(
-            image, model, c, tile, scale, batch_size, workers, scheduler, progress, desc, nodata
-        )
+            image, model, c, tile, scale, batch_size, workers, scheduler, progress, desc,
+            nodata, score,
+        )  # fmt: skip
 
-    error, texture, rate = score_pass(coords, "coarse")
-    floor = max(float(np.median(texture)), 1e-6)
-
-    def scored(err: F64, tex: F64) -> F64:
-        return err / np.maximum(tex, floor) if score == "relative" else err
-
-    scores = scored(error, texture)
+    scores, rate = score_pass(coords, "coarse")
     mean, std = _stats(scores)
     local = local_stats(coords, scores, window) if normalize == "local" else None
 
@@ -467,8 +451,7 @@ def scan_image(
             extra = extra[nodata_fraction(frame, extra, tile, nodata=nodata) <= 0.5]
             extra = extra[_centre_valid(frame, extra, tile, nodata)]
             coords = np.unique(np.concatenate([coords, extra]), axis=0)
-        error, texture, rate = score_pass(coords, "fine")
-        scores = scored(error, texture)
+        scores, rate = score_pass(coords, "fine")
         if fine_scope == "frame" and local is None:
             mean, std = _stats(scores)
     z = zscores(coords, scores)
