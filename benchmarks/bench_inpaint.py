@@ -167,7 +167,7 @@ def main() -> None:
     a.add_argument("--scope", choices=["hits", "frame"], default="frame")
     a.add_argument("--k", type=float, default=3.0)
     a.add_argument("--normalize", choices=["local", "frame"], default="local")
-    a.add_argument("--score", choices=["peak", "mae"], default="peak")
+    a.add_argument("--score", choices=["mae", "peak"], default="mae")
     a.add_argument("--max-tiles", type=int, default=8000)
     a.add_argument(
         "--model", default=None, help="checkpoint to reuse (trained and saved here if missing)"

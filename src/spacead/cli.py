@@ -462,10 +462,10 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     s.add_argument(
         "--score",
-        choices=("peak", "mae"),
-        default="peak",
-        help="tile statistic: largest 3x3 mean of the centre's completion error (default) "
-        "or the article's mean absolute error over the centre",
+        choices=("mae", "peak"),
+        default="mae",
+        help="tile statistic: the article's mean absolute completion error over the centre "
+        "(default) or its largest 3x3 local mean",
     )
     s.add_argument(
         "--workers",

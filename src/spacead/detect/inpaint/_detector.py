@@ -67,7 +67,7 @@ class InpaintParams(_Params):
     train_stride: int = 32
     max_tiles: int = 4000
     stride: int = 0
-    score: Literal["peak", "mae"] = "peak"
+    score: Literal["peak", "mae"] = "mae"
     k: float = 3.0
     seed: int = 0
 
