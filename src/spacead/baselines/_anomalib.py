@@ -22,7 +22,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import numpy.typing as npt
 from .._validate import as_rgb
 from ..data import AlloDataset, export_anomalib, load_sample
 from ..detect import Detection
+from ..detect._params import _BOOL_WORDS
 
 # Models that download weights or data while training, not just a backbone.
 UNAVAILABLE_OFFLINE: dict[str, str] = {
@@ -49,7 +50,6 @@ UNAVAILABLE_OFFLINE: dict[str, str] = {
 }
 # Trainer options (the rest of --param goes to the model's constructor).
 _ENGINE_KEYS = {"max_epochs": int, "batch_size": int, "image_size": int, "seed": int}
-_BOOLS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
 class OfflineModelError(RuntimeError):
@@ -60,7 +60,7 @@ def _value(text: str) -> Any:
     """``--param`` value: bool, int, float, comma-separated list or string."""
     low = text.strip().lower()
     if low in ("true", "false", "yes", "no"):
-        return _BOOLS[low]
+        return _BOOL_WORDS[low]
     if "," in text:
         return [_value(t) for t in text.split(",") if t.strip()]
     for kind in (int, float):
@@ -347,11 +347,14 @@ def train_anomalib(
             detector.train_seconds = time.perf_counter() - start
             detector.n_train = len(files)
             detector.pretrained, detector.note = pretrained, note
-            scores = [detector.raw(load_sample(item).image)[1] for item in _normal(root, split)]
+            scores = [detector.raw(image)[1] for image in _normal_images(root, split)]
         detector.threshold = max(scores) if scores else float("inf")
     return detector
 
 
-def _normal(root: str | os.PathLike[str], split: str) -> Sequence[Any]:
-    ds = AlloDataset(root, split, need_reference=False)
-    return [item for item in ds.items if load_sample(item).label == 0]
+def _normal_images(root: str | os.PathLike[str], split: str) -> Iterator[Any]:
+    """The images of `split` without an anomalous pixel, each read once."""
+    for item in AlloDataset(root, split, need_reference=False).items:
+        sample = load_sample(item)
+        if sample.label == 0:
+            yield sample.image

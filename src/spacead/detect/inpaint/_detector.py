@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from ..._validate import as_rgb, check_positive
 from ...data import AlloDataset, load_sample
-from ...tiles import iter_tile_batches
+from ...tiles import iter_tile_batches, to_gray
 from .._params import _Params
 from .._types import Detection
 from ._model import CompletionNet, InpaintConfig
@@ -100,7 +100,7 @@ class InpaintParams(_Params):
 def _gray(image: npt.ArrayLike) -> npt.NDArray[np.float32]:
     rgb = as_rgb(image, "image")
     scale = 65535.0 if rgb.dtype == np.uint16 else 255.0
-    gray: npt.NDArray[np.float32] = rgb.mean(axis=2, dtype=np.float32) / np.float32(scale)
+    gray: npt.NDArray[np.float32] = to_gray(rgb) / np.float32(scale)
     return gray
 
 
