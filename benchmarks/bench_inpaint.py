@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 from spacead.detect.inpaint import (
     CompletionNet,
@@ -31,7 +32,7 @@ from spacead.detect.inpaint import (
     train_inpainter,
     weighted_l1,
 )
-from spacead.tiles import TileGrid, make_planetary_frame, write_tiff
+from spacead.tiles import TileGrid, make_planetary_frame, nodata_fraction, write_tiff
 
 HIRISE = (25_516, 45_788)
 
@@ -140,6 +141,21 @@ def accept(args: argparse.Namespace) -> None:
         for k in sorted({o.kind for o in objects})
     }
     print("by kind: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in by_kind.items()))
+    # Operating curve from the same scores: objects found and false tiles at other
+    # thresholds; "places" groups false tiles that touch on the fine grid.
+    on_object = np.array([any(hit(o, y, x) for o in objects) for y, x in res.coords])
+    margin = nodata_fraction(image, res.coords, size, nodata=0) > 0
+    print("k    found  false tiles  false places  at margin")
+    for k in (3.0, 4.0, 5.0, 6.0):
+        flag = res.z > k
+        n_found = sum(any(hit(o, y, x) for y, x in res.coords[flag]) for o in objects)
+        bad = flag & ~on_object
+        cells = np.zeros((args.size // res.stride + 2,) * 2, dtype=bool)
+        cells[res.coords[bad, 0] // res.stride, res.coords[bad, 1] // res.stride] = True
+        places = ndimage.label(cells, structure=np.ones((3, 3)))[1]
+        print(
+            f"{k:<4} {n_found:2d}/{len(objects)}  {int(bad.sum()):11d}  {places:12d}  {int((bad & margin).sum()):9d}"
+        )
     print(f"total {time.perf_counter() - t0:.0f} s; outputs in {args.out}")
 
 
