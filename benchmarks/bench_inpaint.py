@@ -46,19 +46,24 @@ def speed(args: argparse.Namespace) -> None:
     mask = center_mask(s, cfg.mask_size)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     net(corrupt(x, mask))  # warm-up
-    t = time.perf_counter()
+    # Median over separately timed batches (one optimiser step / one forward pass each).
+    train_times = []
     for _ in range(args.steps):
+        t = time.perf_counter()
         opt.zero_grad()
         loss = weighted_l1(net(corrupt(x, mask))[:, 0], x, mask, cfg.center_weight)
         loss.backward()
         opt.step()
-    train_rate = args.steps * args.batch / (time.perf_counter() - t)
+        train_times.append(time.perf_counter() - t)
+    train_rate = args.batch / float(np.median(train_times))
     net.eval()
+    scan_times = []
     with torch.no_grad():
-        t = time.perf_counter()
         for _ in range(args.steps):
+            t = time.perf_counter()
             net(corrupt(x, mask))
-        scan_rate = args.steps * args.batch / (time.perf_counter() - t)
+            scan_times.append(time.perf_counter() - t)
+    scan_rate = args.batch / float(np.median(scan_times))
     print(
         f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, threads {torch.get_num_threads()}, load avg {os.getloadavg()[0]:.1f}"
     )
@@ -168,7 +173,7 @@ def main() -> None:
     s.add_argument("--width", type=int, default=32)
     s.add_argument("--input-size", type=int, default=128)
     s.add_argument("--batch", type=int, default=16)
-    s.add_argument("--steps", type=int, default=3)
+    s.add_argument("--steps", type=int, default=7, help="timed batches (median)")
     s.add_argument("--workers", type=int, default=8)
     a = sub.add_parser("accept")
     a.add_argument("--size", type=int, default=4096)
