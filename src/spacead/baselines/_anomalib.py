@@ -34,7 +34,7 @@ import numpy.typing as npt
 from .._validate import as_rgb
 from ..data import AlloDataset, export_anomalib, load_sample
 from ..detect import Detection
-from ..detect._params import _BOOL_WORDS
+from ..detect._params import _BOOL_WORDS, split_param
 
 # Models that download weights or data while training, not just a backbone.
 UNAVAILABLE_OFFLINE: dict[str, str] = {
@@ -114,10 +114,7 @@ class AnomalibOptions:
         engine: dict[str, Any] = {}
         init: dict[str, Any] = {}
         for pair in pairs:
-            name, sep, text = pair.partition("=")
-            name = name.strip()
-            if not sep or not name:
-                raise ValueError(f"parameter must look like NAME=VALUE, got {pair!r}")
+            name, text = split_param(pair)
             if name in _ENGINE_KEYS:
                 try:
                     engine[name] = _ENGINE_KEYS[name](text)

@@ -55,15 +55,21 @@ class _Params:
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
         for pair in pairs:
-            name, sep, text = pair.partition("=")
-            name = name.strip()
-            if not sep or not name:
-                raise ValueError(f"parameter must look like NAME=VALUE, got {pair!r}")
+            name, text = split_param(pair)
             if name not in hints or name == "method":
                 values[name] = text  # from_dict reports the unknown name with the valid ones
                 continue
             values[name] = _convert(text.strip(), hints[name], name)
         return cls.from_dict(values)
+
+
+def split_param(pair: str) -> tuple[str, str]:
+    """Split one ``NAME=VALUE`` string (the CLI's ``--param``) into name and value text."""
+    name, sep, text = pair.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ValueError(f"parameter must look like NAME=VALUE, got {pair!r}")
+    return name, text
 
 
 def _convert(text: str, hint: Any, name: str) -> Any:
