@@ -40,7 +40,7 @@ HIRISE = (25_516, 45_788)
 def speed(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     s = args.input_size
-    cfg = InpaintConfig(width=args.width, input_size=s, mask_size=s // 4, score_size=s * 3 // 16)
+    cfg = InpaintConfig.scaled(args.width, s)
     net = CompletionNet(cfg)
     x = torch.rand(args.batch, s, s)
     mask = center_mask(s, cfg.mask_size)

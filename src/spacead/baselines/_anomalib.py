@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._validate import as_rgb
-from ..data import AlloDataset, export_anomalib, load_sample
+from ..data import export_anomalib, read_image
 from ..detect import Detection
 from ..detect._params import _BOOL_WORDS, split_param
 
@@ -344,14 +344,6 @@ def train_anomalib(
             detector.train_seconds = time.perf_counter() - start
             detector.n_train = len(files)
             detector.pretrained, detector.note = pretrained, note
-            scores = [detector.raw(image)[1] for image in _normal_images(root, split)]
-        detector.threshold = max(scores) if scores else float("inf")
+            # The exported training images are exactly the split's normal images.
+            detector.threshold = max(detector.raw(read_image(f))[1] for f in files)
     return detector
-
-
-def _normal_images(root: str | os.PathLike[str], split: str) -> Iterator[Any]:
-    """The images of `split` without an anomalous pixel, each read once."""
-    for item in AlloDataset(root, split, need_reference=False).items:
-        sample = load_sample(item)
-        if sample.label == 0:
-            yield sample.image

@@ -80,16 +80,7 @@ class InpaintParams(_Params):
         check_positive(self.k, "k")
         if self.score not in ("peak", "mae"):
             raise ValueError(f"score must be 'peak' or 'mae', got {self.score!r}")
-        InpaintConfig(**self._config_args())  # validates the network sizes
-
-    def _config_args(self) -> dict[str, int]:
-        s = self.input_size
-        return {
-            "width": self.width,
-            "input_size": s,
-            "mask_size": s // 4,
-            "score_size": s * 3 // 16,
-        }
+        InpaintConfig.scaled(self.width, self.input_size)  # validates the network sizes
 
     @property
     def centre(self) -> int:
@@ -212,7 +203,7 @@ def train_inpaint_detector(
     rng = np.random.default_rng(p.seed)
     if len(tiles) > p.max_tiles:
         tiles = tiles[np.sort(rng.choice(len(tiles), p.max_tiles, replace=False))]
-    config = InpaintConfig(**p._config_args())
+    config = InpaintConfig.scaled(p.width, p.input_size)
     model, _ = train_on_tiles(
         tiles, config, epochs=p.epochs, batch_size=p.batch_size, lr=p.lr, seed=p.seed,
         progress=progress,

@@ -405,13 +405,12 @@ def scan_image(
     frame = open_image(image)
     tile = int(meta["tile"])
     scale = intensity_scale(frame, nodata=nodata)
-    coords = tile_coords(frame, size=tile, stride=stride, nodata=nodata)
     run = (net, frame)
     if normalize not in ("local", "frame"):
         raise ValueError(f"normalize must be 'local' or 'frame', got {normalize!r}")
     if score not in ("peak", "mae"):
         raise ValueError(f"score must be 'peak' or 'mae', got {score!r}")
-    coords = coords[_centre_valid(frame, coords, tile, nodata)]
+    coords = _valid_coords(frame, tile, stride, nodata)
     if len(coords) == 0:
         raise ValueError(f"image {str(image)!r} has no valid {tile}-px tile")
 

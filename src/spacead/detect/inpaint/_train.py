@@ -219,10 +219,7 @@ def train_inpainter(
     pathlib.Path
         The checkpoint path.
     """
-    config = InpaintConfig(
-        width=width, input_size=input_size, mask_size=input_size // 4,
-        score_size=input_size * 3 // 16,
-    )  # fmt: skip
+    config = InpaintConfig.scaled(width, input_size)
     tiles = load_training_tiles(
         images, tile=tile, stride=stride, input_size=input_size, max_tiles=max_tiles, seed=seed
     )
