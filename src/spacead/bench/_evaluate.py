@@ -47,7 +47,7 @@ _LOG_BINNING = Binning.linear(0.0, math.log1p(1e7))
 _BINNINGS: dict[str, Binning | None] = {
     "identity": None,
     "log1p": _LOG_BINNING,
-    "symlog": Binning.linear(-math.log1p(1e7), math.log1p(1e7)),
+    "symlog": Binning.linear(-math.log1p(1e7), math.log1p(1e7), n_bins=1 << 20),
 }
 _CHUNK = 8
 
@@ -117,19 +117,15 @@ class _Partials:
 def pixel_transform(method: str) -> str:
     """How a method's pixel scores are accumulated: ``identity``, ``log1p`` or ``symlog``.
 
-    RXD/PAD maps are squared Mahalanobis distances and inpaint maps completion
-    errors (both ``log1p``); anomalib's raw maps
-    have no fixed range or sign (``symlog``: sign(x)·log1p(|x|)). Both are monotone,
-    so the rank metrics are unchanged; they only set the binning resolution.
+    RXD/PAD maps are squared Mahalanobis distances (``log1p``). The learned methods'
+    maps (inpaint, anomalib) have no fixed range or sign and often sit in a narrow
+    band of values (``symlog``: sign(x)·log1p(|x|), over 2^20 bins, so that the band
+    still spans tens of thousands of bins). Both are monotone, so the rank metrics
+    are unchanged; they only set the binning resolution.
     """
-    if method in ("rxd", "pad", "inpaint"):
+    if method in ("rxd", "pad"):
         return "log1p"
-    return "symlog" if method.startswith("anomalib:") else "identity"
-
-
-def log_scaled(method: str) -> bool:
-    """Whether a method's pixel scores are accumulated as ``log1p(score)``."""
-    return pixel_transform(method) == "log1p"
+    return "symlog" if method == "inpaint" or method.startswith("anomalib:") else "identity"
 
 
 def _forward(transform: str, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
