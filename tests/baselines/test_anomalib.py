@@ -140,3 +140,10 @@ def test_bench_learned_needs_training_images(
     assert main(["bench", str(tmp_path / "b"), "--learned", "padim", "--quiet"]) == 1
     assert "--learned models need training images: add --train N" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()  # refused before generating anything
+
+
+def test_training_is_reproducible(dataset: Path) -> None:
+    options = AnomalibOptions.from_strings("padim", PADIM)
+    image = load_sample(AlloDataset(dataset, "test", need_reference=False).items[0]).image
+    first, second = (train_anomalib(dataset, options).raw(image)[0] for _ in range(2))
+    np.testing.assert_array_equal(first, second)

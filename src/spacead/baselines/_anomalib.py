@@ -203,6 +203,10 @@ def _build(options: AnomalibOptions) -> tuple[Any, bool | None, str]:
             kwargs[off] = False
     switch = "pre_trained" in accepted
     with _quiet_offline():
+        import lightning
+
+        # Seed before building: models draw random weights and feature subsets here.
+        lightning.seed_everything(options.seed, verbose=False)
         try:
             module = cls(**kwargs)
             module.spacead_model_args = _model_args(accepted, kwargs)
@@ -319,9 +323,6 @@ def train_anomalib(
             raise ValueError(f"split {split!r} of {str(root)!r} has no normal image to train on")
         start = time.perf_counter()
         with _quiet_offline():
-            import lightning
-
-            lightning.seed_everything(options.seed, verbose=False)
             data = Folder(
                 name="spacead", root=tmp, normal_dir=f"{split}/normal",
                 train_batch_size=options.batch_size, eval_batch_size=options.batch_size,
