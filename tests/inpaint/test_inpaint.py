@@ -15,6 +15,7 @@ from spacead.detect.inpaint import (
     save_checkpoint,
     scan_image,
     score_tiles,
+    standardize,
     train_inpainter,
     train_on_tiles,
 )
@@ -70,6 +71,63 @@ def test_corrupt_masks_centre():
     assert x[0, 1].sum() == 256
 
 
+def _complete_by_hand(net, tiles):
+    """Standardise by the known pixels in NumPy, fill, run the layers, map back."""
+    known = np.ones((64, 64), bool)
+    known[24:40, 24:40] = False
+    mean = np.array([t[known].mean() for t in tiles])[:, None, None]
+    std = np.maximum(np.array([t[known].std() for t in tiles]), 0.01)[:, None, None]
+    z = (tiles - mean) / std
+    filled = np.where(known, z, 0.0)  # standardised known pixels have mean 0
+    x = np.stack([filled, np.broadcast_to(~known, z.shape)], axis=1).astype(np.float32)
+    with torch.no_grad():
+        out = net(torch.from_numpy(x))[:, 0].numpy()
+    return out * std + mean
+
+
+def test_standardize_uses_known_pixels_only():
+    tiles = torch.from_numpy(_tiles(2))
+    mask = center_mask(64, 16)
+    tiles[:, 24:40, 24:40] = 50.0  # the masked centre must not move the statistics
+    z, mean, std = standardize(tiles, mask)
+    known = mask == 0
+    expected = tiles[:, known].numpy()
+    np.testing.assert_allclose(mean.ravel(), expected.mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(std.ravel(), expected.std(axis=1), rtol=1e-4)
+    assert torch.allclose(z[:, known].mean(dim=1), torch.zeros(2), atol=1e-5)
+    assert torch.allclose(z[:, known].std(dim=1, unbiased=False), torch.ones(2), atol=1e-4)
+    flat = torch.full((1, 64, 64), 0.3)
+    z, _, std = standardize(flat, mask)
+    assert float(std) == pytest.approx(0.01) and torch.all(z == 0)
+
+
+def test_residual_network_starts_from_mean_fill():
+    """With its last layer zeroed, the residual network returns the mean-filled tile."""
+    net = CompletionNet(SMALL).eval()
+    with torch.no_grad():
+        net.convs[-1].weight.zero_()
+    tiles = torch.from_numpy(_tiles(3))
+    completed, _, _ = net.complete(tiles)
+    known = center_mask(64, 16) == 0
+    fill = tiles[:, known].mean(dim=1)
+    assert torch.allclose(completed[:, known], tiles[:, known], atol=1e-5)
+    assert torch.allclose(
+        completed[:, 24:40, 24:40], fill[:, None, None].expand(3, 16, 16), atol=1e-5
+    )
+
+
+def test_article_network_without_options():
+    plain = InpaintConfig(width=2, input_size=64, mask_size=16, score_size=12, residual=False,
+                          standardize=False)  # fmt: skip
+    net = CompletionNet(plain).eval()
+    tiles = torch.from_numpy(_tiles(2))
+    with torch.no_grad():
+        expected = net(corrupt(tiles, center_mask(64, 16)))[:, 0]
+        assert torch.equal(net.complete(tiles)[0], expected)
+    with pytest.raises(ValueError, match="residual must be True or False, got 1"):
+        InpaintConfig(residual=1)  # type: ignore[arg-type]
+
+
 def test_training_decreases_loss_and_is_deterministic():
     tiles = _tiles()
     _, losses = train_on_tiles(tiles, SMALL, epochs=4, batch_size=8, lr=3e-3, seed=1, threads=1)
@@ -111,8 +169,7 @@ def test_checkpoint_errors(tmp_path):
 def test_score_is_centre_error():
     net = CompletionNet(SMALL).eval()
     tiles = _tiles(3)
-    with torch.no_grad():
-        out = net(corrupt(torch.from_numpy(tiles), center_mask(64, 16)))[:, 0].numpy()
+    out = _complete_by_hand(net, tiles)
     expected = np.abs(out - tiles)[:, 26:38, 26:38].mean(axis=(1, 2))
     np.testing.assert_allclose(score_tiles(net, tiles), expected, rtol=1e-5)
     with pytest.raises(ValueError, match=r"tiles must have shape \(B, 64, 64\)"):
@@ -172,6 +229,79 @@ def test_scan_outputs(scanned):
     assert len(list((out / "hits").glob("*.png"))) == int(result.flagged.sum())
     assert (out / "heatmap.png").stat().st_size > 0
     assert result.summary()["n_flagged"] == int(result.flagged.sum())
+
+
+def test_scan_writes_ranked_detections(scanned):
+    result, obj, tmp = scanned
+    with open(tmp / "out" / "detections.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["rank", "y", "x", "y0", "x0", "y1", "x1", "z", "score", "n_tiles"]
+    assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
+    assert [float(r["z"]) for r in rows] == sorted((float(r["z"]) for r in rows), reverse=True)
+    assert sum(int(r["n_tiles"]) for r in rows) == int(result.flagged.sum())
+    assert result.summary()["n_places"] == len(rows)
+    top = rows[0]  # the planted object is the best-ranked place
+    assert int(top["y0"]) < obj.y1 and int(top["y1"]) > obj.y0
+    assert int(top["x0"]) < obj.x1 and int(top["x1"]) > obj.x0
+
+
+def _fake_result(coords, z, tile=64, stride=16, k=3.0):
+    from pathlib import Path
+
+    from spacead.detect.inpaint import ScanResult
+
+    coords = np.asarray(coords, dtype=np.int64)
+    z = np.asarray(z, dtype=np.float64)
+    return ScanResult(coords, z * 2, z, z > k, tile, stride, k, 0.0, 1.0, 1.0, Path("."))
+
+
+def test_group_detections_matches_connected_components_of_the_grid():
+    """Independent check: places equal scipy.ndimage.label's 8-connected regions."""
+    from scipy import ndimage
+
+    from spacead.detect.inpaint import group_detections
+
+    rng = np.random.default_rng(7)
+    ys, xs = np.meshgrid(np.arange(0, 640, 16), np.arange(0, 640, 16), indexing="ij")
+    coords = np.stack([ys.ravel(), xs.ravel()], 1)
+    z = rng.normal(size=len(coords)) + 3.0 * (rng.random(len(coords)) < 0.1)
+    result = _fake_result(coords, z)
+    places = group_detections(result)
+    grid = np.zeros(ys.shape, dtype=bool)
+    grid[coords[:, 0] // 16, coords[:, 1] // 16] = result.flagged
+    labels, n = ndimage.label(grid, structure=np.ones((3, 3)))
+    assert len(places) == n > 5
+    sizes = np.bincount(labels.ravel())[1:]
+    assert sorted(p.n_tiles for p in places) == sorted(sizes.tolist())
+    peaks = ndimage.maximum(np.where(grid, z.reshape(grid.shape), -np.inf), labels, range(1, n + 1))
+    np.testing.assert_allclose(sorted(p.z for p in places), sorted(peaks))
+    assert [p.z for p in places] == sorted((p.z for p in places), reverse=True)
+
+
+def test_group_detections_box_and_empty():
+    from spacead.detect.inpaint import group_detections
+
+    # Two touching tiles (one step apart) and one far away; scored half side 64*3//16//2 = 6.
+    result = _fake_result([[0, 0], [16, 16], [320, 320]], [5.0, 4.0, 9.0])
+    far, pair = group_detections(result)
+    assert (far.y, far.x, far.n_tiles, far.z) == (352, 352, 1, 9.0)
+    assert (far.y0, far.x0, far.y1, far.x1) == (346, 346, 358, 358)
+    assert (pair.y0, pair.x0, pair.y1, pair.x1, pair.n_tiles) == (26, 26, 54, 54, 2)
+    assert (pair.y, pair.x) == (32, 32)  # the higher-z tile's centre
+    assert group_detections(_fake_result([[0, 0]], [1.0])) == []
+
+
+def test_old_checkpoints_load_without_the_new_options(tmp_path):
+    plain = InpaintConfig(width=2, input_size=64, mask_size=16, score_size=12, residual=False,
+                          standardize=False)  # fmt: skip
+    net = CompletionNet(plain)
+    path = save_checkpoint(tmp_path / "old.pt", net, {"tile": 64})
+    payload = torch.load(path, weights_only=True)
+    for key in ("residual", "standardize"):
+        del payload["config"][key]  # as written before the options existed
+    torch.save(payload, path)
+    loaded, _ = load_checkpoint(path)
+    assert loaded.config == plain
 
 
 def test_scan_hits_scope_and_errors(scanned, tmp_path):
@@ -271,8 +401,7 @@ def test_peak_score_is_largest_3x3_mean_of_centre_error():
 
     net = CompletionNet(SMALL).eval()
     tiles = _tiles(3)
-    with torch.no_grad():
-        out = net(corrupt(torch.from_numpy(tiles), center_mask(64, 16)))[:, 0].numpy()
+    out = _complete_by_hand(net, tiles)
     err = np.abs(out - tiles)[:, 26:38, 26:38].astype(np.float64)
     expected = [uniform_filter(e, 3, mode="constant")[1:-1, 1:-1].max() for e in err]
     np.testing.assert_allclose(score_tiles(net, tiles, "peak"), expected, rtol=1e-5)

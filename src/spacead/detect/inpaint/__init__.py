@@ -13,8 +13,15 @@ Paper: doi:10.1109/ICMLA.2018.00201.
 """
 
 from ._detector import InpaintDetector, InpaintParams, train_inpaint_detector
-from ._model import CompletionNet, InpaintConfig, center_mask, corrupt, weighted_l1
-from ._scan import ScanResult, heatmap, scan_image, score_tiles
+from ._model import (
+    CompletionNet,
+    InpaintConfig,
+    center_mask,
+    corrupt,
+    standardize,
+    weighted_l1,
+)
+from ._scan import Detection, ScanResult, group_detections, heatmap, scan_image, score_tiles
 from ._train import (
     load_checkpoint,
     load_training_tiles,
@@ -26,12 +33,14 @@ from ._train import (
 
 __all__ = [
     "CompletionNet",
+    "Detection",
     "InpaintConfig",
     "InpaintDetector",
     "InpaintParams",
     "ScanResult",
     "center_mask",
     "corrupt",
+    "group_detections",
     "heatmap",
     "load_checkpoint",
     "load_training_tiles",
@@ -39,6 +48,7 @@ __all__ = [
     "scan_image",
     "score_tiles",
     "set_determinism",
+    "standardize",
     "train_inpaint_detector",
     "train_inpainter",
     "train_on_tiles",

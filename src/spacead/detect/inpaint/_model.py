@@ -50,6 +50,24 @@ class InpaintConfig:
         Side of the central square whose mean absolute error is the score (paper: 24).
     center_weight : float
         Weight of the masked centre in the L1 loss; the rest weighs ``1 - center_weight``.
+    residual : bool
+        The network adds its output to the mean-filled input (a global skip), so an
+        untrained network starts at mean fill instead of at zero. Not in the article.
+    standardize : bool
+        Each tile is standardised by the mean and standard deviation of its known
+        (unmasked) pixels before completion, and the completion mapped back, so the
+        network learns shapes, not each tile's brightness and contrast. Not in the
+        article.
+
+    Notes
+    -----
+    ``residual`` and ``standardize`` are on by default because, measured on 3,312
+    synthetic 64-px tiles (4 epochs, width 8, batch 16), the article's plain network
+    at learning rate 1e-3 ended with a worse centre error than filling the centre
+    with the tile mean (0.095 against 0.084), and at 3e-4 reached 0.068 after 3
+    epochs; with both options it reached 0.063 after 4, below OpenCV's
+    Navier-Stokes inpainting (0.073). Checkpoints written before these options
+    existed load with both off.
     """
 
     width: int = 32
@@ -57,6 +75,8 @@ class InpaintConfig:
     mask_size: int = 32
     score_size: int = 24
     center_weight: float = 0.9
+    residual: bool = True
+    standardize: bool = True
 
     def __post_init__(self) -> None:
         for name in ("width", "input_size", "mask_size", "score_size"):
@@ -75,6 +95,9 @@ class InpaintConfig:
             )
         if not 0.0 <= self.center_weight <= 1.0:
             raise ValueError(f"center_weight must be in [0, 1], got {self.center_weight!r}")
+        for name in ("residual", "standardize"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as a dict of plain Python types."""
@@ -111,7 +134,9 @@ class CompletionNet(nn.Module):
 
     The input has two channels, the tile with its centre filled by the mean of the
     known pixels, and the binary mask (1 in the centre); the output is the completed
-    one-channel tile of the same size.
+    one-channel tile of the same size (with ``config.residual``, the last layer's
+    output plus the filled tile). :meth:`complete` wraps masking and, with
+    ``config.standardize``, the per-tile standardisation.
 
     Parameters
     ----------
@@ -142,19 +167,45 @@ class CompletionNet(nn.Module):
             layers.append(_conv(c_in, c_out, 3))
             c_in = c_out
         layers.append(_conv(c_in, 1, 3))  # layer 17: the completed tile
+        last = layers[-1]
+        if config.residual and last.bias is not None:  # start near the filled input
+            with torch.no_grad():
+                last.weight.mul_(0.1)
+                last.bias.zero_()
         self.convs = nn.ModuleList(layers)
         self.act = nn.ELU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Complete a batch of shape (B, 2, S, S) into (B, 1, S, S)."""
         size = x.shape[-2:]
+        filled = x[:, :1]
         for i, conv in enumerate(self.convs):
             if i == len(_LAYERS):  # layer 13: bilinear up-scaling back to the input size
                 x = functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
             x = conv(x)
             if i < len(self.convs) - 1:
                 x = self.act(x)
-        return x
+        return x + filled if self.config.residual else x
+
+    def complete(self, tiles: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mask the centres of (B, S, S) tiles and complete them.
+
+        Returns
+        -------
+        completed : Tensor, shape (B, S, S)
+            The completed tiles in the units of `tiles`.
+        output, target : Tensor, shape (B, S, S)
+            The network's output and the tiles in the units it works in (standardised
+            with ``config.standardize``): what the training loss compares.
+        """
+        cfg = self.config
+        mask = center_mask(cfg.input_size, cfg.mask_size).to(tiles)
+        if cfg.standardize:
+            target, mean, std = standardize(tiles, mask)
+        else:
+            target, mean, std = tiles, torch.zeros(()), torch.ones(())
+        output = self(corrupt(target, mask))[:, 0]
+        return output * std + mean, output, target
 
 
 def center_mask(size: int, side: int) -> torch.Tensor:
@@ -174,6 +225,25 @@ def corrupt(tiles: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     fill = (tiles * known).sum(dim=(1, 2), keepdim=True) / known.sum()
     corrupted = tiles * known + fill * mask
     return torch.stack([corrupted, mask.expand_as(tiles)], dim=1)
+
+
+_MIN_STD = 0.01  # of the [0, 1] intensity range: about sensor noise; flat tiles stay finite
+
+
+def standardize(
+    tiles: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Standardise (B, S, S) tiles by the mean and std of their known (unmasked) pixels.
+
+    Returns the standardised tiles and the (B, 1, 1) means and standard deviations
+    (floored at 0.01, about the sensor noise of a frame scaled to [0, 1]).
+    """
+    known = 1.0 - mask
+    n = known.sum()
+    mean = (tiles * known).sum(dim=(1, 2), keepdim=True) / n
+    var = ((tiles - mean) ** 2 * known).sum(dim=(1, 2), keepdim=True) / n
+    std = var.sqrt().clamp_min(_MIN_STD)
+    return (tiles - mean) / std, mean, std
 
 
 def weighted_l1(

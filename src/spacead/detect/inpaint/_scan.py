@@ -17,6 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from scipy.ndimage import uniform_filter
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from torch.nn import functional
 from tqdm import tqdm
 
@@ -32,7 +35,7 @@ from spacead.tiles import (
     tile_coords,
 )
 
-from ._model import CompletionNet, center_mask, corrupt
+from ._model import CompletionNet
 from ._train import PathLike, load_checkpoint
 
 I64 = npt.NDArray[np.int64]
@@ -72,7 +75,7 @@ def score_tiles(
         raise ValueError(f"statistic must be 'peak' or 'mae', got {statistic!r}")
     x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
     with torch.no_grad():
-        out = model(corrupt(x, center_mask(s, cfg.mask_size)))[:, 0]
+        out = model.complete(x)[0]
     lo = (s - cfg.score_size) // 2
     err = (out - x)[:, lo : lo + cfg.score_size, lo : lo + cfg.score_size].abs()
     if statistic == "mae":
@@ -164,7 +167,8 @@ class ScanResult:
     tiles_per_second : float
         Scoring throughput over all passes.
     out_dir : pathlib.Path
-        Where ``tiles.csv``, ``heatmap.png``, ``hits/`` and ``summary.json`` are.
+        Where ``tiles.csv``, ``detections.csv``, ``heatmap.png``, ``hits/`` and
+        ``summary.json`` are.
     score : str
         ``"peak"`` or ``"mae"`` (see :func:`score_tiles`).
     """
@@ -189,8 +193,81 @@ class ScanResult:
             "tile": self.tile, "stride": self.stride, "k": self.k,
             "mean": self.mean, "std": self.std,
             "threshold": self.mean + self.k * self.std,
+            "n_places": len(group_detections(self)),
             "tiles_per_second": self.tiles_per_second, "score": self.score,
         }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A place: flagged tiles whose scored centres touch, grouped into one candidate.
+
+    Attributes
+    ----------
+    y0, x0, y1, x1 : int
+        Box ``[y0, y1) × [x0, x1)`` in frame pixels covering the scored centres of
+        the place's flagged tiles (where the completion failed).
+    y, x : int
+        Centre of the place's highest-z tile.
+    z, score : float
+        Z-score and score of that tile.
+    n_tiles : int
+        Flagged tiles in the place.
+    """
+
+    y0: int
+    x0: int
+    y1: int
+    x1: int
+    y: int
+    x: int
+    z: float
+    score: float
+    n_tiles: int
+
+
+def group_detections(result: ScanResult) -> list[Detection]:
+    """Group the flagged tiles of a scan into places, highest z first.
+
+    Two flagged tiles belong to one place when their centres are at most 1.5 steps of
+    the final pass apart in both directions (neighbours on the grid, diagonals
+    included), so an object that several overlapping tiles flag is reviewed once.
+
+    Parameters
+    ----------
+    result : ScanResult
+        A scan.
+
+    Returns
+    -------
+    list of Detection
+        Sorted by decreasing z (ties by position).
+    """
+    idx = np.flatnonzero(result.flagged)
+    if idx.size == 0:
+        return []
+    centres = result.coords[idx] + result.tile // 2
+    pairs = cKDTree(centres).query_pairs(1.5 * result.stride, p=np.inf, output_type="ndarray")
+    graph = coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(idx), len(idx))
+    )
+    n, labels = connected_components(graph, directed=False)
+    half = max(result.tile * 3 // 16, 1) // 2  # the scored centre's half side
+    places = []
+    for label in range(n):
+        members = idx[labels == label]
+        c = result.coords[members] + result.tile // 2
+        best = members[np.argmax(result.z[members])]
+        y, x = (int(v) for v in result.coords[best] + result.tile // 2)
+        places.append(
+            Detection(
+                int(c[:, 0].min()) - half, int(c[:, 1].min()) - half,
+                int(c[:, 0].max()) + half, int(c[:, 1].max()) + half,
+                y, x, float(result.z[best]), float(result.scores[best]), len(members),
+            )
+        )  # fmt: skip
+    places.sort(key=lambda d: (-d.z, d.y, d.x))
+    return places
 
 
 def _neighbourhood(hits: I64, tile: int, fine: int, shape: tuple[int, int]) -> I64:
@@ -218,6 +295,14 @@ def _write_outputs(result: ScanResult, frame: ImageLike, max_crops: int) -> None
     for (y, x), s, z, f in zip(result.coords, result.scores, result.z, result.flagged, strict=True):
         writer.writerow([int(y), int(x), result.tile, f"{s:.6g}", f"{z:.4f}", int(f)])
     _atomic_text(out / "tiles.csv", buf.getvalue())
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["rank", "y", "x", "y0", "x0", "y1", "x1", "z", "score", "n_tiles"])
+    for rank, d in enumerate(group_detections(result), 1):
+        writer.writerow(
+            [rank, d.y, d.x, d.y0, d.x0, d.y1, d.x1, f"{d.z:.4f}", f"{d.score:.6g}", d.n_tiles]
+        )
+    _atomic_text(out / "detections.csv", buf.getvalue())
     _atomic_text(out / "summary.json", json.dumps(result.summary(), indent=2) + "\n")
     write_image(out / "heatmap.png", heatmap(result, frame.shape[:2]))
     hits = out / "hits"
@@ -345,7 +430,10 @@ def scan_image(
         A checkpoint from :func:`train_inpainter`; its tile size is used.
     out_dir : path-like
         Output folder (created): ``tiles.csv`` (``y,x,size,score,z,flagged`` of the
-        final pass), ``heatmap.png``, ``hits/y…_x….png`` and ``summary.json``.
+        final pass), ``detections.csv`` (flagged tiles grouped into places, highest
+        z first: ``rank,y,x,y0,x0,y1,x1,z,score,n_tiles``, see
+        :func:`group_detections`), ``heatmap.png``, ``hits/y…_x….png`` and
+        ``summary.json``.
     stride : int
         Coarse step in frame pixels.
     fine_stride : int or None

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from spacead.tiles import iter_tile_batches, open_image, tile_coords
 
-from ._model import CompletionNet, InpaintConfig, center_mask, corrupt, weighted_l1
+from ._model import CompletionNet, InpaintConfig, center_mask, weighted_l1
 
 PathLike = str | os.PathLike[str]
 
@@ -91,8 +91,8 @@ def train_on_tiles(
             batch = batch.flip(-1) if flip[0] < 0.5 else batch
             batch = batch.flip(-2) if flip[1] < 0.5 else batch
             opt.zero_grad()
-            out = model(corrupt(batch, mask))[:, 0]
-            loss = weighted_l1(out, batch, mask, config.center_weight)
+            _, out, target = model.complete(batch)
+            loss = weighted_l1(out, target, mask, config.center_weight)
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             total += float(loss.detach()) * len(batch)
@@ -166,7 +166,9 @@ def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
         raise ValueError(f"cannot load model {str(p)!r}: no such file")
     try:
         payload = torch.load(p, map_location="cpu", weights_only=True)
-        model = CompletionNet(InpaintConfig.from_dict(payload["config"]))
+        # Checkpoints from before these options were trained without them.
+        config = {"residual": False, "standardize": False, **payload["config"]}
+        model = CompletionNet(InpaintConfig.from_dict(config))
         model.load_state_dict(payload["state_dict"])
         meta = dict(payload["meta"])
     except Exception as exc:
