@@ -28,11 +28,19 @@ from spacead.detect.inpaint import (
     InpaintConfig,
     center_mask,
     corrupt,
+    group_detections,
+    load_checkpoint,
     scan_image,
     train_inpainter,
     weighted_l1,
 )
-from spacead.tiles import TileGrid, make_planetary_frame, nodata_fraction, write_tiff
+from spacead.tiles import (
+    TileGrid,
+    iter_tile_batches,
+    make_planetary_frame,
+    nodata_fraction,
+    write_tiff,
+)
 
 HIRISE = (25_516, 45_788)
 
@@ -126,6 +134,7 @@ def accept(args: argparse.Namespace) -> None:
         print(
             f"scan: {time.perf_counter() - t:.0f} s, {len(res.coords)} tiles, {res.tiles_per_second:.1f} tiles/s"
         )
+        reconstruction_check(ckpt, image, res)
     flagged = res.coords[res.flagged]
     size = res.tile
 
@@ -161,7 +170,65 @@ def accept(args: argparse.Namespace) -> None:
         print(
             f"{k:<4} {n_found:2d}/{len(objects)}  {int(bad.sum()):11d}  {places:12d}  {int((bad & margin).sum()):9d}"
         )
+    # Places: flagged tiles grouped as scan's detections.csv does, ranked by z.
+    places = group_detections(res)
+    covers = [{i for i, o in enumerate(objects) if _box_hits(o, d)} for d in places]
+    n_false = sum(not c for c in covers)
+    line = f"places {len(places)}, false places {n_false}; objects in the top N places:"
+    seen: set[int] = set()
+    for rank, c in enumerate(covers, 1):
+        seen |= c
+        if rank in (10, 20, 50, 100) or rank == len(covers):
+            line += f" top {rank}: {len(seen)}/{len(objects)}"
+    print(line)
     print(f"total {time.perf_counter() - t0:.0f} s; outputs in {args.out}")
+
+
+def _box_hits(o, d) -> bool:
+    return d.y0 < o.y1 and d.y1 > o.y0 and d.x0 < o.x1 and d.x1 > o.x0
+
+
+def reconstruction_check(ckpt, image, res, n: int = 2000) -> None:
+    """Centre error of the network against mean fill and OpenCV inpainting (same tiles)."""
+    import cv2
+
+    net, _ = load_checkpoint(ckpt)
+    cfg = net.config
+    rng = np.random.default_rng(0)
+    pick = res.coords[rng.choice(len(res.coords), min(n, len(res.coords)), replace=False)]
+    tiles = np.concatenate(
+        [
+            t
+            for _, t in iter_tile_batches(
+                image, pick, size=res.tile, out_size=cfg.input_size, nodata=0
+            )
+        ]
+    )
+    s, m, c = cfg.input_size, cfg.mask_size, cfg.score_size
+    lo, mlo = (s - c) // 2, (s - m) // 2
+    x = torch.from_numpy(tiles)
+    with torch.no_grad():
+        net_out = net.complete(x)[0].numpy()
+    filled = corrupt(x, center_mask(s, m))[:, 0].numpy()
+    mask8 = np.zeros((s, s), np.uint8)
+    mask8[mlo : mlo + m, mlo : mlo + m] = 1
+    ns = (
+        np.stack(
+            [
+                cv2.inpaint(np.clip(t * 255, 0, 255).astype(np.uint8), mask8, 5, cv2.INPAINT_NS)
+                for t in tiles
+            ]
+        ).astype(np.float32)
+        / 255
+    )
+
+    def centre_mae(out):
+        return float(np.abs(out - tiles)[:, lo : lo + c, lo : lo + c].mean())
+
+    print(
+        f"centre error over {len(tiles)} tiles: network {centre_mae(net_out):.4f}, mean fill "
+        f"{centre_mae(filled):.4f}, OpenCV Navier-Stokes {centre_mae(ns):.4f}"
+    )
 
 
 def main() -> None:

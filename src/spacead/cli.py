@@ -430,6 +430,8 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     t.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="TIFF/BigTIFF, JP2, PNG")
     t.add_argument("--out", type=Path, required=True, metavar="MODEL.pt", help="checkpoint")
     t.add_argument("--epochs", type=int, default=10, help="default 10")
+    t.add_argument("--batch-size", type=int, default=16, help="tiles per step (default 16)")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     t.add_argument("--width", type=int, default=32, help="network width (default 32)")
     t.add_argument("--tile", type=int, default=256, help="tile side in frame pixels (default 256)")
     t.add_argument("--stride", type=int, default=256, help="training tile stride (default 256)")
@@ -485,6 +487,8 @@ def _inpaint_train(args: argparse.Namespace) -> int:
         args.images,
         out=args.out,
         epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
         width=args.width,
         tile=args.tile,
         stride=args.stride,

@@ -348,9 +348,15 @@ def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
         "64",
         "--input-size",
         "48",
+        "--lr",
+        "0.003",
+        "--batch-size",
+        "8",
         "--quiet",
     ]
     assert main(argv) == 0 and model.is_file()
+    meta = torch.load(model, weights_only=True)["meta"]
+    assert (meta["lr"], meta["batch_size"], meta["epochs"]) == (0.003, 8, 1)
     capsys.readouterr()
     out = tmp_path / "scan"
     assert (
@@ -376,7 +382,9 @@ def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
     with (out / "tiles.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["y", "x", "size", "score", "z", "flagged"]
-    assert len(rows) == summary["n_tiles"] if "n_tiles" in summary else len(rows) > 0
+    assert len(rows) == summary["n_tiles"]
+    with (out / "detections.csv").open() as fh:
+        assert len(list(csv.DictReader(fh))) == summary["n_places"]
     assert (out / "heatmap.png").is_file()
     assert (
         main(
