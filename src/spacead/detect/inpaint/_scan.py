@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -186,6 +187,11 @@ class ScanResult:
     out_dir: Path
     score: str = "mae"
 
+    @cached_property
+    def detections(self) -> list[Detection]:
+        """The flagged tiles grouped into places, highest z first (:func:`group_detections`)."""
+        return group_detections(self)
+
     def summary(self) -> dict[str, Any]:
         """Counts and statistics as plain types (what ``summary.json`` holds)."""
         return {
@@ -193,7 +199,7 @@ class ScanResult:
             "tile": self.tile, "stride": self.stride, "k": self.k,
             "mean": self.mean, "std": self.std,
             "threshold": self.mean + self.k * self.std,
-            "n_places": len(group_detections(self)),
+            "n_places": len(self.detections),
             "tiles_per_second": self.tiles_per_second, "score": self.score,
         }  # fmt: skip
 
@@ -298,7 +304,7 @@ def _write_outputs(result: ScanResult, frame: ImageLike, max_crops: int) -> None
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["rank", "y", "x", "y0", "x0", "y1", "x1", "z", "score", "n_tiles"])
-    for rank, d in enumerate(group_detections(result), 1):
+    for rank, d in enumerate(result.detections, 1):
         writer.writerow(
             [rank, d.y, d.x, d.y0, d.x0, d.y1, d.x1, f"{d.z:.4f}", f"{d.score:.6g}", d.n_tiles]
         )
