@@ -7,6 +7,7 @@ parameters) end in one readable line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import time
@@ -426,6 +427,15 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "whose centre it cannot reconstruct (needs the inpaint extra: torch).",
     )
     cmds = p.add_subparsers(dest="inpaint_command", required=True, metavar="STEP")
+    g = cmds.add_parser(
+        "synth",
+        help="write a synthetic HiRISE-like frame with planted hardware (for demos and tests)",
+    )
+    g.add_argument("out", type=Path, metavar="FRAME.tif", help="frame to write (TIFF)")
+    g.add_argument("--size", type=int, default=4096, help="side in pixels (default 4096)")
+    g.add_argument("--objects", type=int, default=16, help="planted objects (default 16)")
+    g.add_argument("--seed", type=int, default=0, help="default 0")
+    g.set_defaults(func=_inpaint_synth)
     t = cmds.add_parser("train", help="train on the tiles of one or more frames")
     t.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="TIFF/BigTIFF, JP2, PNG")
     t.add_argument("--out", type=Path, required=True, metavar="MODEL.pt", help="checkpoint")
@@ -478,6 +488,24 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     s.add_argument("--scheduler", default=None, metavar="ADDRESS", help=_SCHEDULER_HELP)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_inpaint_scan)
+
+
+def _inpaint_synth(args: argparse.Namespace) -> int:
+    from .tiles import make_planetary_frame, write_tiff
+
+    if args.objects < 0:
+        raise ValueError(f"--objects must be zero or more, got {args.objects}")
+    image, objects = make_planetary_frame(
+        args.size, args.size, rng=args.seed, n_objects=args.objects
+    )
+    frame = write_tiff(args.out, image, bigtiff=image.nbytes >= 2**31)
+    truth = frame.with_suffix(".objects.csv")
+    with truth.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["kind", "y0", "x0", "y1", "x1"])
+        writer.writerows([o.kind, o.y0, o.x0, o.y1, o.x1] for o in objects)
+    print(f"wrote {frame} ({args.size}×{args.size}) and {truth} ({len(objects)} objects)")
+    return 0
 
 
 def _inpaint_train(args: argparse.Namespace) -> int:

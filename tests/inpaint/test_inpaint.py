@@ -451,3 +451,33 @@ def test_distributed_scan_equals_in_process(scanned, tmp_path, scheduler):
     np.testing.assert_array_equal(many.coords, one.coords)
     np.testing.assert_allclose(many.scores, one.scores, rtol=1e-5)
     np.testing.assert_array_equal(many.flagged, one.flagged)
+
+
+def test_cli_synth_writes_frame_and_truth(tmp_path, capsys):
+    import tifffile
+
+    from spacead.cli import main
+
+    out = tmp_path / "frame.tif"
+    assert (
+        main(["inpaint", "synth", str(out), "--size", "512", "--objects", "2", "--seed", "4"]) == 0
+    )
+    image, objects = make_planetary_frame(512, 512, rng=4, n_objects=2)
+    np.testing.assert_array_equal(tifffile.imread(out), image)
+    with (tmp_path / "frame.objects.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows == [
+        {"kind": o.kind, "y0": str(o.y0), "x0": str(o.x0), "y1": str(o.y1), "x1": str(o.x1)}
+        for o in objects
+    ]
+    assert "2 objects" in capsys.readouterr().out
+
+
+def test_cli_synth_errors(tmp_path, capsys):
+    from spacead.cli import main
+
+    assert main(["inpaint", "synth", str(tmp_path / "f.tif"), "--size", "100"]) == 1
+    assert "height and width must be at least 256, got 100×100" in capsys.readouterr().err
+    assert main(["inpaint", "synth", str(tmp_path / "f.tif"), "--objects", "-1"]) == 1
+    assert "--objects must be zero or more, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "f.tif").exists()
