@@ -450,6 +450,7 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--max-tiles", type=int, default=20000, help="train on at most this many (default 20000)"
     )
     t.add_argument("--seed", type=int, default=0, help="default 0")
+    t.add_argument("--device", default=None, help="cpu (default), cuda or cuda:N")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_inpaint_train)
     s = cmds.add_parser("scan", help="score every tile of a frame and flag outliers")
@@ -486,6 +487,9 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="1 (default): this process, torch's threads; N: N single-threaded processes",
     )
     s.add_argument("--scheduler", default=None, metavar="ADDRESS", help=_SCHEDULER_HELP)
+    s.add_argument(
+        "--device", default=None, help="cpu (default), cuda or cuda:N (single-process scans)"
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_inpaint_scan)
 
@@ -524,6 +528,7 @@ def _inpaint_train(args: argparse.Namespace) -> int:
         max_tiles=args.max_tiles,
         seed=args.seed,
         progress=not args.quiet,
+        device=args.device,
     )
     print(f"wrote {path}")
     return 0
@@ -545,6 +550,7 @@ def _inpaint_scan(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         progress=not args.quiet,
+        device=args.device,
     )
     print(json.dumps(result.summary()))
     return 0

@@ -481,3 +481,42 @@ def test_cli_synth_errors(tmp_path, capsys):
     assert main(["inpaint", "synth", str(tmp_path / "f.tif"), "--objects", "-1"]) == 1
     assert "--objects must be zero or more, got -1" in capsys.readouterr().err
     assert not (tmp_path / "f.tif").exists()
+
+
+def test_resolve_device():
+    from spacead.detect.inpaint import resolve_device
+
+    assert resolve_device(None) == torch.device("cpu") == resolve_device("cpu")
+    for bad in ("gpu", "meta"):
+        with pytest.raises(
+            ValueError, match=f"device must be 'cpu', 'cuda' or 'cuda:N', got '{bad}'"
+        ):
+            resolve_device(bad)
+    with pytest.raises(
+        ValueError, match=r"device 'cuda:99' is not available: torch .* sees \d+ CUDA"
+    ):
+        resolve_device("cuda:99")
+
+
+def test_training_on_an_explicit_cpu_device_matches_the_default():
+    tiles = _tiles(8)
+    _, default = train_on_tiles(tiles, SMALL, epochs=1, batch_size=4, seed=2, threads=1)
+    net, on_cpu = train_on_tiles(
+        tiles, SMALL, epochs=1, batch_size=4, seed=2, threads=1, device="cpu"
+    )
+    assert on_cpu == default
+    assert next(net.parameters()).device == torch.device("cpu")
+
+
+def test_device_errors(scanned, tmp_path, capsys):
+    from spacead.cli import main
+
+    _, _, tmp = scanned
+    with pytest.raises(ValueError, match="device 'cuda:99' is not available"):
+        scan_image(tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path, device="cuda:99")
+    with pytest.raises(ValueError, match="device applies to single-process scans"):
+        scan_image(tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path, device="cpu", workers=2)
+    argv = ["inpaint", "train", str(tmp / "frame.tif"), "--out", str(tmp_path / "m.pt")]
+    assert main([*argv, "--device", "cuda:99", "--quiet"]) == 1
+    assert "device 'cuda:99' is not available" in capsys.readouterr().err
+    assert not (tmp_path / "m.pt").exists()

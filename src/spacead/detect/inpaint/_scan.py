@@ -37,7 +37,7 @@ from spacead.tiles import (
 )
 
 from ._model import CompletionNet
-from ._train import PathLike, load_checkpoint
+from ._train import PathLike, load_checkpoint, resolve_device
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -74,7 +74,8 @@ def score_tiles(
         raise ValueError(f"tiles must have shape (B, {s}, {s}), got {tiles.shape}")
     if statistic not in ("mae", "peak"):
         raise ValueError(f"statistic must be 'peak' or 'mae', got {statistic!r}")
-    x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
+    device = next(model.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32)).to(device)
     with torch.no_grad():
         out = model.complete(x)[0]
     lo = (s - cfg.score_size) // 2
@@ -84,7 +85,7 @@ def score_tiles(
     else:
         window = min(_PEAK_WINDOW, cfg.score_size)
         score = functional.avg_pool2d(err[:, None], window, stride=1).amax(dim=(1, 2, 3))
-    result: F64 = score.double().numpy()
+    result: F64 = score.double().cpu().numpy()
     return result
 
 
@@ -418,6 +419,7 @@ def scan_image(
     score: Statistic = "mae",
     workers: int | None = 1,
     scheduler: str | None = None,
+    device: str | None = None,
 ) -> ScanResult:
     """Score every valid tile of a frame and flag those more than `k` σ above the mean.
 
@@ -478,6 +480,9 @@ def scan_image(
         `image` itself (the path must be readable on every worker). Scores equal
         those of one process up to float rounding (torch's thread count changes the
         order of its sums).
+    device : str, optional
+        Where a single-process scan runs the network: ``"cpu"`` (default) or
+        ``"cuda"``/``"cuda:N"``. Worker processes and Dask workers use their CPUs.
 
     Returns
     -------
@@ -495,7 +500,10 @@ def scan_image(
         raise ValueError(f"fine_stride must be a positive integer or None, got {fine_stride!r}")
     if not k > 0:
         raise ValueError(f"k must be positive, got {k!r}")
+    if device is not None and (scheduler is not None or workers != 1):
+        raise ValueError("device applies to single-process scans (workers=1, no scheduler)")
     net, meta = load_checkpoint(model)
+    net.to(resolve_device(device))
     frame = open_image(image)
     tile = int(meta["tile"])
     scale = intensity_scale(frame, nodata=nodata)

@@ -20,12 +20,42 @@ from ._model import CompletionNet, InpaintConfig, center_mask, weighted_l1
 PathLike = str | os.PathLike[str]
 
 
-def set_determinism(seed: int, threads: int | None = None) -> None:
-    """Seed torch, force deterministic kernels and optionally fix the thread count."""
+def set_determinism(seed: int, threads: int | None = None, *, strict: bool = True) -> None:
+    """Seed torch, force deterministic kernels and optionally fix the thread count.
+
+    With ``strict=False`` an operation without a deterministic kernel warns instead of
+    raising (CUDA has none for the backward pass of bilinear up-scaling).
+    """
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True)
+    torch.use_deterministic_algorithms(True, warn_only=not strict)
     if threads is not None:
         torch.set_num_threads(threads)
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The torch device named by `device` (None: the CPU), checked to exist here.
+
+    Raises
+    ------
+    ValueError
+        If `device` is not a device name or names an accelerator this torch cannot use.
+    """
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            raise ValueError(
+                f"device {device!r} is not available: torch {torch.__version__} sees "
+                f"{count} CUDA device(s)"
+            )
+    elif dev.type != "cpu":
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    return dev
 
 
 def train_on_tiles(
@@ -38,6 +68,7 @@ def train_on_tiles(
     seed: int = 0,
     threads: int | None = None,
     progress: bool = False,
+    device: str | torch.device | None = None,
 ) -> tuple[CompletionNet, list[float]]:
     """Train a :class:`CompletionNet` to complete the masked centres of `tiles`.
 
@@ -57,11 +88,15 @@ def train_on_tiles(
         Torch intra-op threads (1 for bit-identical runs across machines).
     progress : bool
         Show a progress bar on stderr.
+    device : str, optional
+        Where to train: ``"cpu"`` (default) or ``"cuda"``/``"cuda:N"``. On CUDA the
+        run is seeded but not bit-identical (bilinear up-scaling has no deterministic
+        CUDA backward pass).
 
     Returns
     -------
     model : CompletionNet
-        The trained network, in evaluation mode.
+        The trained network on the CPU, in evaluation mode.
     losses : list of float
         Mean loss of each epoch.
     """
@@ -73,12 +108,13 @@ def train_on_tiles(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
-    set_determinism(seed, threads)
-    model = CompletionNet(config)
+    dev = resolve_device(device)
+    set_determinism(seed, threads, strict=dev.type == "cpu")
+    model = CompletionNet(config).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     data = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
-    mask = center_mask(s, config.mask_size)
+    mask = center_mask(s, config.mask_size).to(dev)
     losses: list[float] = []
     bar = tqdm(total=epochs * len(data), unit="tile", disable=not progress, desc="train")
     model.train()
@@ -86,7 +122,7 @@ def train_on_tiles(
         order = torch.randperm(len(data), generator=gen)
         total = 0.0
         for start in range(0, len(data), batch_size):
-            batch = data[order[start : start + batch_size]]
+            batch = data[order[start : start + batch_size]].to(dev)
             flip = torch.rand(2, generator=gen)
             batch = batch.flip(-1) if flip[0] < 0.5 else batch
             batch = batch.flip(-2) if flip[1] < 0.5 else batch
@@ -100,7 +136,7 @@ def train_on_tiles(
         losses.append(total / len(data))
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
     bar.close()
-    model.eval()
+    model.cpu().eval()
     return model, losses
 
 
@@ -194,6 +230,7 @@ def train_inpainter(
     seed: int = 0,
     threads: int | None = None,
     progress: bool = True,
+    device: str | None = None,
 ) -> Path:
     """Train a completion network on the valid tiles of `images` and save it to `out`.
 
@@ -206,7 +243,7 @@ def train_inpainter(
         Frames (TIFF/BigTIFF, JPEG 2000, PNG/JPEG).
     out : path-like
         Checkpoint file to write (atomically).
-    epochs, batch_size, lr, width, seed, threads, progress
+    epochs, batch_size, lr, width, seed, threads, progress, device
         See :func:`train_on_tiles` and :class:`InpaintConfig`.
     tile, stride : int
         Tile side and step in frame pixels.
@@ -222,16 +259,17 @@ def train_inpainter(
         The checkpoint path.
     """
     config = InpaintConfig.scaled(width, input_size)
+    resolve_device(device)  # fail before reading the frames
     tiles = load_training_tiles(
         images, tile=tile, stride=stride, input_size=input_size, max_tiles=max_tiles, seed=seed
     )
     model, losses = train_on_tiles(
         tiles, config, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        threads=threads, progress=progress,
+        threads=threads, progress=progress, device=device,
     )  # fmt: skip
     meta = {
         "tile": tile, "stride": stride, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-        "seed": seed, "n_tiles": len(tiles), "losses": losses,
+        "seed": seed, "n_tiles": len(tiles), "losses": losses, "device": device or "cpu",
         "images": [str(p) for p in images],
     }  # fmt: skip
     return save_checkpoint(out, model, meta)
