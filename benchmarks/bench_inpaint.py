@@ -116,6 +116,7 @@ def accept(args: argparse.Namespace) -> None:
                 max_tiles=args.max_tiles,
                 seed=args.seed,
                 progress=True,
+                device=args.device,
             )
         )
         print(f"training: {time.perf_counter() - t:.0f} s")
@@ -131,6 +132,7 @@ def accept(args: argparse.Namespace) -> None:
             progress=True,
             normalize=args.normalize,
             score=args.score,
+            device=args.device,
         )
         print(
             f"scan: {time.perf_counter() - t:.0f} s, {len(res.coords)} tiles, {res.tiles_per_second:.1f} tiles/s"
@@ -258,6 +260,7 @@ def main() -> None:
     a.add_argument("--normalize", choices=["local", "frame"], default="local")
     a.add_argument("--score", choices=["mae", "peak"], default="mae")
     a.add_argument("--max-tiles", type=int, default=8000)
+    a.add_argument("--device", default=None, help="cpu (default), cuda or cuda:N")
     a.add_argument(
         "--model", default=None, help="checkpoint to reuse (trained and saved here if missing)"
     )
