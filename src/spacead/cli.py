@@ -7,7 +7,6 @@ parameters) end in one readable line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -495,6 +494,7 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _inpaint_synth(args: argparse.Namespace) -> int:
+    from ._fileio import write_csv
     from .tiles import make_planetary_frame, write_tiff
 
     if args.objects < 0:
@@ -503,11 +503,11 @@ def _inpaint_synth(args: argparse.Namespace) -> int:
         args.size, args.size, rng=args.seed, n_objects=args.objects
     )
     frame = write_tiff(args.out, image, bigtiff=image.nbytes >= 2**31)
-    truth = frame.with_suffix(".objects.csv")
-    with truth.open("w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["kind", "y0", "x0", "y1", "x1"])
-        writer.writerows([o.kind, o.y0, o.x0, o.y1, o.x1] for o in objects)
+    truth = write_csv(
+        frame.with_suffix(".objects.csv"),
+        ["kind", "y0", "x0", "y1", "x1"],
+        ([o.kind, o.y0, o.x0, o.y1, o.x1] for o in objects),
+    )
     print(f"wrote {frame} ({args.size}×{args.size}) and {truth} ({len(objects)} objects)")
     return 0
 

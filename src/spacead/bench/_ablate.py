@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -11,9 +9,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .._fileio import write_csv
 from ..detect import MRADParams, PADParams, RXDParams
 from ._evaluate import evaluate
-from ._outputs import atomic_write_bytes, write_metrics
+from ._outputs import write_metrics
 
 
 @dataclass(frozen=True)
@@ -193,15 +192,14 @@ def ablate(
 
 def write_ablation_csv(path: Path, records: Iterable[dict[str, Any]]) -> Path:
     """One row per run with the benchmark metrics and the parameters as JSON."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(ABLATION_COLUMNS)
-    for rec in records:
-        row = [rec.get(c) for c in ABLATION_COLUMNS[:-1]]
-        writer.writerow(
-            ["" if v is None else v for v in row] + [json.dumps(rec["params"], sort_keys=True)]
-        )
-    return atomic_write_bytes(path, buf.getvalue().encode())
+
+    def row(rec: dict[str, Any]) -> list[Any]:
+        values = [rec.get(c) for c in ABLATION_COLUMNS[:-1]]
+        return ["" if v is None else v for v in values] + [
+            json.dumps(rec["params"], sort_keys=True)
+        ]
+
+    return write_csv(path, ABLATION_COLUMNS, (row(rec) for rec in records))
 
 
 def mrad_param_names() -> list[str]:

@@ -27,13 +27,14 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from .. import __version__
+from .._fileio import atomic_write_bytes
 from .._parallel import default_workers, run_tasks
 from ..baselines import AnomalibDetector, AnomalibOptions, train_anomalib
 from ..data import AlloDataset, ImageReadError, Item, Problem, load_sample, write_image
 from ..detect import Detection, params_class, run_detector
 from ..detect._params import MRADParams, RXDParams
 from ..metrics import BenchmarkAccumulator, Binning
-from ._outputs import atomic_write_bytes, save_map
+from ._outputs import save_map
 
 if TYPE_CHECKING:  # the completion network imports torch
     from ..detect.inpaint import InpaintDetector, InpaintParams

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,20 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+from .._fileio import atomic_write_bytes, write_csv
 
 
 def save_map(path: Path, score_map: npt.NDArray[Any]) -> Path:
@@ -44,12 +28,11 @@ def write_metrics(path: Path, metrics: Mapping[str, Any]) -> Path:
 
 def write_predictions(path: Path, rows: Iterable[Any]) -> Path:
     """Write ``predictions.csv`` with columns image, label, score, predicted."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["image", "label", "score", "predicted"])
-    for r in rows:
-        writer.writerow([r.image, r.label, repr(float(r.score)), r.predicted])
-    return atomic_write_bytes(path, buf.getvalue().encode())
+    return write_csv(
+        path,
+        ["image", "label", "score", "predicted"],
+        ([r.image, r.label, repr(float(r.score)), r.predicted] for r in rows),
+    )
 
 
 SUMMARY_COLUMNS = ("I.AUROC", "P.AUROC", "P.AP", "P.FPR95", "P.F1max")

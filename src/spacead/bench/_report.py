@@ -25,8 +25,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .._fileio import atomic_write_bytes
 from ..data import AlloDataset, read_image, to_three_class
-from ._outputs import SUMMARY_COLUMNS, atomic_write_bytes
+from ._outputs import SUMMARY_COLUMNS
 
 _KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max")
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +20,7 @@ from scipy.spatial import cKDTree
 from torch.nn import functional
 from tqdm import tqdm
 
+from spacead._fileio import atomic_write_bytes, write_csv
 from spacead._parallel import default_workers, run_tasks
 from spacead.data import write_image
 from spacead.tiles import (
@@ -287,30 +284,28 @@ def _neighbourhood(hits: I64, tile: int, fine: int, shape: tuple[int, int]) -> I
     return np.unique(cand, axis=0)
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _write_outputs(result: ScanResult, frame: ImageLike, max_crops: int) -> None:
     out = result.out_dir
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["y", "x", "size", "score", "z", "flagged"])
-    for (y, x), s, z, f in zip(result.coords, result.scores, result.z, result.flagged, strict=True):
-        writer.writerow([int(y), int(x), result.tile, f"{s:.6g}", f"{z:.4f}", int(f)])
-    _atomic_text(out / "tiles.csv", buf.getvalue())
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["rank", "y", "x", "y0", "x0", "y1", "x1", "z", "score", "n_tiles"])
-    for rank, d in enumerate(result.detections, 1):
-        writer.writerow(
+    write_csv(
+        out / "tiles.csv",
+        ["y", "x", "size", "score", "z", "flagged"],
+        (
+            [int(y), int(x), result.tile, f"{s:.6g}", f"{z:.4f}", int(f)]
+            for (y, x), s, z, f in zip(
+                result.coords, result.scores, result.z, result.flagged, strict=True
+            )
+        ),
+    )
+    write_csv(
+        out / "detections.csv",
+        ["rank", "y", "x", "y0", "x0", "y1", "x1", "z", "score", "n_tiles"],
+        (
             [rank, d.y, d.x, d.y0, d.x0, d.y1, d.x1, f"{d.z:.4f}", f"{d.score:.6g}", d.n_tiles]
-        )
-    _atomic_text(out / "detections.csv", buf.getvalue())
-    _atomic_text(out / "summary.json", json.dumps(result.summary(), indent=2) + "\n")
+            for rank, d in enumerate(result.detections, 1)
+        ),
+    )
+    summary = json.dumps(result.summary(), indent=2) + "\n"
+    atomic_write_bytes(out / "summary.json", summary.encode())
     write_image(out / "heatmap.png", heatmap(result, frame.shape[:2]))
     hits = out / "hits"
     hits.mkdir(exist_ok=True)
