@@ -174,7 +174,7 @@ def accept(args: argparse.Namespace) -> None:
             f"{k:<4} {n_found:2d}/{len(objects)}  {int(bad.sum()):11d}  {places:12d}  {int((bad & margin).sum()):9d}"
         )
     # Places: flagged tiles grouped as scan's detections.csv does, ranked by z.
-    places = res.detections
+    places = res.places
     covers = [{i for i, o in enumerate(objects) if _box_hits(o, d)} for d in places]
     n_false = sum(not c for c in covers)
     line = f"places {len(places)}, false places {n_false}; objects in the top N places:"

@@ -259,14 +259,14 @@ def test_group_detections_matches_connected_components_of_the_grid():
     """Independent check: places equal scipy.ndimage.label's 8-connected regions."""
     from scipy import ndimage
 
-    from spacead.detect.inpaint import group_detections
+    from spacead.detect.inpaint import group_places
 
     rng = np.random.default_rng(7)
     ys, xs = np.meshgrid(np.arange(0, 640, 16), np.arange(0, 640, 16), indexing="ij")
     coords = np.stack([ys.ravel(), xs.ravel()], 1)
     z = rng.normal(size=len(coords)) + 3.0 * (rng.random(len(coords)) < 0.1)
     result = _fake_result(coords, z)
-    places = group_detections(result)
+    places = group_places(result)
     grid = np.zeros(ys.shape, dtype=bool)
     grid[coords[:, 0] // 16, coords[:, 1] // 16] = result.flagged
     labels, n = ndimage.label(grid, structure=np.ones((3, 3)))
@@ -279,16 +279,16 @@ def test_group_detections_matches_connected_components_of_the_grid():
 
 
 def test_group_detections_box_and_empty():
-    from spacead.detect.inpaint import group_detections
+    from spacead.detect.inpaint import group_places
 
     # Two touching tiles (one step apart) and one far away; scored half side 64*3//16//2 = 6.
     result = _fake_result([[0, 0], [16, 16], [320, 320]], [5.0, 4.0, 9.0])
-    far, pair = group_detections(result)
+    far, pair = group_places(result)
     assert (far.y, far.x, far.n_tiles, far.z) == (352, 352, 1, 9.0)
     assert (far.y0, far.x0, far.y1, far.x1) == (346, 346, 358, 358)
     assert (pair.y0, pair.x0, pair.y1, pair.x1, pair.n_tiles) == (26, 26, 54, 54, 2)
     assert (pair.y, pair.x) == (32, 32)  # the higher-z tile's centre
-    assert group_detections(_fake_result([[0, 0]], [1.0])) == []
+    assert group_places(_fake_result([[0, 0]], [1.0])) == []
 
 
 def test_old_checkpoints_load_without_the_new_options(tmp_path):

@@ -21,7 +21,7 @@ from ._model import (
     standardize,
     weighted_l1,
 )
-from ._scan import Detection, ScanResult, group_detections, heatmap, scan_image, score_tiles
+from ._scan import Place, ScanResult, group_places, heatmap, scan_image, score_tiles
 from ._train import (
     load_checkpoint,
     load_training_tiles,
@@ -34,14 +34,14 @@ from ._train import (
 
 __all__ = [
     "CompletionNet",
-    "Detection",
     "InpaintConfig",
     "InpaintDetector",
     "InpaintParams",
+    "Place",
     "ScanResult",
     "center_mask",
     "corrupt",
-    "group_detections",
+    "group_places",
     "heatmap",
     "load_checkpoint",
     "load_training_tiles",

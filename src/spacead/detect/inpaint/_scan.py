@@ -186,9 +186,9 @@ class ScanResult:
     score: str = "mae"
 
     @cached_property
-    def detections(self) -> list[Detection]:
-        """The flagged tiles grouped into places, highest z first (:func:`group_detections`)."""
-        return group_detections(self)
+    def places(self) -> list[Place]:
+        """The flagged tiles grouped into places, highest z first (:func:`group_places`)."""
+        return group_places(self)
 
     def summary(self) -> dict[str, Any]:
         """Counts and statistics as plain types (what ``summary.json`` holds)."""
@@ -197,13 +197,13 @@ class ScanResult:
             "tile": self.tile, "stride": self.stride, "k": self.k,
             "mean": self.mean, "std": self.std,
             "threshold": self.mean + self.k * self.std,
-            "n_places": len(self.detections),
+            "n_places": len(self.places),
             "tiles_per_second": self.tiles_per_second, "score": self.score,
         }  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Detection:
+class Place:
     """A place: flagged tiles whose scored centres touch, grouped into one candidate.
 
     Attributes
@@ -230,7 +230,7 @@ class Detection:
     n_tiles: int
 
 
-def group_detections(result: ScanResult) -> list[Detection]:
+def group_places(result: ScanResult) -> list[Place]:
     """Group the flagged tiles of a scan into places, highest z first.
 
     Two flagged tiles belong to one place when their centres are at most 1.5 steps of
@@ -244,7 +244,7 @@ def group_detections(result: ScanResult) -> list[Detection]:
 
     Returns
     -------
-    list of Detection
+    list of Place
         Sorted by decreasing z (ties by position).
     """
     idx = np.flatnonzero(result.flagged)
@@ -259,15 +259,16 @@ def group_detections(result: ScanResult) -> list[Detection]:
     half = max(result.tile * 3 // 16, 1) // 2  # the scored centre's half side
     places = []
     for label in range(n):
-        members = idx[labels == label]
-        c = result.coords[members] + result.tile // 2
-        best = members[np.argmax(result.z[members])]
-        y, x = (int(v) for v in result.coords[best] + result.tile // 2)
+        inside = labels == label
+        members, c = idx[inside], centres[inside]
+        best = int(np.argmax(result.z[members]))
+        y, x = (int(v) for v in c[best])
         places.append(
-            Detection(
+            Place(
                 int(c[:, 0].min()) - half, int(c[:, 1].min()) - half,
                 int(c[:, 0].max()) + half, int(c[:, 1].max()) + half,
-                y, x, float(result.z[best]), float(result.scores[best]), len(members),
+                y, x, float(result.z[members[best]]), float(result.scores[members[best]]),
+                len(members),
             )
         )  # fmt: skip
     places.sort(key=lambda d: (-d.z, d.y, d.x))
@@ -301,7 +302,7 @@ def _write_outputs(result: ScanResult, frame: ImageLike, max_crops: int) -> None
         ["rank", "y", "x", "y0", "x0", "y1", "x1", "z", "score", "n_tiles"],
         (
             [rank, d.y, d.x, d.y0, d.x0, d.y1, d.x1, f"{d.z:.4f}", f"{d.score:.6g}", d.n_tiles]
-            for rank, d in enumerate(result.detections, 1)
+            for rank, d in enumerate(result.places, 1)
         ),
     )
     summary = json.dumps(result.summary(), indent=2) + "\n"
@@ -435,7 +436,7 @@ def scan_image(
         Output folder (created): ``tiles.csv`` (``y,x,size,score,z,flagged`` of the
         final pass), ``detections.csv`` (flagged tiles grouped into places, highest
         z first: ``rank,y,x,y0,x0,y1,x1,z,score,n_tiles``, see
-        :func:`group_detections`), ``heatmap.png``, ``hits/y…_x….png`` and
+        :func:`group_places`), ``heatmap.png``, ``hits/y…_x….png`` and
         ``summary.json``.
     stride : int
         Coarse step in frame pixels.
