@@ -218,6 +218,29 @@ def test_scan_flags_planted_object(scanned):
     assert sum(false) <= 0.01 * len(result.coords)  # few flagged tiles miss the object
 
 
+def test_whole_frame_pass_is_its_own_local_reference(scanned, tmp_path):
+    """Independent check: z of the whole-frame fine pass, by brute force over its tiles.
+
+    Each tile is compared with the other fine-pass tiles within half the window in
+    both directions (a 17 × 17 cell box at stride 16 for window 256), not with the
+    coarse pass; the spread is floored at a quarter of the pass's standard deviation.
+    """
+    _, _, tmp = scanned
+    run = scan_image(
+        tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path, stride=64, fine_stride=16,
+        fine_scope="frame", window=256, progress=False,
+    )  # fmt: skip
+    s, c = run.scores, run.coords
+    assert run.std == pytest.approx(s.std()) and run.mean == pytest.approx(s.mean())
+    expected = np.empty_like(s)
+    for i in range(len(s)):
+        near = (np.abs(c - c[i]) <= 8 * 16).all(axis=1)
+        near[i] = False
+        expected[i] = (s[i] - s[near].mean()) / max(s[near].std(), 0.25 * s.std())
+    np.testing.assert_allclose(run.z, expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(run.flagged, expected > run.k)
+
+
 def test_scan_outputs(scanned):
     result, _, tmp = scanned
     out = tmp / "out"

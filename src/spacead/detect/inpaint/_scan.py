@@ -458,8 +458,10 @@ def scan_image(
     normalize : {"local", "frame"}
         ``"frame"`` is the article's rule, z against the whole frame's scores;
         ``"local"`` (default) compares each tile with its neighbours within
-        ``window`` pixels (coarse pass), because the completion error follows the
-        terrain (dunes score higher than plains).
+        ``window`` pixels, because the completion error follows the terrain (dunes
+        score higher than plains). The neighbours come from the pass that is
+        thresholded: the whole-frame fine pass itself, or the coarse pass when the
+        fine pass covers only the hits' neighbourhoods.
     window : int
         Side in frame pixels of the local neighbourhood.
     score : {"peak", "mae"}
@@ -543,8 +545,12 @@ def scan_image(
             extra = extra[_centre_valid(frame, extra, tile, nodata)]
             coords = np.unique(np.concatenate([coords, extra]), axis=0)
         scores, rate = score_pass(coords, "fine")
-        if fine_scope == "frame" and local is None:
+        if fine_scope == "frame":
+            # The whole-frame pass is its own reference, as in the article: ~(stride /
+            # fine_stride)² more tiles than the coarse pass estimate its spread far better.
             mean, std = _stats(scores)
+            if local is not None:
+                local = local_stats(coords, scores, window)
     z = zscores(coords, scores)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
