@@ -108,7 +108,9 @@ def accept(args: argparse.Namespace) -> None:
                 [frame],
                 out=Path(args.model) if args.model else Path(tmp) / "model.pt",
                 epochs=args.epochs,
-                batch_size=16,
+                batch_size=args.batch,
+                lr=args.lr,
+                flip=args.flip,
                 width=args.width,
                 tile=args.tile,
                 stride=args.train_stride,
@@ -254,6 +256,9 @@ def main() -> None:
     a.add_argument("--tile", type=int, default=128)
     a.add_argument("--train-stride", type=int, default=32)
     a.add_argument("--epochs", type=int, default=4)
+    a.add_argument("--batch", type=int, default=16)
+    a.add_argument("--lr", type=float, default=1e-3)
+    a.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True)
     a.add_argument("--fine-stride", type=int, default=24)
     a.add_argument("--scope", choices=["hits", "frame"], default="frame")
     a.add_argument("--k", type=float, default=3.0)

@@ -450,6 +450,13 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     t.add_argument("--seed", type=int, default=0, help="default 0")
     t.add_argument("--device", default=None, help="cpu (default), cuda or cuda:N")
+    t.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="random flip augmentation (default on); flips mirror the Sun, so --no-flip keeps "
+        "one frame's illumination",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_inpaint_train)
     s = cmds.add_parser("scan", help="score every tile of a frame and flag outliers")
@@ -529,6 +536,7 @@ def _inpaint_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
         device=args.device,
+        flip=args.flip,
     )
     print(f"wrote {path}")
     return 0

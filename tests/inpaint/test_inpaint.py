@@ -375,11 +375,12 @@ def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
         "0.003",
         "--batch-size",
         "8",
+        "--no-flip",
         "--quiet",
     ]
     assert main(argv) == 0 and model.is_file()
     meta = torch.load(model, weights_only=True)["meta"]
-    assert (meta["lr"], meta["batch_size"], meta["epochs"]) == (0.003, 8, 1)
+    assert (meta["lr"], meta["batch_size"], meta["epochs"], meta["flip"]) == (0.003, 8, 1, False)
     capsys.readouterr()
     out = tmp_path / "scan"
     assert (
@@ -519,6 +520,26 @@ def test_resolve_device():
         ValueError, match=r"device 'cuda:99' is not available: torch .* sees \d+ CUDA"
     ):
         resolve_device("cuda:99")
+
+
+def test_flip_augmentation_can_be_turned_off(monkeypatch):
+    """With flip=False the network sees only the tiles as given (one frame, one Sun)."""
+    seen = []
+    complete = CompletionNet.complete
+
+    def spy(self, tiles):
+        seen.append(tiles.detach().clone())
+        return complete(self, tiles)
+
+    monkeypatch.setattr(CompletionNet, "complete", spy)
+    tiles = _tiles(8)
+    given = {t.tobytes() for t in tiles}
+    for flip in (False, True):
+        seen.clear()
+        train_on_tiles(tiles, SMALL, epochs=3, batch_size=4, seed=0, threads=1, flip=flip)
+        fed = [t.numpy().tobytes() for batch in seen for t in batch]
+        assert len(fed) == 3 * len(tiles)
+        assert all(t in given for t in fed) is (not flip)
 
 
 def test_training_on_an_explicit_cpu_device_matches_the_default():

@@ -69,6 +69,7 @@ def train_on_tiles(
     threads: int | None = None,
     progress: bool = False,
     device: str | torch.device | None = None,
+    flip: bool = True,
 ) -> tuple[CompletionNet, list[float]]:
     """Train a :class:`CompletionNet` to complete the masked centres of `tiles`.
 
@@ -92,6 +93,10 @@ def train_on_tiles(
         Where to train: ``"cpu"`` (default) or ``"cuda"``/``"cuda:N"``. On CUDA the
         run is seeded but not bit-identical (bilinear up-scaling has no deterministic
         CUDA backward pass).
+    flip : bool
+        Augment with random horizontal and vertical flips. A flip mirrors the Sun's
+        direction, so on tiles of one frame (one illumination) the network then also
+        learns crater shading lit from the wrong side; pass False to keep it.
 
     Returns
     -------
@@ -123,9 +128,10 @@ def train_on_tiles(
         total = 0.0
         for start in range(0, len(data), batch_size):
             batch = data[order[start : start + batch_size]].to(dev)
-            flip = torch.rand(2, generator=gen)
-            batch = batch.flip(-1) if flip[0] < 0.5 else batch
-            batch = batch.flip(-2) if flip[1] < 0.5 else batch
+            flips = torch.rand(2, generator=gen)
+            if flip:
+                batch = batch.flip(-1) if flips[0] < 0.5 else batch
+                batch = batch.flip(-2) if flips[1] < 0.5 else batch
             opt.zero_grad()
             _, out, target = model.complete(batch)
             loss = weighted_l1(out, target, mask, config.center_weight)
@@ -231,6 +237,7 @@ def train_inpainter(
     threads: int | None = None,
     progress: bool = True,
     device: str | None = None,
+    flip: bool = True,
 ) -> Path:
     """Train a completion network on the valid tiles of `images` and save it to `out`.
 
@@ -243,7 +250,7 @@ def train_inpainter(
         Frames (TIFF/BigTIFF, JPEG 2000, PNG/JPEG).
     out : path-like
         Checkpoint file to write (atomically).
-    epochs, batch_size, lr, width, seed, threads, progress, device
+    epochs, batch_size, lr, width, seed, threads, progress, device, flip
         See :func:`train_on_tiles` and :class:`InpaintConfig`.
     tile, stride : int
         Tile side and step in frame pixels.
@@ -265,11 +272,11 @@ def train_inpainter(
     )
     model, losses = train_on_tiles(
         tiles, config, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        threads=threads, progress=progress, device=device,
+        threads=threads, progress=progress, device=device, flip=flip,
     )  # fmt: skip
     meta = {
         "tile": tile, "stride": stride, "epochs": epochs, "batch_size": batch_size, "lr": lr,
         "seed": seed, "n_tiles": len(tiles), "losses": losses, "device": device or "cpu",
-        "images": [str(p) for p in images],
+        "flip": flip, "images": [str(p) for p in images],
     }  # fmt: skip
     return save_checkpoint(out, model, meta)
