@@ -419,10 +419,11 @@ def scan_image(
 ) -> ScanResult:
     """Score every valid tile of a frame and flag those more than `k` σ above the mean.
 
-    The coarse pass scores tiles at `stride`. The fine pass (`fine_stride`) then either
+    The coarse pass scores tiles at `stride`, and the fine pass (`fine_stride`)
     re-scores the neighbourhood (± half a tile) of every coarse hit, with z-scores
-    against the coarse statistics (``fine_scope="hits"``), or the whole frame, with
-    its own statistics (``fine_scope="frame"``, as in the article). A tile is scored
+    against the coarse statistics (``fine_scope="hits"``). With ``fine_scope="frame"``
+    (as in the article) the whole frame is scored at `fine_stride` instead, against
+    its own statistics, and no coarse pass runs. A tile is scored
     on its centre only, so objects off the centres of coarse tiles are found by the
     whole-frame fine pass, at the cost of ``(stride / fine_stride)²`` more tiles.
 
@@ -439,7 +440,7 @@ def scan_image(
         :func:`group_places`), ``heatmap.png``, ``hits/y…_x….png`` and
         ``summary.json``.
     stride : int
-        Coarse step in frame pixels.
+        Coarse step in frame pixels (unused by a whole-frame fine pass).
     fine_stride : int or None
         Fine step, or None for the coarse pass only.
     fine_scope : {"hits", "frame"}
@@ -510,7 +511,13 @@ def scan_image(
         raise ValueError(f"normalize must be 'local' or 'frame', got {normalize!r}")
     if score not in ("peak", "mae"):
         raise ValueError(f"score must be 'peak' or 'mae', got {score!r}")
-    coords = _valid_coords(frame, tile, stride, nodata)
+    # A whole-frame fine pass is its own reference (as in the article): it has about
+    # (stride / fine_stride)² more tiles than the coarse pass to estimate the spread
+    # from, so the coarse pass is not run at all. A fine pass around hits is judged
+    # against the coarse pass that found them.
+    whole = fine_stride is not None and fine_scope == "frame"
+    first = fine_stride if whole and fine_stride is not None else stride
+    coords = _valid_coords(frame, tile, first, nodata)
     if len(coords) == 0:
         raise ValueError(f"image {str(image)!r} has no valid {tile}-px tile")
 
@@ -522,7 +529,7 @@ def scan_image(
             nodata, score,
         )  # fmt: skip
 
-    scores, rate = score_pass(coords, "coarse")
+    scores, rate = score_pass(coords, "fine" if whole else "coarse")
     mean, std = _stats(scores)
     local = local_stats(coords, scores, window) if normalize == "local" else None
 
@@ -532,25 +539,16 @@ def scan_image(
         m, sd = _lookup(local, c)
         return (s - m) / np.maximum(sd, 0.25 * std)  # floor: a flat patch is not infinitely sure
 
-    final_stride = stride
-    if fine_stride is not None:
+    final_stride = first
+    if fine_stride is not None and not whole:
         final_stride = fine_stride
-        if fine_scope == "frame":
-            coords = _valid_coords(frame, tile, fine_stride, nodata)
-        else:
-            hits = coords[zscores(coords, scores) > k]
-            shape = (int(frame.shape[0]), int(frame.shape[1]))
-            extra = _neighbourhood(hits, tile, fine_stride, shape)
-            extra = extra[nodata_fraction(frame, extra, tile, nodata=nodata) <= 0.5]
-            extra = extra[_centre_valid(frame, extra, tile, nodata)]
-            coords = np.unique(np.concatenate([coords, extra]), axis=0)
+        hits = coords[zscores(coords, scores) > k]
+        shape = (int(frame.shape[0]), int(frame.shape[1]))
+        extra = _neighbourhood(hits, tile, fine_stride, shape)
+        extra = extra[nodata_fraction(frame, extra, tile, nodata=nodata) <= 0.5]
+        extra = extra[_centre_valid(frame, extra, tile, nodata)]
+        coords = np.unique(np.concatenate([coords, extra]), axis=0)
         scores, rate = score_pass(coords, "fine")
-        if fine_scope == "frame":
-            # The whole-frame pass is its own reference, as in the article: ~(stride /
-            # fine_stride)² more tiles than the coarse pass estimate its spread far better.
-            mean, std = _stats(scores)
-            if local is not None:
-                local = local_stats(coords, scores, window)
     z = zscores(coords, scores)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
