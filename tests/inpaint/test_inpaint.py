@@ -148,14 +148,16 @@ def test_train_errors():
 def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     net = CompletionNet(SMALL)
-    path = save_checkpoint(tmp_path / "m.pt", net, {"tile": 64, "losses": [0.5, 0.25]})
+    # a folder that does not exist yet is made: hours of training are not lost at the end
+    path = save_checkpoint(tmp_path / "new" / "m.pt", net, {"tile": 64, "losses": [0.5, 0.25]})
+    assert path == tmp_path / "new" / "m.pt" and path.stat().st_mode & 0o777 == 0o644
     payload = torch.load(path, weights_only=True)
     assert payload["config"] == SMALL.to_dict()
     loaded, meta = load_checkpoint(path)
     assert meta == {"tile": 64, "losses": [0.5, 0.25]}
     tiles = _tiles(4)
     np.testing.assert_array_equal(score_tiles(loaded, tiles), score_tiles(net.eval(), tiles))
-    assert not list(tmp_path.glob(".*tmp"))
+    assert not list(path.parent.glob(".*tmp"))
 
 
 def test_checkpoint_errors(tmp_path):

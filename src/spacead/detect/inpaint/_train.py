@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import numpy.typing as npt
 import torch
 from tqdm import tqdm
 
+from spacead._fileio import atomic_write_bytes
 from spacead.tiles import iter_tile_batches, open_image, tile_coords
 
 from ._model import CompletionNet, InpaintConfig, center_mask, weighted_l1
@@ -174,18 +175,11 @@ def load_training_tiles(
 
 
 def save_checkpoint(path: PathLike, model: CompletionNet, meta: dict[str, Any]) -> Path:
-    """Save weights, configuration and `meta` (plain types) atomically."""
-    p = Path(path)
+    """Save weights, configuration and `meta` (plain types) atomically (folders created)."""
     payload = {"config": model.config.to_dict(), "state_dict": model.state_dict(), "meta": meta}
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    return atomic_write_bytes(Path(path), buf.getvalue())
 
 
 def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
