@@ -463,7 +463,12 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     s.add_argument("image", type=Path, help="the frame")
     s.add_argument("--model", type=Path, required=True, help="checkpoint from `inpaint train`")
     s.add_argument("--out", type=Path, required=True, help="output folder")
-    s.add_argument("--stride", type=int, default=256, help="coarse stride (default 256)")
+    s.add_argument(
+        "--stride",
+        type=int,
+        default=256,
+        help="coarse stride (default 256; unused by --fine-scope frame)",
+    )
     s.add_argument("--fine-stride", type=int, default=16, help="fine stride (default 16; 0 = none)")
     s.add_argument("--k", type=float, default=3.0, help="flag tiles more than k sigma out (3)")
     s.add_argument(

@@ -129,7 +129,7 @@ def train_on_tiles(
         total = 0.0
         for start in range(0, len(data), batch_size):
             batch = data[order[start : start + batch_size]].to(dev)
-            flips = torch.rand(2, generator=gen)
+            flips = torch.rand(2, generator=gen)  # drawn either way: same shuffles with flip off
             if flip:
                 batch = batch.flip(-1) if flips[0] < 0.5 else batch
                 batch = batch.flip(-2) if flips[1] < 0.5 else batch
