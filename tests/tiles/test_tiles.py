@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -75,6 +77,19 @@ def test_open_image_errors(tmp_path):
     (tmp_path / "bad.tif").write_bytes(b"not a tiff")
     with pytest.raises(ValueError, match=r"cannot read TIFF file .*bad\.tif"):
         open_image(tmp_path / "bad.tif")
+
+
+def test_unreadable_compressed_tiff_leaves_no_temporary_file(tmp_path, monkeypatch):
+    # A compressed TIFF is decoded into a temporary memmap; a failed decode must not leak it.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    data = np.random.default_rng(0).integers(1, 255, (256, 256), dtype=np.uint8)
+    good = write_tiff(tmp_path / "z.tif", data, compression="zlib").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match=r"cannot read TIFF file .*cut\.tif"):
+        open_image(tmp_path / "cut.tif")
+    assert list(scratch.iterdir()) == []
 
 
 def test_jp2_needs_openjpeg_or_reads(tmp_path):

@@ -121,13 +121,14 @@ def _open_tiff(path: Path) -> npt.NDArray[Any]:
         pass  # compressed or not contiguous: decode once into a temporary memmap
     except Exception as exc:
         raise ValueError(f"cannot read TIFF file {str(path)!r}: {exc}") from exc
+    fd, tmp = tempfile.mkstemp(suffix=".memmap", prefix="spacead-")
+    os.close(fd)
     try:
-        fd, tmp = tempfile.mkstemp(suffix=".memmap", prefix="spacead-")
-        os.close(fd)
         out = tifffile.imread(path, out=tmp)
-        os.unlink(tmp)  # the mapping stays valid on POSIX; the file vanishes with it
     except Exception as exc:
         raise ValueError(f"cannot read TIFF file {str(path)!r}: {exc}") from exc
+    finally:
+        os.unlink(tmp)  # a mapping stays valid on POSIX; the file goes, even on failure
     result: npt.NDArray[Any] = out
     return result
 
