@@ -243,6 +243,30 @@ def test_whole_frame_pass_is_its_own_local_reference(scanned, tmp_path):
     np.testing.assert_array_equal(run.flagged, expected > run.k)
 
 
+def test_threshold_k_only_changes_which_tiles_are_flagged(scanned, tmp_path):
+    """The README recommends ``--k 4``: same scores and z, flagged exactly where z > k."""
+    result, _, tmp = scanned
+    runs = {
+        k: scan_image(
+            tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path / str(k), stride=64,
+            fine_stride=16, fine_scope="frame", k=k, progress=False,
+        )
+        for k in (1.5, 4.0)
+    }  # fmt: skip
+    for k, run in runs.items():
+        np.testing.assert_array_equal(run.z, result.z)
+        np.testing.assert_array_equal(run.flagged, result.z > k)
+        summary = run.summary()
+        assert summary["k"] == k
+        assert summary["threshold"] == pytest.approx(run.mean + k * run.std)
+        with open(tmp_path / str(k) / "tiles.csv") as f:
+            assert sum(int(r["flagged"]) for r in csv.DictReader(f)) == int(run.flagged.sum())
+    assert runs[1.5].flagged.sum() > result.flagged.sum() >= runs[4.0].flagged.sum()
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="k must be positive, got"):
+            scan_image(tmp / "frame.tif", model=tmp / "m.pt", out_dir=tmp_path, k=bad)
+
+
 def test_scan_outputs(scanned):
     result, _, tmp = scanned
     out = tmp / "out"
