@@ -423,12 +423,15 @@ def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
                 "64",
                 "--fine-stride",
                 "0",
+                "--k",
+                "2.5",
                 "--quiet",
             ]
         )
         == 0
     )
     summary = json.loads(capsys.readouterr().out)
+    assert summary["k"] == 2.5
     with (out / "tiles.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["y", "x", "size", "score", "z", "flagged"]
