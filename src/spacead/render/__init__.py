@@ -9,6 +9,11 @@ Sun shadows, a spotlight at the camera and procedural textures, then applies a
     result.image, result.mask, result.depth
 
 Any object with the same ``render`` method satisfies :class:`Renderer`.
+
+:class:`ReferenceRenderer` renders a user's CAD model (glTF/OBJ/.blend with its
+materials, :func:`spacead.scene.load_model`) with full camera intrinsics and
+OpenCV distortion, keeping the model loaded across poses, and returns each
+light's radiance separately for photometric matching to a real frame.
 :class:`CyclesRenderer` (optional extra ``spacead[blender]``) path-traces the
 same scenes with Blender Cycles, and renders a user's ``.blend`` file.
 """
@@ -16,15 +21,21 @@ same scenes with Blender Cycles, and renders a user's ``.blend`` file.
 from ._cycles import CyclesRenderer
 from ._protocol import Renderer
 from ._raycast import LinearRender, RaycastRenderer
+from ._reference import COMPONENTS, LightComponents, ReferenceRenderer, Sphere, Spotlight
 from ._sensor import SensorModel, glare_bloom
 from ._shading import spot_cone
 
 __all__ = [
+    "COMPONENTS",
     "CyclesRenderer",
+    "LightComponents",
     "LinearRender",
     "RaycastRenderer",
+    "ReferenceRenderer",
     "Renderer",
     "SensorModel",
+    "Sphere",
+    "Spotlight",
     "glare_bloom",
     "spot_cone",
 ]

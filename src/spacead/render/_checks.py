@@ -87,6 +87,15 @@ def check_camera(camera: Camera) -> None:
         raise ValueError(f"camera width and height must be integers >= 1, got {w!r} x {h!r}")
     if not 0 < camera.fov_x_deg < 180:
         raise ValueError(f"camera fov_x_deg must be in (0, 180), got {camera.fov_x_deg!r}")
+    if len(camera.distortion) != 5:
+        raise ValueError(
+            "camera distortion must be the 5 OpenCV coefficients (k1, k2, p1, p2, k3), "
+            f"got {len(camera.distortion)}"
+        )
+    try:
+        camera.intrinsics  # noqa: B018 - validates fx, fy, cx, cy and the coefficients
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"camera intrinsics: {exc}") from None
     _vector(camera.position, "camera position")
     rot = np.asarray(camera.rotation, np.float64)
     if rot.shape != (3, 3) or not np.all(np.isfinite(rot)):

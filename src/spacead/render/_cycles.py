@@ -33,6 +33,7 @@ from ._cycles_bpy import (
     NO_HIT_DEPTH,
     configure,
     import_bpy,
+    quiet_stdout,
     render_passes,
     reset,
     select_device,
@@ -60,9 +61,7 @@ def ray_distance(z: F32, camera: Camera) -> F32:
     >>> [round(v, 4) for v in ray_distance(np.array([[1.0, 1e10]], np.float32), cam)[0].tolist()]
     [1.118, inf]
     """
-    f = camera.focal_px
-    xs = (np.arange(camera.width) + 0.5 - camera.width / 2) / f
-    ys = (np.arange(camera.height) + 0.5 - camera.height / 2) / f
+    xs, ys = camera.normalized_coordinates()
     stretch = np.sqrt(1.0 + xs[None, :] ** 2 + ys[:, None] ** 2)
     depth = (np.asarray(z, np.float64) * stretch).astype(np.float32)
     depth[np.asarray(z) >= NO_HIT_DEPTH] = np.inf
@@ -296,3 +295,36 @@ def _set_labels(bscene: Any, file: Path, labels: dict[str, int]) -> None:
         )
     for obj in objects.values():
         obj.pass_index = labels.get(obj.name, 0)
+
+
+def export_blend_to_gltf(blend: str | PathLike[str], out: str | PathLike[str]) -> Path:
+    """Export every mesh of a ``.blend`` file to binary glTF, never running its scripts.
+
+    Blender's own glTF exporter writes the Principled BSDF materials as glTF
+    metallic-roughness materials, with normals, UVs and world transforms.
+
+    Raises
+    ------
+    ValueError
+        If the file does not exist or Blender cannot read or export it.
+    ImportError
+        If ``bpy`` is not installed.
+    """
+    file, target = Path(blend), Path(out)
+    if not file.is_file():
+        raise ValueError(f"blend file {str(file)!r} does not exist or is not a file")
+    bpy = import_bpy()
+    with BPY_LOCK, quiet_stdout():
+        try:
+            _open_blend(bpy, file)
+            result = bpy.ops.export_scene.gltf(
+                filepath=str(target), export_format="GLB", export_apply=True,
+                export_cameras=False, export_lights=False, export_yup=False,
+            )  # fmt: skip
+        except RuntimeError as exc:
+            raise ValueError(f"Blender cannot export {str(file)!r} to glTF: {exc}") from exc
+        finally:
+            reset(bpy)
+    if "FINISHED" not in result or not target.is_file():
+        raise ValueError(f"Blender could not export {str(file)!r} to glTF ({result})")
+    return target

@@ -122,7 +122,6 @@ def configure(scene: Any, width: int, height: int, threads: int | None) -> None:
     render.engine = "CYCLES"
     render.resolution_x, render.resolution_y = int(width), int(height)
     render.resolution_percentage = 100
-    render.pixel_aspect_x = render.pixel_aspect_y = 1.0
     render.use_border = False
     render.use_motion_blur = False
     render.film_transparent = False

@@ -142,16 +142,42 @@ def add_mesh(
 
 
 def add_camera(bpy: Any, bscene: Any, camera: Camera, clip_end: float) -> Any:
-    """Add the scene camera: same pose, horizontal field of view and image size as ``camera``."""
+    """Add the scene camera: same pose, focal lengths, principal point and size as ``camera``.
+
+    Blender's camera is an ideal pinhole: a horizontal sensor fit sets the focal
+    length from ``fx``, the pixel aspect ratio carries ``fy / fx`` and the lens
+    shift (in units of the image width) the principal point. Distortion is not
+    supported (see :func:`check_pinhole`).
+    """
+    check_pinhole(camera)
+    k = camera.intrinsics
     data = bpy.data.cameras.new("camera")
     data.sensor_fit = "HORIZONTAL"
-    data.angle = float(np.radians(camera.fov_x_deg))
-    data.shift_x = data.shift_y = 0.0
+    data.angle = float(2.0 * np.arctan(0.5 * k.width / k.fx))
+    data.shift_x = float((0.5 * k.width - k.cx) / k.width)
+    data.shift_y = float((k.cy - 0.5 * k.height) / k.width)
+    render = bscene.render
+    render.pixel_aspect_x, render.pixel_aspect_y = _pixel_aspect(k.fx, k.fy)
     data.clip_start, data.clip_end = 1e-3, float(clip_end)
     obj = _link(bpy, bscene, "camera", data)
     obj.matrix_world = _as_blender(blender_camera_matrix(camera))
     bscene.camera = obj
     return obj
+
+
+def check_pinhole(camera: Camera) -> None:
+    """Raise ``ValueError`` for a distorted camera: Cycles renders ideal pinholes only."""
+    if camera.is_distorted:
+        raise ValueError(
+            "the Cycles renderer supports undistorted cameras only, got distortion "
+            f"{tuple(camera.distortion)}; render with the ray caster or undistort the frames"
+        )
+
+
+def _pixel_aspect(fx: float, fy: float) -> tuple[float, float]:
+    """Blender's (pixel_aspect_x, pixel_aspect_y) for focal lengths ``fx``, ``fy`` (both ≥ 1)."""
+    ratio = fy / fx  # a pixel is ratio times as tall as it is wide in focal units
+    return (1.0, 1.0 / ratio) if ratio < 1 else (ratio, 1.0)
 
 
 def add_world(bpy: Any, bscene: Any, ambient: float) -> None:

@@ -84,7 +84,14 @@ class EmbreeMeshes:
         mesh[hit] = self._geom_to_mesh[geom[hit]]
         dist = out["tfar"]
         dist[~hit] = np.inf
-        return RayHits(distance=dist, mesh=mesh, normal=out["Ng"])
+        return RayHits(
+            distance=dist,
+            mesh=mesh,
+            normal=out["Ng"],
+            primitive=out["primID"],
+            u=out["u"],
+            v=out["v"],
+        )
 
     def occluded(self, points: F64, direction: F64) -> npt.NDArray[np.bool_]:
         """Whether a ray from each world point (N, 3) along one unit ``direction`` hits a mesh."""
@@ -109,14 +116,31 @@ class RayHits:
         Index of the hit mesh in the input sequence; -1 where nothing is hit.
     normal : ndarray of float32, shape (N, 3)
         Geometric normal of the hit triangle, not normalised, arbitrary sign.
+    primitive : ndarray of int32, shape (N,)
+        Index of the hit triangle within its mesh (meaningless where nothing is hit).
+    u, v : ndarray of float32, shape (N,)
+        Barycentric coordinates of the hit: the point is
+        ``(1 - u - v) p0 + u p1 + v p2`` of the triangle's vertices.
     """
 
-    __slots__ = ("distance", "mesh", "normal")
+    __slots__ = ("distance", "mesh", "normal", "primitive", "u", "v")
 
-    def __init__(self, distance: F32, mesh: I32, normal: F32) -> None:
+    def __init__(
+        self,
+        distance: F32,
+        mesh: I32,
+        normal: F32,
+        primitive: I32 | None = None,
+        u: F32 | None = None,
+        v: F32 | None = None,
+    ) -> None:
+        n = len(distance)
         self.distance = distance
         self.mesh = mesh
         self.normal = normal
+        self.primitive = primitive if primitive is not None else np.zeros(n, np.int32)
+        self.u = u if u is not None else np.zeros(n, np.float32)
+        self.v = v if v is not None else np.zeros(n, np.float32)
 
     @classmethod
     def none(cls, n: int) -> RayHits:

@@ -48,8 +48,8 @@ class Frame:
     sun: F64  # unit vector towards the Sun
     origin: F64  # camera centre
     rotation: F32  # camera-to-world
-    xs: F32  # normalised image-plane x of each column
-    ys: F32  # normalised image-plane y of each row
+    xs: F32  # normalised image-plane x: of each column (W,), or of each pixel (H, W)
+    ys: F32  # normalised image-plane y: of each row (H,), or of each pixel (H, W)
     meshes: EmbreeMeshes
     part_label: npt.NDArray[np.uint8]
     part_material: Index  # row of the material tables below
@@ -66,7 +66,7 @@ class Frame:
     @classmethod
     def build(cls, scene: Scene, camera: Camera, options: ShadingOptions) -> Frame:
         """Prepare a frame: Embree scene, material tables, pixel grid, eclipse candidates."""
-        w, h, f = camera.width, camera.height, camera.focal_px
+        xs, ys = camera.normalized_coordinates()
         sun = np.asarray(scene.lighting.sun_direction, np.float64)
         sun = sun / np.linalg.norm(sun)
         meshes = EmbreeMeshes([p.mesh for p in scene.parts])
@@ -81,8 +81,8 @@ class Frame:
             sun=sun,
             origin=np.asarray(camera.position, np.float64),
             rotation=np.asarray(camera.rotation, np.float32),
-            xs=((np.arange(w) + 0.5 - w / 2) / f).astype(np.float32),
-            ys=((np.arange(h) + 0.5 - h / 2) / f).astype(np.float32),
+            xs=xs.astype(np.float32),
+            ys=ys.astype(np.float32),
             meshes=meshes,
             part_label=np.array([p.label for p in scene.parts], np.uint8),
             part_material=np.array([names.index(p.material) for p in scene.parts], np.intp),
@@ -105,8 +105,10 @@ class Frame:
 
         Pixels are row-major, as in :meth:`spacead.scene.Camera.ray_directions`.
         """
-        x = self.xs[None, :]
-        y = self.ys[row_start:row_stop, None]
+        if self.xs.ndim == 2:  # distorted lens: a full grid
+            x, y = self.xs[row_start:row_stop], self.ys[row_start:row_stop]
+        else:
+            x, y = self.xs[None, :], self.ys[row_start:row_stop, None]
         cos_axis = (1.0 / np.sqrt(x * x + y * y + 1.0)).astype(np.float32, copy=False)
         r = self.rotation
         dirs = x[..., None] * r[:, 0] + y[..., None] * r[:, 1] + r[:, 2]

@@ -22,7 +22,10 @@ import numpy as np
 import numpy.typing as npt
 import trimesh
 
+from ._camera import Camera as Camera  # re-exported: the scene description's camera
+
 Vector = npt.NDArray[np.float64]
+
 
 BACKGROUND, FOREGROUND, ANOMALY = 0, 1, 2
 
@@ -121,53 +124,6 @@ class Lighting:
     sun_irradiance: float = 1.0
     spotlight_intensity: float = 0.0
     ambient: float = 0.0
-
-
-@dataclass(frozen=True)
-class Camera:
-    """A pinhole camera (OpenCV convention: x right, y down, z forward).
-
-    Attributes
-    ----------
-    position : ndarray, shape (3,)
-        Centre of projection in world metres.
-    rotation : ndarray, shape (3, 3)
-        Camera-to-world rotation; its third column is the viewing direction.
-    width, height : int
-        Image size in pixels.
-    fov_x_deg : float
-        Horizontal field of view in degrees.
-    """
-
-    position: Vector
-    rotation: npt.NDArray[np.float64]
-    width: int = 1920
-    height: int = 1080
-    fov_x_deg: float = 60.0
-
-    @property
-    def focal_px(self) -> float:
-        """Focal length in pixels."""
-        return 0.5 * self.width / float(np.tan(np.radians(self.fov_x_deg) / 2))
-
-    def ray_directions(self) -> npt.NDArray[np.float64]:
-        """Unit world-space ray direction through every pixel centre, shape (H·W, 3), row-major."""
-        f = self.focal_px
-        xs = (np.arange(self.width) + 0.5 - self.width / 2) / f
-        ys = (np.arange(self.height) + 0.5 - self.height / 2) / f
-        gx, gy = np.meshgrid(xs, ys)
-        d = np.stack([gx.ravel(), gy.ravel(), np.ones(gx.size)], axis=1)
-        d /= np.linalg.norm(d, axis=1, keepdims=True)
-        return d @ self.rotation.T
-
-    def project(self, points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Pixel (col, row) coordinates and depth of world points, shape (N, 3)."""
-        cam = (points - self.position) @ self.rotation
-        z = cam[:, 2]
-        f = self.focal_px
-        u = f * cam[:, 0] / z + self.width / 2
-        v = f * cam[:, 1] / z + self.height / 2
-        return np.stack([u, v, z], axis=1)
 
 
 @dataclass(frozen=True)
