@@ -233,19 +233,87 @@ def build(
         obj = add_mesh(bpy, bscene, body.name, sphere, material(body.material), smooth=True)
         obj.pass_index = FOREGROUND
     light = scene.lighting
-    sun_dir = np.asarray(light.sun_direction, np.float64)
-    if light.sun_irradiance > 0:  # a Sun lamp shines along its local -z
-        sun = bpy.data.lights.new("sun", "SUN")
-        sun.energy = SUN_STRENGTH * float(light.sun_irradiance)
-        sun.angle = float(np.radians(sun_angle))
-        _link(bpy, bscene, "sun", sun).matrix_world = _matrix(_basis(sun_dir), np.zeros(3))
-    if light.spotlight_intensity > 0:
-        lamp = bpy.data.lights.new("spotlight", "SPOT")
-        lamp.energy = SPOT_POWER * float(light.spotlight_intensity)
-        lamp.shadow_soft_size = 0.0
-        lamp.spot_size = float(np.radians(spot[0]))
-        lamp.spot_blend = float(spot[1])
-        obj = _link(bpy, bscene, "spotlight", lamp)
-        obj.matrix_world = _as_blender(blender_camera_matrix(camera))
+    add_lights(
+        bpy, bscene, camera,
+        sun=(np.asarray(light.sun_direction, np.float64), float(light.sun_irradiance), sun_angle),
+        spot=(float(light.spotlight_intensity), spot[0], spot[1]),
+    )  # fmt: skip
     add_world(bpy, bscene, float(light.ambient))
     add_camera(bpy, bscene, camera, clip_distance(scene, camera))
+
+
+def add_lights(
+    bpy: Any,
+    bscene: Any,
+    camera: Camera,
+    *,
+    sun: tuple[F64, float, float],
+    spot: tuple[float, float, float],
+) -> None:
+    """A Sun lamp and a spotlight at the camera, in the ray caster's units.
+
+    ``sun`` is (direction towards the Sun, irradiance, angular diameter in
+    degrees); ``spot`` is (intensity at 1 m, full cone angle in degrees, blend).
+    A zero irradiance or intensity adds no lamp.
+    """
+    direction, irradiance, angle = sun
+    if irradiance > 0:  # a Sun lamp shines along its local -z
+        lamp = bpy.data.lights.new("sun", "SUN")
+        lamp.energy = SUN_STRENGTH * float(irradiance)
+        lamp.angle = float(np.radians(angle))
+        _link(bpy, bscene, "sun", lamp).matrix_world = _matrix(_basis(direction), np.zeros(3))
+    intensity, size, blend = spot
+    if intensity > 0:
+        lamp = bpy.data.lights.new("spotlight", "SPOT")
+        lamp.energy = SPOT_POWER * float(intensity)
+        lamp.shadow_soft_size = 0.0
+        lamp.spot_size = float(np.radians(size))
+        lamp.spot_blend = float(blend)
+        obj = _link(bpy, bscene, "spotlight", lamp)
+        obj.matrix_world = _as_blender(blender_camera_matrix(camera))
+
+
+# Blender's glTF importer turns glTF's +Y-up frame into Blender's +Z-up one:
+# (x, y, z) in the file becomes (x, -z, y) in Blender.
+_GLTF_TO_BLENDER = np.array(
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+)
+
+
+def import_gltf(bpy: Any, bscene: Any, path: str, label: int) -> list[Any]:
+    """Import a glTF/GLB with Blender's importer, in the file's own world frame.
+
+    The importer's materials (Principled BSDFs from glTF's metallic-roughness
+    materials), normals and UVs are kept; its axis conversion is undone, so
+    the objects sit at the file's coordinates, as spacead reads them. Every
+    imported mesh gets pass index ``label``. Returns the imported objects.
+    """
+    before = set(bscene.objects)
+    result = bpy.ops.import_scene.gltf(filepath=path)
+    if "FINISHED" not in result:
+        raise ValueError(f"Blender could not import {path!r} ({result})")
+    imported = [obj for obj in bscene.objects if obj not in before]
+    undo = _as_blender(np.linalg.inv(_GLTF_TO_BLENDER))
+    for obj in imported:
+        if obj.parent is None:
+            obj.matrix_world = undo @ obj.matrix_world
+        if obj.type == "MESH":
+            obj.pass_index = int(label)
+    return imported
+
+
+def add_sphere(
+    bpy: Any, bscene: Any, name: str, center: F64, radius: float, color: tuple[float, ...]
+) -> Any:
+    """A smooth, rough Lambertian-looking sphere (a celestial body) of linear ``color``."""
+    sphere = trimesh.creation.icosphere(subdivisions=_BODY_SUBDIVISIONS, radius=radius)
+    sphere.apply_translation(np.asarray(center, np.float64))
+    mat = bpy.data.materials.new(f"{name}_surface")
+    mat.use_nodes = True
+    bsdf = mat.node_tree.nodes["Principled BSDF"]
+    bsdf.inputs["Base Color"].default_value = (*color, 1.0)
+    bsdf.inputs["Roughness"].default_value = 1.0
+    bsdf.inputs["Specular IOR Level"].default_value = 0.0
+    obj = add_mesh(bpy, bscene, name, sphere, mat, smooth=True)
+    obj.pass_index = FOREGROUND
+    return obj

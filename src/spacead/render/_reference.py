@@ -91,6 +91,10 @@ class Spotlight:
         return self.power_w / SPOT_POWER_PER_INTENSITY
 
 
+DEFAULT_SPOTLIGHT = Spotlight()
+"""400 W, 80° cone: the spotlight a frame gets when it names none."""
+
+
 @dataclass(frozen=True)
 class Sphere:
     """A celestial body as a Lambertian sphere (Moon, Earth; world metres, linear colour)."""
@@ -327,7 +331,7 @@ class ReferenceRenderer:
         *,
         sun_direction: npt.ArrayLike,
         sun_strength: float = 1.0,
-        spotlight: Spotlight | None = Spotlight(),  # frozen: a shared default is safe
+        spotlight: Spotlight | None = DEFAULT_SPOTLIGHT,
         bodies: Sequence[Sphere] = (),
     ) -> LightComponents:
         """Render the light components, mask and depth seen by ``camera``.
@@ -482,7 +486,7 @@ class ReferenceRenderer:
         sun32 = frame.sun.astype(np.float32)
         facing = np.where(np.einsum("ij,ij->i", geo, dirs) > 0, -1.0, 1.0).astype(np.float32)
         normal = geo * (facing / np.maximum(np.linalg.norm(geo, axis=1), 1e-20))[:, None]
-        visible = (normal @ sun32 > 0).astype(np.float32)
+        visible: F32 = (normal @ sun32 > 0).astype(np.float32)
         if not frame.shadows or frame.sun_strength == 0:
             return visible
         lit = np.flatnonzero(visible)

@@ -401,6 +401,8 @@ def _load(file: Path, default_material: str) -> StationModel:
     bare: list[str] = []
     fallback = PBR_MATERIALS[default_material]
     shared: dict[tuple[Any, ...], PBRMaterial] = {}  # loaders copy a material per primitive
+    if not isinstance(loaded, trimesh.Scene):  # force="scene" promises one
+        raise ValueError(f"cannot read a mesh scene from {str(file)!r}")
     for node in loaded.graph.nodes_geometry:
         transform, name = loaded.graph[node]
         geometry = loaded.geometry[name]
@@ -453,7 +455,7 @@ def model_from_parts(parts: Sequence[Part]) -> StationModel:
 
 
 def _to_trimesh_material(mat: PBRMaterial) -> _TrimeshPBR:
-    return _TrimeshPBR(
+    return _TrimeshPBR(  # type: ignore[no-untyped-call]
         name=mat.name,
         baseColorFactor=[*mat.base_color, 1.0],
         metallicFactor=mat.metallic,
@@ -484,12 +486,12 @@ def save_model(model: StationModel | Sequence[Part], path: str | os.PathLike[str
     scene = trimesh.Scene()
     materials = {id(m): _to_trimesh_material(m) for m in model.materials}
     for part in model.parts:
-        mesh = trimesh.Trimesh(part.mesh.vertices, part.mesh.faces, process=False)
-        if part.normals is not None:
-            mesh.vertex_normals = part.normals
-        mesh.visual = trimesh.visual.TextureVisuals(
-            uv=part.uv, material=materials[id(part.material)]
+        mesh = trimesh.Trimesh(
+            part.mesh.vertices, part.mesh.faces, vertex_normals=part.normals, process=False
         )
+        material = materials[id(part.material)]
+        mesh.visual = trimesh.visual.TextureVisuals(uv=part.uv, material=material)  # type: ignore[no-untyped-call]
         scene.add_geometry(mesh, node_name=part.name, geom_name=part.name)
     normals = any(p.normals is not None for p in model.parts)
-    return atomic_write_bytes(Path(path), scene.export(file_type="glb", include_normals=normals))
+    data = scene.export(file_type="glb", include_normals=normals)  # type: ignore[no-untyped-call]
+    return atomic_write_bytes(Path(path), data)

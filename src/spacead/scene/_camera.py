@@ -244,8 +244,8 @@ class Camera:
         is separable), (H, W) each with distortion (``cv2.undistortPointsIter``).
         """
         k = self.intrinsics
-        xs = (np.arange(self.width) + 0.5 - k.cx) / k.fx
-        ys = (np.arange(self.height) + 0.5 - k.cy) / k.fy
+        xs: F64 = (np.arange(self.width) + 0.5 - k.cx) / k.fx
+        ys: F64 = (np.arange(self.height) + 0.5 - k.cy) / k.fy
         if not self.is_distorted:
             return xs, ys
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float64), np.arange(self.height))
@@ -253,7 +253,8 @@ class Camera:
         und = cv2.undistortPointsIter(
             pts, self.opencv_matrix, np.asarray(k.distortion), None, None, _UNDISTORT_CRITERIA
         ).reshape(self.height, self.width, 2)
-        return und[..., 0].astype(np.float64), und[..., 1].astype(np.float64)
+        und64 = und.astype(np.float64)
+        return und64[..., 0], und64[..., 1]
 
     def ray_directions(self) -> F64:
         """Unit world-space ray direction through every pixel centre, shape (H·W, 3), row-major."""
