@@ -244,8 +244,8 @@ class Camera:
         is separable), (H, W) each with distortion (``cv2.undistortPointsIter``).
         """
         k = self.intrinsics
-        xs: F64 = (np.arange(self.width) + 0.5 - k.cx) / k.fx
-        ys: F64 = (np.arange(self.height) + 0.5 - k.cy) / k.fy
+        xs = (np.arange(self.width, dtype=np.float64) + 0.5 - k.cx) / np.float64(k.fx)
+        ys = (np.arange(self.height, dtype=np.float64) + 0.5 - k.cy) / np.float64(k.fy)
         if not self.is_distorted:
             return xs, ys
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float64), np.arange(self.height))
