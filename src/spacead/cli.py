@@ -299,6 +299,35 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "the sim-to-real setting",
     )
     p.add_argument("--samples", type=int, default=64, help="Cycles samples per pixel (default 64)")
+    p.add_argument(
+        "--reference-position-sigma",
+        type=float,
+        default=0.05,
+        metavar="M",
+        help="reported-pose error of the references and transforms.json, position (default 0.05 m)",
+    )
+    p.add_argument(
+        "--reference-rotation-sigma",
+        type=float,
+        default=0.005,
+        metavar="RAD",
+        help="reported-pose error, roll/pitch/yaw (default 0.005 rad, 0.29 degrees)",
+    )
+    p.add_argument(
+        "--reference-light-jitter",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="relative error of the Sun and spotlight levels the references assume (default 0.1)",
+    )
+    p.add_argument(
+        "--exposure-jitter",
+        type=float,
+        default=0.0,
+        metavar="J",
+        help="query exposure times exp(U(-J, J)), an auto-exposure the reference cannot know "
+        "(default 0)",
+    )
     _add_run_options(p)
     p.set_defaults(func=_generate)
 
@@ -316,6 +345,10 @@ def _generate_config(args: argparse.Namespace) -> Any:
         renderer=getattr(args, "renderer", "raycast"),
         reference_renderer=getattr(args, "reference_renderer", None),
         samples=getattr(args, "samples", 64),
+        reference_position_sigma=getattr(args, "reference_position_sigma", 0.05),
+        reference_rotation_sigma=getattr(args, "reference_rotation_sigma", 0.005),
+        reference_light_jitter=getattr(args, "reference_light_jitter", 0.1),
+        query_exposure_jitter=getattr(args, "exposure_jitter", 0.0),
     )
 
 

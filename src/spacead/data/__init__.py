@@ -7,13 +7,25 @@ from ._generate import GenerateConfig, GenerateError, generate
 from ._image_io import ImageReadError, read_image, write_image
 from ._masks import ANOMALY, BACKGROUND, FOREGROUND, anomaly_mask, to_three_class
 from ._toy import ToyPair, make_pair, write_toy_dataset
+from ._transforms import (
+    TRANSFORMS,
+    FrameSpec,
+    Transforms,
+    TransformsError,
+    parse_frame,
+    read_frame,
+    read_transforms,
+    write_transforms,
+)
 
 __all__ = [
     "ANOMALY",
     "BACKGROUND",
     "FOREGROUND",
+    "TRANSFORMS",
     "AlloDataset",
     "DatasetError",
+    "FrameSpec",
     "GenerateConfig",
     "GenerateError",
     "ImageReadError",
@@ -21,15 +33,21 @@ __all__ = [
     "Problem",
     "Sample",
     "ToyPair",
+    "Transforms",
+    "TransformsError",
     "anomaly_mask",
     "check_dataset",
     "export_anomalib",
     "generate",
     "load_sample",
     "make_pair",
+    "parse_frame",
+    "read_frame",
     "read_image",
     "read_manifest",
+    "read_transforms",
     "to_three_class",
     "write_image",
     "write_toy_dataset",
+    "write_transforms",
 ]

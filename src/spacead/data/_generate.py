@@ -1,5 +1,9 @@
 """Generate an ALLO-style dataset: simulated queries, exact masks and reference renders.
 
+Besides the images, masks and references, a dataset holds ``station.glb`` (the
+station with its glTF materials) and ``transforms.json`` (each test frame's
+reported pose, intrinsics and lights), so anyone can render its references again.
+
 Every image is a pure function of ``(seed, split, index)``: its random stream
 is ``SeedSequence([seed, split, index])``, so the same seed gives
 byte-identical files whatever the number of workers or the order they run in,
@@ -20,12 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from .._fileio import atomic_write_bytes
 from .._validate import check_fraction, check_positive
 from ._image_io import write_image
+from ._transforms import TRANSFORMS, FrameSpec
 
 SPLITS = {"train": 0, "test": 1}
 RENDERERS = ("raycast", "cycles")
 META_DIR = ".meta"
+STATION_GLB = "station.glb"
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ class GenerateConfig:
         against a cheap CAD render.
     samples : int
         Cycles samples per pixel.
+    query_exposure_jitter : float
+        Each query's sensor exposure is multiplied by ``exp(U(-j, j))``, like a
+        camera's auto-exposure that the reference cannot know (0 = fixed).
     """
 
     train: int = 40
@@ -72,6 +82,7 @@ class GenerateConfig:
     renderer: str = "raycast"
     reference_renderer: str | None = None
     samples: int = 64
+    query_exposure_jitter: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("renderer", "reference_renderer"):
@@ -91,6 +102,7 @@ class GenerateConfig:
         check_positive(self.reference_position_sigma, "reference_position_sigma", allow_zero=True)
         check_positive(self.reference_rotation_sigma, "reference_rotation_sigma", allow_zero=True)
         check_fraction(self.reference_light_jitter, "reference_light_jitter")
+        check_positive(self.query_exposure_jitter, "query_exposure_jitter", allow_zero=True)
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,56 @@ def _place(world: _World, camera: Any, rng: np.random.Generator) -> tuple[Any, s
     return None, "", 0.0
 
 
+def _render(renderer: Any, root: Path, scene: Any, camera: Any, rng: np.random.Generator) -> Any:
+    """Render one image: the ray caster draws the scene as it is.
+
+    Cycles path-traces ``station.glb`` as Blender imports it, plus the scene's
+    hazard, bodies and lights: the sim-to-real setting, the CAD model a user
+    would export, rendered with the materials Blender reads from it.
+    """
+    from ..render import CyclesRenderer
+
+    if not isinstance(renderer, CyclesRenderer):
+        return renderer.render(scene, camera, rng=rng)
+    from ..scene import ANOMALY
+
+    return renderer.render_model(
+        root / STATION_GLB,
+        camera,
+        **_frame_lights(scene),
+        extra_parts=tuple(p for p in scene.parts if p.label == ANOMALY),
+        rng=rng,
+    )
+
+
+def _frame_lights(scene: Any) -> dict[str, Any]:
+    """A scene's lights and bodies as :meth:`ReferenceRenderer.render` takes them."""
+    from ..render import SPOT_POWER_PER_INTENSITY, RaycastRenderer, Sphere, Spotlight
+    from ..scene import MATERIALS
+
+    light, defaults = scene.lighting, RaycastRenderer()
+    spot = Spotlight(
+        light.spotlight_intensity * SPOT_POWER_PER_INTENSITY,
+        defaults.spot_size_deg,
+        defaults.spot_blend,
+    )
+    bodies = tuple(
+        Sphere(b.name, _xyz(b.center), float(b.radius), MATERIALS[b.material].albedo)
+        for b in scene.bodies
+    )
+    return {
+        "sun_direction": np.asarray(light.sun_direction, np.float64),
+        "sun_strength": float(light.sun_irradiance),
+        "spotlight": spot,
+        "bodies": bodies,
+        "ambient": float(light.ambient),
+    }
+
+
+def _xyz(v: Any) -> tuple[float, float, float]:
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
 def _vector_fields(prefix: str, v: Any) -> dict[str, str]:
     return {f"{prefix}_{a}": f"{float(x):.9g}" for a, x in zip("xyz", v, strict=True)}
 
@@ -199,7 +261,13 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     if job.split == "test" and rng.random() < cfg.anomalous_fraction:
         hazard, kind, offset = _place(world, camera, rng)
     scene = make_scene(world.station, hazard, geometry, rng)
-    query = world.renderer.render(scene, camera, rng=rng)
+    renderer = world.renderer
+    if cfg.query_exposure_jitter > 0:  # drawn only then: the default keeps its bytes
+        jitter = cfg.query_exposure_jitter
+        exposure = renderer.sensor.exposure * float(np.exp(rng.uniform(-jitter, jitter)))
+        sensor = dataclasses.replace(renderer.sensor, exposure=exposure)
+        renderer = dataclasses.replace(renderer, sensor=sensor)
+    query = _render(renderer, root, scene, camera, rng)
     base = root / job.split / job.camera
     write_image(base / "images" / f"{job.name}.png", query.image)
     write_image(base / "masks" / f"{job.name}.png", query.mask)
@@ -214,11 +282,13 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
             spotlight_intensity=scene.lighting.spotlight_intensity * float(gain[1]),
         )
         parts = tuple(p for p in scene.parts if p.label != ANOMALY)
-        reference = world.reference_renderer.render(
-            Scene(parts, light, scene.bodies), ref_camera, rng=rng
-        )
+        ref_scene = Scene(parts, light, scene.bodies)
+        reference = _render(world.reference_renderer, root, ref_scene, ref_camera, rng)
         write_image(base / "references" / f"{job.name}.png", reference.image)
-    row = {
+        frame = _frame_spec(
+            f"{job.split}/{job.camera}/images/{job.name}.png", ref_scene, ref_camera
+        )
+    row: dict[str, Any] = {
         "image": f"{job.split}/{job.camera}/images/{job.name}.png",
         "split": job.split,
         "camera": job.camera,
@@ -234,12 +304,27 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
         "anomalous_pixels": str(int(np.count_nonzero(query.mask == ANOMALY))),
         "seed": str(cfg.seed),
     }
+    if job.split == "test":
+        row["frame"] = frame.to_dict()
     meta = job.meta_path(root)
     meta.parent.mkdir(parents=True, exist_ok=True)
     tmp = meta.with_suffix(".tmp")
     tmp.write_text(json.dumps(row))
     os.replace(tmp, meta)
     return row
+
+
+def _frame_spec(file_path: str, scene: Any, camera: Any) -> FrameSpec:
+    """The ``transforms.json`` frame of a test image: the reference's pose and lights.
+
+    The reference is rendered at the pose the robot reports (the true pose plus
+    the configured error) with the light levels it believes in, so those are
+    what the frame records.
+    """
+    lights = _frame_lights(scene)
+    del lights["ambient"]
+    sun = lights.pop("sun_direction")
+    return FrameSpec(file_path, camera, _xyz(sun), **lights)
 
 
 def _render_chunk(root: Path, chunk: Sequence[Job], config: GenerateConfig) -> int:
@@ -303,6 +388,10 @@ def generate(
     config = config or GenerateConfig()
     root = Path(out)
     _check_settings(root, config)
+    if not (root / STATION_GLB).is_file():
+        from ..scene import build_station, save_model
+
+        save_model(build_station(), root / STATION_GLB)
     pending = [j for j in jobs(config) if not j.meta_path(root).is_file()]
     total = config.train + config.test
     bar = tqdm(
@@ -346,12 +435,20 @@ def _check_settings(root: Path, config: GenerateConfig) -> None:
     os.replace(tmp, path)
 
 
+def write_transforms_json(root: Path, frames: list[dict[str, Any]]) -> Path:
+    """``ROOT/transforms.json``: the test frames' reported poses and lights, and the model."""
+    body = {"cad": STATION_GLB, "frames": frames}
+    return atomic_write_bytes(root / TRANSFORMS, (json.dumps(body, indent=1) + "\n").encode())
+
+
 def write_manifest(root: Path, config: GenerateConfig) -> Path:
-    """Assemble ``manifest.csv`` from the per-image metadata, in generation order."""
+    """Assemble ``manifest.csv`` and ``transforms.json`` from the per-image metadata."""
     import csv
     import io
 
     rows = [json.loads(j.meta_path(root).read_text()) for j in jobs(config)]
+    frames = [row.pop("frame") for row in rows if "frame" in row]
+    write_transforms_json(root, frames)
     buf = io.StringIO()
     if rows:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")

@@ -21,12 +21,22 @@ same scenes with Blender Cycles, and renders a user's ``.blend`` file.
 from ._cycles import CyclesRenderer
 from ._protocol import Renderer
 from ._raycast import LinearRender, RaycastRenderer
-from ._reference import COMPONENTS, LightComponents, ReferenceRenderer, Sphere, Spotlight
+from ._reference import (
+    COMPONENTS,
+    DEFAULT_SPOTLIGHT,
+    SPOT_POWER_PER_INTENSITY,
+    LightComponents,
+    ReferenceRenderer,
+    Sphere,
+    Spotlight,
+)
 from ._sensor import SensorModel, glare_bloom
 from ._shading import spot_cone
 
 __all__ = [
     "COMPONENTS",
+    "DEFAULT_SPOTLIGHT",
+    "SPOT_POWER_PER_INTENSITY",
     "CyclesRenderer",
     "LightComponents",
     "LinearRender",
