@@ -69,30 +69,65 @@ def _add_detect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         ),
     )
     p.add_argument("query", type=Path, help="camera frame (PNG, JPEG, TIFF; 8 or 16 bit)")
-    p.add_argument("reference", type=Path, nargs="?", help="reference render of the same pose")
+    p.add_argument(
+        "reference",
+        type=Path,
+        nargs="?",
+        help="reference render of the same pose (or render one with --camera and --cad)",
+    )
     p.add_argument("--method", choices=METHODS, default="mrad", help="detector (default: mrad)")
     _add_param(p, "detector parameter, repeatable (e.g. --param grid=8 --param tolerance=25)")
     p.add_argument(
-        "--out", type=Path, help="write <stem>_score.png, <stem>_mask.png, <stem>_overlay.png here"
+        "--out",
+        type=Path,
+        help="write <stem>_score.png, <stem>_mask.png, <stem>_overlay.png (and with --camera "
+        "<stem>_reference.png) here",
     )
+    p.add_argument(
+        "--camera",
+        type=Path,
+        metavar="FRAME.json",
+        help="render the reference from --cad instead of reading REFERENCE: one frame's "
+        "transforms.json fields (intrinsics, transform_matrix, sun_direction, ...)",
+    )
+    p.add_argument("--cad", type=Path, help="station model for --camera (glTF/GLB, OBJ, .blend)")
+    _add_render_param(p)
     p.set_defaults(func=_detect)
 
 
 def _detect(args: argparse.Namespace) -> int:
     params = params_class(args.method).from_strings(args.param)
-    if args.method != "rxd" and args.reference is None:
-        raise ValueError(f"method {args.method} needs a REFERENCE image")
+    rendered = args.camera is not None or args.cad is not None
+    if rendered and (args.camera is None or args.cad is None or args.reference is not None):
+        raise ValueError("a rendered reference needs both --camera FRAME.json and --cad MODEL, "
+                         "and no REFERENCE image")  # fmt: skip
+    if args.method != "rxd" and args.reference is None and not rendered:
+        raise ValueError(f"method {args.method} needs a REFERENCE image (or --camera and --cad)")
     query = read_image(args.query)
     reference = read_image(args.reference) if args.reference is not None else None
+    made = None
     start = time.perf_counter()
+    if rendered:
+        from .data import read_frame
+        from .reference import ReferencePipeline
+
+        frame = read_frame(args.camera)
+        made = ReferencePipeline(args.cad, _reference_params(args.render_param)).reference(
+            query, frame
+        )
+        reference = made.image
     det = run_detector(args.method, query, reference, params)
     ms = (time.perf_counter() - start) * 1e3
     record = {"query": str(args.query), **det.summary(), "ms": round(ms, 2)}
+    if made is not None:
+        record.update(made.summary())
     if args.out is not None:
         stem = args.query.stem
         write_image(args.out / f"{stem}_score.png", score_image(det))
         write_image(args.out / f"{stem}_mask.png", det.mask.astype("uint8") * 255)
         write_image(args.out / f"{stem}_overlay.png", overlay(query, det))
+        if made is not None:
+            write_image(args.out / f"{stem}_reference.png", made.image)
         record["out"] = str(args.out)
     print(json.dumps(record))
     return 0
@@ -152,8 +187,28 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="stop at the first unusable file instead of reporting it",
     )
+    p.add_argument(
+        "--references",
+        choices=("files", "render"),
+        default=None,
+        help="MRAD/PAD references: the split's references/ files, or rendered now from "
+        "ROOT/transforms.json's CAD model and poses (default: files if there are any, else render)",
+    )
+    _add_render_param(p)
     _add_run_options(p)
     p.set_defaults(func=_evaluate)
+
+
+def _add_render_param(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--render-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="how references are rendered, repeatable: materials=file|default, match=true|false, "
+        "refine=true|false, tone=srgb|gamma2.2|linear, exposure, psf_sigma, refine_steps, "
+        "refine_budget_s, fit_pixels",
+    )
 
 
 def _evaluate_method(text: str) -> str:
@@ -191,6 +246,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         strict=args.strict,
         progress=not args.quiet,
         resume_dir=args.out / ".partial",
+        references=args.references,
+        reference_params=_reference_params(args.render_param),
     )
     write_predictions(args.out / "predictions.csv", result.predictions)
     write_metrics(args.out / "metrics.json", result.metrics)
@@ -203,6 +260,49 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     print(f"wrote {args.out / 'metrics.json'} and {args.out / 'predictions.csv'}")
     return 0
+
+
+def _reference_params(pairs: Sequence[str]) -> Any:
+    from .reference import ReferenceParams
+
+    return ReferenceParams.from_strings(pairs)
+
+
+def _add_render(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "render",
+        help="render the reference of every frame of ROOT/transforms.json from its CAD model",
+        description="Render each frame's reference at its reported pose from the CAD model "
+        "named by ROOT/transforms.json ('cad'), match its light levels and exposure to the "
+        "frame (and refine the pose with --render-param refine=true); write "
+        "OUT/<...>/references/<name>.png, OUT/references.csv and OUT/render.json. Re-running "
+        "on a partial OUT resumes.",
+    )
+    p.add_argument("root", type=Path, help="dataset root holding transforms.json and the frames")
+    p.add_argument("--out", type=Path, default=None, help="output root (default: ROOT itself)")
+    _add_render_param(p)
+    _add_run_options(p)
+    p.set_defaults(func=_render)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from .reference import render_references
+
+    summary = render_references(
+        args.root,
+        args.out,
+        params=_reference_params(args.render_param),
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    for problem in summary.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(
+        f"rendered {summary.rendered} reference(s), {summary.skipped} already done, "
+        f"{len(summary.problems)} problem(s); table: {summary.out / 'references.csv'}"
+    )
+    return EXIT_ERROR if summary.problems else 0
 
 
 def _add_ablate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -611,6 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_detect(sub)
     _add_generate(sub)
+    _add_render(sub)
     _add_check(sub)
     _add_evaluate(sub)
     _add_ablate(sub)

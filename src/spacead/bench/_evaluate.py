@@ -30,14 +30,25 @@ from .. import __version__
 from .._fileio import atomic_write_bytes
 from .._parallel import default_workers, run_tasks
 from ..baselines import AnomalibDetector, AnomalibOptions, train_anomalib
-from ..data import AlloDataset, ImageReadError, Item, Problem, load_sample, write_image
+from ..data import (
+    TRANSFORMS,
+    AlloDataset,
+    FrameSpec,
+    ImageReadError,
+    Item,
+    Problem,
+    load_sample,
+    read_transforms,
+    write_image,
+)
 from ..detect import Detection, params_class, run_detector
 from ..detect._params import MRADParams, RXDParams
 from ..metrics import BenchmarkAccumulator, Binning
 from ._outputs import save_map
 
-if TYPE_CHECKING:  # the completion network imports torch
+if TYPE_CHECKING:  # the completion network imports torch; the reference pipeline renders
     from ..detect.inpaint import InpaintDetector, InpaintParams
+    from ..reference import ReferenceParams, RenderedReferences
 
 # MRAD maps lie on [0, 255] in steps of 1/2 and are binned exactly by the default
 # bins. RXD/PAD maps are squared Mahalanobis distances in [0, inf): the metrics
@@ -51,6 +62,7 @@ _BINNINGS: dict[str, Binning | None] = {
     "symlog": Binning.linear(-math.log1p(1e7), math.log1p(1e7), n_bins=1 << 20),
 }
 _CHUNK = 8
+REFERENCE_MODES = ("files", "render")
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class _ChunkResult:
     accumulator: BenchmarkAccumulator
     problems: list[Problem] = field(default_factory=list)
     chunk: int = -1
+    references: list[dict[str, Any]] = field(default_factory=list)  # rendered references' records
 
 
 class _Partials:
@@ -98,7 +111,8 @@ class _Partials:
         with np.load(self.folder / f"{chunk:06d}.npz", allow_pickle=False) as state:
             acc.load_state_arrays(dict(state))
         rows = [(i, Prediction(**r)) for i, r in record["rows"]]
-        return _ChunkResult(rows, acc, [Problem(**p) for p in record["problems"]], chunk)
+        problems = [Problem(**p) for p in record["problems"]]
+        return _ChunkResult(rows, acc, problems, chunk, record.get("references", []))
 
     def save(self, part: _ChunkResult) -> None:
         buf = io.BytesIO()
@@ -108,6 +122,7 @@ class _Partials:
         record = {
             "rows": [(i, dataclasses.asdict(r)) for i, r in part.rows],
             "problems": [dataclasses.asdict(p) for p in part.problems],
+            "references": part.references,
         }
         atomic_write_bytes(self.folder / f"{part.chunk:06d}.json", json.dumps(record).encode())
 
@@ -160,14 +175,21 @@ def _run_chunk(
     maps_dir: Path | None,
     masks_dir: Path | None = None,
     chunk_id: int = -1,
+    rendered: tuple[RenderedReferences, Sequence[FrameSpec]] | None = None,
 ) -> _ChunkResult:
     acc = BenchmarkAccumulator(_binning(method))
     result = _ChunkResult([], acc, chunk=chunk_id)
     transform = pixel_transform(method)
-    for index, item in chunk:
+    for k, (index, item) in enumerate(chunk):
         try:
             sample = load_sample(item)
-            det = detector(sample.image, sample.reference)
+            reference = sample.reference
+            if rendered is not None:  # the CAD model's reference, made for this frame now
+                source, frames = rendered
+                made = source(frames[k], sample.image)
+                reference = made.image
+                result.references.append({"image": item.relpath, **made.summary()})
+            det = detector(sample.image, reference)
         except (ImageReadError, ValueError, TypeError) as exc:
             result.problems.append(Problem(item.relpath, str(exc)))
             continue
@@ -220,6 +242,8 @@ def evaluate(
     strict: bool = False,
     progress: bool = True,
     resume_dir: str | os.PathLike[str] | None = None,
+    references: str | None = None,
+    reference_params: ReferenceParams | None = None,
 ) -> Evaluation:
     """Evaluate a detector on one split of an ALLO-layout dataset.
 
@@ -253,6 +277,13 @@ def evaluate(
     resume_dir : path-like, optional
         Keep finished chunks here while running; an interrupted run with the
         same settings resumes from them. Removed when the evaluation completes.
+    references : {"files", "render"}, optional
+        For MRAD and PAD: the split's ``references/`` files, or references
+        rendered now from the CAD model and poses of ``ROOT/transforms.json``
+        (:class:`spacead.reference.ReferencePipeline`). Default: the files if
+        the split has any, else rendered if ``transforms.json`` exists.
+    reference_params : ReferenceParams, optional
+        How rendered references are made.
 
     Returns
     -------
@@ -299,7 +330,11 @@ def evaluate(
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
     need_reference = method in ("pad", "mrad")
-    dataset = AlloDataset(root, split, need_reference=need_reference, strict=strict)
+    mode = _reference_mode(Path(root), split, references) if need_reference else None
+    dataset = AlloDataset(root, split, need_reference=mode == "files", strict=strict)
+    rendered = None
+    if mode == "render":
+        rendered = _rendered_references(root, dataset, reference_params, n_workers, scheduler)
     maps = Path(maps_dir) if maps_dir is not None else None
     masks = Path(masks_dir) if masks_dir is not None else None
     acc = BenchmarkAccumulator(_binning(method))
@@ -322,11 +357,17 @@ def evaluate(
             "split": split,
             "items": [i.relpath for i in dataset.items],
             "chunk": _CHUNK,
+            "references": mode,
+            "reference_params": rendered[0].params.to_dict() if rendered else None,
         }
         partials = _Partials(Path(resume_dir), fingerprint)
-    for part in _run(method, detector, dataset.items, maps, masks, n_workers, scheduler, partials):
+    made: list[dict[str, Any]] = []
+    for part in _run(
+        method, detector, dataset.items, maps, masks, n_workers, scheduler, partials, rendered
+    ):
         acc.merge(part.accumulator)
         rows += part.rows
+        made += part.references
         for problem in part.problems:
             dataset.report(problem)  # raises under strict
             problems.append(problem)
@@ -338,6 +379,8 @@ def evaluate(
     rows.sort(key=lambda r: r[0])
     metrics = _metrics_record(acc, method, params, split, problems, seconds, n_workers, len(rows))
     metrics["root"] = str(Path(root).resolve())
+    if mode is not None:
+        metrics["references"] = _reference_record(mode, rendered, made)
     if learned is not None:
         metrics.update(learned.info())
     return Evaluation(metrics, [r for _, r in rows], problems)
@@ -364,20 +407,96 @@ def _run(
     workers: int,
     scheduler: str | None = None,
     partials: _Partials | None = None,
+    rendered: tuple[RenderedReferences, dict[str, FrameSpec]] | None = None,
 ) -> Iterator[_ChunkResult]:
     tasks = []
     for k, chunk in enumerate(_chunks(items, _CHUNK)):
         done = partials.load(k, _binning(method)) if partials is not None else None
         if done is not None:
             yield done
-        else:
-            tasks.append((method, detector, chunk, maps, masks, k))
+            continue
+        frames = None
+        if rendered is not None:  # only this chunk's frames travel with its task
+            frames = (rendered[0], [rendered[1][item.relpath] for _, item in chunk])
+        tasks.append((method, detector, chunk, maps, masks, k, frames))
     if scheduler is None and len(tasks) <= 1:
         workers = 1
     for part in run_tasks(_run_chunk, tasks, workers=workers, scheduler=scheduler):
         if partials is not None:
             partials.save(part)
         yield part
+
+
+def _reference_mode(root: Path, split: str, references: str | None) -> str:
+    """``files`` or ``render``: as asked, else files if the split has any, else render."""
+    if references is not None:
+        if references not in REFERENCE_MODES:
+            raise ValueError(
+                f"references must be one of {', '.join(REFERENCE_MODES)}, got {references!r}"
+            )
+        return references
+    has_files = any((root / split).glob("*/references/*"))
+    return "render" if not has_files and (root / TRANSFORMS).is_file() else "files"
+
+
+def _rendered_references(
+    root: str | os.PathLike[str],
+    dataset: AlloDataset,
+    params: ReferenceParams | None,
+    workers: int,
+    scheduler: str | None,
+) -> tuple[RenderedReferences, dict[str, FrameSpec]]:
+    """The reference source for ``dataset``; items without a frame become problems."""
+    from ..reference import ReferenceParams, RenderedReferences
+
+    transforms = read_transforms(root)
+    if transforms.cad is None or not transforms.cad.is_file():
+        raise ValueError(
+            f"rendering references needs the CAD model named by {TRANSFORMS} 'cad'; "
+            f"got {None if transforms.cad is None else str(transforms.cad)!r}"
+        )
+    frames = transforms.by_path()
+    keep = []
+    for item in dataset.items:
+        if item.relpath in frames:
+            keep.append(item)
+        else:
+            dataset.report(
+                Problem(item.relpath, f"no frame in {TRANSFORMS} to render its reference")
+            )
+    dataset.items = keep
+    threads = None if (scheduler is None and workers == 1) else 1
+    source = RenderedReferences(str(transforms.cad), params or ReferenceParams(), threads)
+    return source, frames
+
+
+def _reference_record(
+    mode: str, rendered: tuple[Any, Any] | None, made: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The ``references`` record of ``metrics.json``.
+
+    Where the references came from; for rendered ones also their parameters,
+    the pose corrections and the time per reference.
+    """
+    record: dict[str, Any] = {"mode": mode}
+    if rendered is None:
+        return record
+    record["params"] = rendered[0].params.to_dict()
+    record["cad"] = rendered[0].cad
+    if made:
+        pose = [m["pose_correction"] for m in made]
+        ms = [m["reference_ms"]["total"] for m in made]
+        record.update(
+            n=len(made),
+            ms_median=round(float(np.median(ms)), 2),
+            ms_p95=round(float(np.percentile(ms, 95)), 2),
+            pose_refined=int(sum(p["applied"] for p in pose)),
+            translation_m_median=round(
+                float(np.median([p["translation_norm_m"] for p in pose])), 5
+            ),
+            rotation_deg_median=round(float(np.median([p["rotation_deg"] for p in pose])), 5),
+        )
+    return record
 
 
 def _metrics_record(
