@@ -245,6 +245,14 @@ def _xyz(v: Any) -> tuple[float, float, float]:
     return (float(v[0]), float(v[1]), float(v[2]))
 
 
+def _quaternion_fields(prefix: str, rotation: Any) -> dict[str, str]:
+    """The camera-to-world rotation (OpenCV axes) as a unit quaternion (x, y, z, w)."""
+    from scipy.spatial.transform import Rotation
+
+    q = Rotation.from_matrix(rotation).as_quat(canonical=True)
+    return {f"{prefix}_q{a}": f"{float(x):.9g}" for a, x in zip("xyzw", q, strict=True)}
+
+
 def _vector_fields(prefix: str, v: Any) -> dict[str, str]:
     return {f"{prefix}_{a}": f"{float(x):.9g}" for a, x in zip("xyz", v, strict=True)}
 
@@ -299,6 +307,7 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
         **_vector_fields("earth", geometry.earth_direction),
         **_vector_fields("moon", geometry.moon_direction),
         **_vector_fields("cam", camera.position),
+        **_quaternion_fields("cam", camera.rotation),
         "anomaly": kind,
         "depth_offset": f"{offset:g}",
         "anomalous_pixels": str(int(np.count_nonzero(query.mask == ANOMALY))),

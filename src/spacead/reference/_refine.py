@@ -324,7 +324,7 @@ def refine_pose(
     height, width = q.shape[:2]
     rot, t = np.eye(3), np.zeros(3)
     levels: list[_Level] = []
-    steps = 0
+    taken = 0
     fit: PhotometricFit | None = None
     for target_w in LEVEL_WIDTHS:
         w = min(width, target_w)
@@ -339,7 +339,7 @@ def refine_pose(
             return reported, PoseCorrection(False, seconds=time.perf_counter() - start)
         levels.append(level)
         rot, t, n = _align(level, rot, t, deadline, steps)
-        steps += n
+        taken += n
         if w == width:
             break
     finest = levels[-1]
@@ -360,7 +360,7 @@ def refine_pose(
         angle if applied else 0.0,
         before,
         after if applied else before,
-        steps,
+        taken,
         time.perf_counter() - start,
     )
     return (reported.with_pose(new_pos, new_rot) if applied else reported), correction
