@@ -69,7 +69,10 @@ def test_detect_other_methods(capsys, pair_files, method):
             ["detect", "Q", "REF", "--param", "grd=3"],
             "spacead detect: error: unknown mrad parameter(s) grd; valid names: grid,",
         ),
-        (["detect", "Q"], "spacead detect: error: method mrad needs a REFERENCE image (or --camera and --cad)\n"),
+        (
+            ["detect", "Q"],
+            "spacead detect: error: method mrad needs a REFERENCE image (or --camera and --cad)\n",
+        ),
         (
             ["detect", "Q", "SMALL"],
             "spacead detect: error: reference must have the same height and width as query (270, 480, 3), got (135, 240, 3)\n",

@@ -381,8 +381,8 @@ def load_model(
         with tempfile.TemporaryDirectory(prefix="spacead-blend-") as tmp:
             glb = Path(tmp) / "model.glb"
             _blend_to_glb(file, glb)
-            return dataclasses.replace(_load(glb, default_material), source=str(file))
-    return _load(file, default_material)
+            return dataclasses.replace(_load(glb, default_material, file), source=str(file))
+    return _load(file, default_material, file)
 
 
 def _blend_to_glb(blend: Path, out: Path) -> None:
@@ -392,7 +392,8 @@ def _blend_to_glb(blend: Path, out: Path) -> None:
     export_blend_to_gltf(blend, out)
 
 
-def _load(file: Path, default_material: str) -> StationModel:
+def _load(file: Path, default_material: str, origin: Path) -> StationModel:
+    """Read ``file`` (``origin`` is the user's file it came from, for messages)."""
     try:
         loaded = trimesh.load(str(file), force="scene", process=False)
     except Exception as exc:
@@ -421,16 +422,16 @@ def _load(file: Path, default_material: str) -> StationModel:
             bare.append(part.name)
         parts.append(part)
     if not parts:
-        raise ValueError(f"mesh file {str(file)!r} holds no triangles")
+        raise ValueError(f"mesh file {str(origin)!r} holds no triangles")
     notes: tuple[str, ...] = ()
     if bare:
         shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
         notes = (
-            f"{len(bare)} of {len(parts)} parts have no material in {file.name} ({shown}); "
+            f"{len(bare)} of {len(parts)} parts have no material in {origin.name} ({shown}); "
             f"they are rendered as spacead's {default_material!r}",
         )
         warnings.warn(notes[0], UserWarning, stacklevel=3)
-    return StationModel(tuple(parts), str(file), notes)
+    return StationModel(tuple(parts), str(origin), notes)
 
 
 def _key(mat: PBRMaterial) -> tuple[Any, ...]:

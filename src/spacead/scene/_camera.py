@@ -19,7 +19,7 @@ Conventions
       y_d &= y (1 + k_1 r^2 + k_2 r^4 + k_3 r^6) + p_1 (r^2 + 2 y^2) + 2 p_2 x y
 
   and pixel :math:`u = f_x x_d + c_x`, :math:`v = f_y y_d + c_y`. OpenCV does
-  the maths (``cv2.projectPoints`` and ``cv2.undistortPointsIter``).
+  the maths (``cv2.projectPoints`` and ``cv2.undistortPoints``).
 - Poses come as 4 × 4 camera-to-world matrices in OpenGL axes (x right, y up,
   looking down -z: nerfstudio's and Blender's) or OpenCV axes, or as a position
   and a quaternion; :mod:`scipy.spatial.transform` does the rotation maths.
@@ -241,7 +241,7 @@ class Camera:
         """Undistorted normalised image coordinates ``(x, y)`` of every pixel centre.
 
         Returns two arrays: shapes (W,) and (H,) for an ideal pinhole (the grid
-        is separable), (H, W) each with distortion (``cv2.undistortPointsIter``).
+        is separable), (H, W) each with distortion (OpenCV, iterated to convergence).
         """
         k = self.intrinsics
         xs = (np.arange(self.width, dtype=np.float64) + 0.5 - k.cx) / np.float64(k.fx)
@@ -250,9 +250,8 @@ class Camera:
             return xs, ys
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float64), np.arange(self.height))
         pts = np.stack([gx.ravel(), gy.ravel()], axis=1).reshape(-1, 1, 2)
-        und = cv2.undistortPointsIter(
-            pts, self.opencv_matrix, np.asarray(k.distortion), None, None, _UNDISTORT_CRITERIA
-        ).reshape(self.height, self.width, 2)
+        und = _undistort(pts, self.opencv_matrix, np.asarray(k.distortion))
+        und = und.reshape(self.height, self.width, 2)
         und64 = und.astype(np.float64)
         return und64[..., 0], und64[..., 1]
 
@@ -303,6 +302,23 @@ class Camera:
             position=np.asarray(position, np.float64),
             rotation=np.asarray(rotation, np.float64),
         )
+
+
+def _undistort(points: F64, matrix: F64, distortion: F64) -> F64:
+    """Normalised undistorted coordinates of pixels, iterated to convergence.
+
+    OpenCV 5 takes the criteria in ``undistortPoints``; OpenCV 4 in ``undistortPointsIter``
+    (its ``undistortPoints`` runs 5 fixed iterations, visibly off near the corners).
+    """
+    if hasattr(cv2, "undistortPointsIter"):  # OpenCV 4
+        out: F64 = cv2.undistortPointsIter(
+            points, matrix, distortion, None, None, _UNDISTORT_CRITERIA
+        )
+        return out
+    out = cv2.undistortPoints(
+        points, matrix, distortion, R=None, P=None, criteria=_UNDISTORT_CRITERIA
+    )
+    return out
 
 
 def _check_convention(convention: str) -> None:
