@@ -115,9 +115,10 @@ def test_save_model_round_trips_spacead_materials(tmp_path):
 
 def test_glb_written_by_blender_keeps_its_principled_materials(tmp_path):
     bpy = pytest.importorskip("bpy")
+    from spacead.render._cycles import export_blend_to_gltf
     from spacead.render._cycles_bpy import BPY_LOCK, quiet_stdout, reset
 
-    path = tmp_path / "blender.glb"
+    blend, path = tmp_path / "panel.blend", tmp_path / "blender.glb"
     with BPY_LOCK, quiet_stdout():
         scene = reset(bpy)
         mesh = bpy.data.meshes.new("panel")
@@ -131,8 +132,9 @@ def test_glb_written_by_blender_keeps_its_principled_materials(tmp_path):
         mesh.materials.append(mat)
         obj = bpy.data.objects.new("panel", mesh)
         scene.collection.objects.link(obj)
-        bpy.ops.export_scene.gltf(filepath=str(path), export_format="GLB")
+        bpy.ops.wm.save_as_mainfile(filepath=str(blend))
         reset(bpy)
+    export_blend_to_gltf(blend, path)  # Blender's own glTF exporter wrote this file
     (part,) = load_model(path).parts
     assert part.material.name == "foil" and part.material.source == "gltf"
     np.testing.assert_allclose(part.material.base_color, (0.9, 0.6, 0.2), atol=1 / 255)
@@ -168,6 +170,11 @@ def test_blend_file_is_exported_through_blender_without_running_scripts(tmp_path
         ("model.fbx", b"x", r"unsupported format '.fbx'; use one of .glb, .gltf, .obj"),
         ("broken.glb", b"glTF not really", r"cannot read a mesh from '.*broken.glb'"),
         ("empty.obj", b"# nothing\n", r"holds no triangles|cannot read a mesh"),
+        (
+            "junk.blend",
+            b"not a blend file",
+            r"Blender could not export '.*junk.blend' to glTF: Blender cannot read",
+        ),
     ],
 )
 def test_bad_model_files_get_clear_errors(tmp_path, name, content, match):

@@ -55,6 +55,7 @@ from ._sensor import RNG, SensorModel
 
 F32 = npt.NDArray[np.float32]
 _DEVICES = ("CPU", "GPU")
+_EXPORT_TIMEOUT_S = 600
 
 
 def ray_distance(z: F32, camera: Camera) -> F32:
@@ -389,7 +390,9 @@ def export_blend_to_gltf(blend: str | PathLike[str], out: str | PathLike[str]) -
     """Export every mesh of a ``.blend`` file to binary glTF, never running its scripts.
 
     Blender's own glTF exporter writes the Principled BSDF materials as glTF
-    metallic-roughness materials, with normals, UVs and world transforms.
+    metallic-roughness materials, with normals, UVs and world transforms (in
+    Blender's Z-up world frame). It runs in a child process
+    (:mod:`spacead.render._blend_export`).
 
     Raises
     ------
@@ -398,21 +401,17 @@ def export_blend_to_gltf(blend: str | PathLike[str], out: str | PathLike[str]) -
     ImportError
         If ``bpy`` is not installed.
     """
+    import subprocess
+    import sys
+
     file, target = Path(blend), Path(out)
     if not file.is_file():
         raise ValueError(f"blend file {str(file)!r} does not exist or is not a file")
-    bpy = import_bpy()
-    with BPY_LOCK, quiet_stdout():
-        try:
-            _open_blend(bpy, file)
-            result = bpy.ops.export_scene.gltf(
-                filepath=str(target), export_format="GLB", export_apply=True,
-                export_cameras=False, export_lights=False, export_yup=False,
-            )  # fmt: skip
-        except RuntimeError as exc:
-            raise ValueError(f"Blender cannot export {str(file)!r} to glTF: {exc}") from exc
-        finally:
-            reset(bpy)
-    if "FINISHED" not in result or not target.is_file():
-        raise ValueError(f"Blender could not export {str(file)!r} to glTF ({result})")
+    import_bpy()  # the actionable ImportError here, not in the child
+    command = [sys.executable, "-m", "spacead.render._blend_export", str(file), str(target)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=_EXPORT_TIMEOUT_S)
+    if done.returncode != 0 or not target.is_file():
+        lines = [ln for ln in done.stderr.splitlines() if ln.startswith("error: ")]
+        reason = lines[-1][len("error: ") :] if lines else f"exit status {done.returncode}"
+        raise ValueError(f"Blender could not export {str(file)!r} to glTF: {reason}")
     return target

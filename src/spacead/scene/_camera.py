@@ -249,7 +249,7 @@ class Camera:
         if not self.is_distorted:
             return xs, ys
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float64), np.arange(self.height))
-        pts = np.stack([gx.ravel(), gy.ravel()], axis=1).reshape(-1, 1, 2)
+        pts = np.stack([gx.ravel(), gy.ravel()], axis=1).reshape(-1, 1, 2).astype(np.float64)
         und = _undistort(pts, self.opencv_matrix, np.asarray(k.distortion))
         und = und.reshape(self.height, self.width, 2)
         und64 = und.astype(np.float64)

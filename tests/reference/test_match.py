@@ -1,0 +1,91 @@
+"""Photometric matching: known light scales recovered, robust to the hazard, saturation, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spacead.reference import TONE_CURVES, decode, encode, fit_photometric, to_uint8
+from spacead.reference._tone import encode_slope
+from spacead.render import LightComponents, ReferenceRenderer
+from tests.reference.conftest import SUN, camera, frame_spec, make_frame
+
+
+@pytest.fixture(scope="module")
+def render(model):
+    return ReferenceRenderer(model).render(
+        camera(), sun_direction=SUN, spotlight=frame_spec(camera()).spotlight
+    )
+
+
+@pytest.mark.parametrize(
+    "scales", [(0.8, 1.4, 0.02, 1.0), (1.6, 0.3, 0.0, 1.0), (0.5, 2.5, 0.05, 1.0)]
+)
+def test_known_light_scales_are_recovered_despite_the_hazard(model, render, scales):
+    frame, mask = make_frame(model, camera(), scales=scales)
+    assert (mask == 2).sum() > 200  # the hazard covers station pixels the fit must ignore
+    truth = np.asarray(scales)[:2, None] * np.ones((1, 3))
+    free = fit_photometric(frame, render, prior=0.0)  # no pull towards the nominal mix
+    np.testing.assert_allclose(free.scales[:2], truth, rtol=0.04)
+    fit = fit_photometric(frame, render)  # the default's weak prior biases a little, never much
+    np.testing.assert_allclose(fit.scales[:2], truth, rtol=0.3)
+    assert fit.scales[2].max() < 0.08
+    assert fit.fitted and fit.n_pixels > 1000 and fit.residual < 3.0  # ~ the frame's noise
+    clean, _ = make_frame(model, camera(), scales=scales, noise=0.0)
+    station = (mask == 1) & (render.mask == 1)
+    for made, levels in ((free, 1), (fit, 3)):
+        image = made.apply(render)
+        assert np.median(np.abs(image[station].astype(int) - clean[station].astype(int))) <= levels
+        assert np.all(image[render.mask == 0] == 0)  # space stays black
+
+
+def test_saturated_sunlit_pixels_do_not_drop_the_sun(model, render):
+    """Every sunlit pixel clipped at 255: the Sun is only bounded, and keeps its share."""
+    frame, _ = make_frame(model, camera(), scales=(6.0, 1.0, 0.0, 1.0), hazard=False)
+    sunlit = render.radiance[..., 0, :].max(axis=-1) > 0.05
+    assert np.mean(frame[sunlit & (render.mask == 1)].max(axis=1) >= 250) > 0.5
+    fit = fit_photometric(frame, render)
+    assert fit.scales[0].min() > 1.0  # without censoring it would fall towards 0
+    image = fit.apply(render)
+    assert np.mean(image[sunlit & (render.mask == 1)].max(axis=1) >= 240) > 0.5
+
+
+def test_tone_curves_round_trip_and_the_lookup_table_rounds():
+    x = np.linspace(0.0, 1.0, 1001)
+    for tone in TONE_CURVES:
+        np.testing.assert_allclose(decode(encode(x, tone), tone), x, atol=1e-9)
+        step = 1e-6
+        numeric = (encode(x[1:-1] + step, tone) - encode(x[1:-1] - step, tone)) / (2 * step)
+        np.testing.assert_allclose(
+            encode_slope(x[1:-1], tone)[x[1:-1] > 0.01], numeric[x[1:-1] > 0.01], rtol=1e-4
+        )
+    lin = np.random.default_rng(0).uniform(0, 1, (50, 3)).astype(np.float32)
+    np.testing.assert_array_equal(
+        to_uint8(lin, "srgb"), np.rint(255 * encode(lin, "srgb")).astype(np.uint8)
+    )
+
+
+def test_too_few_station_pixels_give_the_nominal_scales():
+    c = LightComponents(
+        np.zeros((20, 20, 4, 3), np.float32),
+        np.zeros((20, 20), np.uint8),
+        np.full((20, 20), np.inf, np.float32),
+    )
+    fit = fit_photometric(np.zeros((20, 20, 3), np.uint8), c)
+    assert not fit.fitted
+    np.testing.assert_array_equal(fit.scales[:, 0], (1.0, 1.0, 0.0, 1.0))
+    assert fit.to_dict()["residual"] is None
+
+
+def test_bad_input(render):
+    with pytest.raises(
+        ValueError,
+        match=r"query must have shape \(120, 160, 3\) to match the render, got \(10, 10, 3\)",
+    ):
+        fit_photometric(np.zeros((10, 10, 3), np.uint8), render)
+    with pytest.raises(ValueError, match=r"tone must be one of srgb, gamma2.2, linear, got 'log'"):
+        fit_photometric(np.zeros((120, 160, 3), np.uint8), render, tone="log")
+    with pytest.raises(ValueError, match=r"nominal must be 4 finite scales >= 0"):
+        fit_photometric(np.zeros((120, 160, 3), np.uint8), render, nominal=(1, 1, -1, 1))
+    with pytest.raises(ValueError, match=r"prior must be a finite number >= 0"):
+        fit_photometric(np.zeros((120, 160, 3), np.uint8), render, prior=float("nan"))
