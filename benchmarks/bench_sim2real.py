@@ -15,10 +15,12 @@ the reported pose (the best a user with Blender and hours could do).
     (a) the Cycles references at the reported pose (``references/`` files);
     (b) spacead's reference as before: every part white paint, nominal lights;
     (c) the file's materials, nominal lights;
-    (d) + photometric matching (light scales and exposure fitted to the frame);
-    (e) + pose refinement;
+    (d) + photometric matching (light scales and exposure fitted to the frame):
+        spacead's default;
+    (e) + pose refinement (``--render-param refine=true``);
 
-and prints I.AUROC / P.AUROC / P.AP / P.FPR95 with the reference time, and,
+(MRAD's reference alignment, ``align="affine"``, on; row (a) is also shown
+without it) and prints I.AUROC / P.AUROC / P.AP / P.FPR95 with the reference time, and,
 for (e), the reprojection error of the station's vertices against the true
 pose before and after refinement (from the manifest's true camera poses).
 
@@ -42,12 +44,14 @@ import numpy as np
 
 from spacead.bench import evaluate
 from spacead.data import GenerateConfig, generate, read_transforms
+from spacead.detect import MRADParams
 from spacead.reference import ReferenceParams, ReferencePipeline
 from spacead.scene import build_station
 from spacead.scene._camera import Intrinsics
 
 VARIANTS = {
     "(a) Cycles reference at the reported pose": None,
+    "(a) without MRAD's reference alignment": "files, align=none",
     "(b) white paint, nominal lights": ReferenceParams(
         materials="default", match=False, tone="gamma2.2"
     ),
@@ -133,14 +137,18 @@ def run(args: argparse.Namespace) -> None:
         print("| reference | I.AUROC | P.AUROC | P.AP | P.FPR95 | ms / reference (median) |")
         print("|---|---|---|---|---|---|")
         for name, params in VARIANTS.items():
-            mode = "files" if params is None else "render"
+            files = not isinstance(params, ReferenceParams)
+            mrad_params = (
+                MRADParams(align="none") if params == "files, align=none" else MRADParams()
+            )
             with tempfile.TemporaryDirectory() as tmp:
                 result = evaluate(
-                    root, "mrad", references=mode, reference_params=params,
-                    workers=args.workers, progress=False, resume_dir=Path(tmp) / "partial",
+                    root, "mrad", params=mrad_params, references="files" if files else "render",
+                    reference_params=None if files else params, workers=args.workers,
+                    progress=False, resume_dir=Path(tmp) / "partial",
                 )  # fmt: skip
             m = result.metrics
-            ms = m["references"].get("ms_median", "") if params is not None else ""
+            ms = m["references"].get("ms_median", "")
             cells = [
                 f"{100 * m[k]:.1f}"
                 for k in ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95")

@@ -27,7 +27,7 @@ def _reprojection(cam, truth, model):
 
 @pytest.fixture(scope="module")
 def pipeline(model):
-    return ReferencePipeline(model)
+    return ReferencePipeline(model, ReferenceParams(refine=False))
 
 
 def test_refinement_recovers_the_true_pose_from_a_reported_one(model, pipeline):

@@ -6,6 +6,7 @@ All detectors are pure functions returning a :class:`Detection`::
     det = mrad(query, reference, MRADParams(grid=4))
 """
 
+from ._align import align_reference, find_alignment
 from ._mrad import mrad
 from ._overlay import overlay, score_image
 from ._params import MRADParams, PADParams, RXDParams
@@ -19,6 +20,8 @@ __all__ = [
     "MRADParams",
     "PADParams",
     "RXDParams",
+    "align_reference",
+    "find_alignment",
     "mrad",
     "overlay",
     "pad",

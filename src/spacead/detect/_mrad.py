@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from .._validate import Image
+from ._align import align_reference
 from ._kernels import ranked_scores
 from ._meanshift import mean_shift_modes, snap_to_support
 from ._params import MRADParams
@@ -21,6 +23,7 @@ from ._types import Detection
 def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detection:
     r"""Detect anomalies in a query image against a reference rendered at the same pose.
 
+    0. Warp the reference onto the query (``align``, ECC; not in the paper).
     1. Split query and reference into a ``grid × grid`` grid.
     2. Per cell, :math:`s(x) = \mathrm{RXD}(x;\mu_0,\Sigma_0) - \mathrm{RXD}(x;\mu_1,\Sigma_1)`
        with background statistics from the reference cell and target statistics
@@ -75,6 +78,8 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
     """
     params = params or MRADParams()
     q, r = prepare_pair(query, reference)
+    if params.align != "none":
+        r = cast(Image, align_reference(q, r, params.align))  # same dtype as r
     h, w = q.shape[:2]
     if min(h, w) < 2 * params.grid:
         raise ValueError(

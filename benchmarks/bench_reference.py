@@ -1,0 +1,152 @@
+"""Per-frame cost of MRAD against a reference rendered from the CAD model, idle and loaded.
+
+The live loop of :class:`spacead.reference.LiveDetector`: render the light
+components of the station model (loaded once) at the frame's reported pose,
+refine the pose (optional), fit light scales and exposure to the frame, apply
+the tone curve, run MRAD. The model is spacead's procedural station exported
+to GLB (34.5 k triangles, 5 glTF materials), seen from test pose 43 with the
+Sun, the spotlight, the Moon and the Earth; the frame is a render of it with
+other light levels, a reported-pose error and sensor noise.
+
+Each configuration runs ``--runs`` frames after two warm-up frames, first on
+an idle machine, then beside two busy processes this script starts (each
+spins a core in a Python loop), and prints the median and 95th percentile of
+every step, side by side.
+
+    python benchmarks/bench_reference.py [--runs 15] [--sizes 1920x1080,480x270]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spacead.data import FrameSpec
+from spacead.detect import mrad
+from spacead.reference import ReferenceParams, ReferencePipeline, to_uint8
+from spacead.render import ReferenceRenderer, Spotlight
+from spacead.render._threads import default_threads
+from spacead.scene import (
+    base_poses,
+    build_station,
+    celestial_bodies,
+    save_model,
+    sky_geometry,
+    with_resolution,
+)
+
+TARGETS = {  # seconds: (render + match, whole loop)
+    (1920, 1080): (0.35, 0.5),
+    (480, 270): (None, 0.06),
+}
+STEPS = ("refine", "render", "match", "mrad", "total")
+
+
+def _spin(stop) -> None:  # pragma: no cover - a competing process
+    x = 0
+    while not stop.is_set():
+        for i in range(100000):
+            x += i * i
+
+
+def _frame(width: int, height: int, glb: Path) -> tuple[np.ndarray, FrameSpec]:
+    from spacead.render import Sphere
+    from spacead.scene import MATERIALS, perturb
+
+    station = build_station()
+    cam = with_resolution(base_poses(station, width=1920, height=1080)[42], width, height)
+    geo = sky_geometry(120)
+    bodies = tuple(
+        Sphere(b.name, tuple(float(v) for v in b.center), b.radius, MATERIALS[b.material].albedo)
+        for b in celestial_bodies(geo)
+    )
+    spot = Spotlight(1500.0, 70.0, 0.3)
+    truth = ReferenceRenderer(glb).render(
+        cam, sun_direction=geo.sun_direction, spotlight=spot, bodies=bodies
+    )
+    lin = truth.combine([0.8, 1.3, 0.02, 1.0])
+    lin = lin + np.random.default_rng(0).normal(0, 0.004, lin.shape).astype(np.float32)
+    query = to_uint8(np.clip(lin, 0, None), "srgb")
+    reported = perturb(cam, np.random.default_rng(1), 0.05, 0.005)
+    sun = tuple(float(v) for v in geo.sun_direction)
+    return query, FrameSpec("bench.png", reported, sun, 1.0, bodies, spot)
+
+
+def _measure(
+    pipe: ReferencePipeline, query: np.ndarray, frame: FrameSpec, runs: int
+) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {k: [] for k in STEPS}
+    for i in range(runs + 2):
+        t0 = time.perf_counter()
+        ref = pipe.reference(query, frame)
+        t1 = time.perf_counter()
+        mrad(query, ref.image)
+        t2 = time.perf_counter()
+        if i < 2:
+            continue  # warm-up: numba's cached kernels, the pixel-ray cache
+        for k in ("refine", "render", "match"):
+            out[k].append(ref.seconds[k])
+        out["mrad"].append(t2 - t1)
+        out["total"].append(t2 - t0)
+    return out
+
+
+def _cell(values: list[float]) -> str:
+    return f"{1e3 * np.median(values):.0f} / {1e3 * np.percentile(values, 95):.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--sizes", default="1920x1080,480x270")
+    args = parser.parse_args()
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        glb = save_model(build_station(), Path(tmp) / "station.glb")
+        configs = {
+            "match": ReferenceParams(refine=False),
+            "match + refine": ReferenceParams(refine=True),
+        }
+        pipes = {name: ReferencePipeline(glb, params) for name, params in configs.items()}
+        frames = {size: _frame(*size, glb) for size in sizes}
+        results = {}
+        for condition in ("idle", "2 busy processes"):
+            stop = mp.Event()
+            spinners = []
+            if condition != "idle":
+                spinners = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(2)]
+                for p in spinners:
+                    p.start()
+                time.sleep(1.0)
+            try:
+                for size in sizes:
+                    for name, pipe in pipes.items():
+                        results[(size, name, condition)] = _measure(pipe, *frames[size], args.runs)
+            finally:
+                stop.set()
+                for p in spinners:
+                    p.join()
+    print(
+        f"ms per frame, median / 95th percentile of {args.runs} frames; {default_threads()} threads"
+    )
+    print("| size | reference | machine | " + " | ".join(STEPS) + " | render + match |")
+    print("|---|---|---|" + "---|" * (len(STEPS) + 1))
+    for (size, name, condition), r in results.items():
+        rm = [a + b for a, b in zip(r["render"], r["match"], strict=True)]
+        cells = " | ".join(_cell(r[k]) for k in STEPS)
+        print(f"| {size[0]} x {size[1]} | {name} | {condition} | {cells} | {_cell(rm)} |")
+    print("\ntargets (median, idle): " + "; ".join(
+        f"{w} x {h}: render + match <= {t[0]} s, loop <= {t[1]} s" if t[0] else f"{w} x {h}: loop <= {t[1]} s"
+        for (w, h), t in TARGETS.items()
+    ))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
