@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -36,3 +37,17 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
     writer.writerow(header)
     writer.writerows(rows)
     return atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def lock_settings(path: Path, settings: dict[str, Any]) -> list[str]:
+    """Record a resumable job's settings, or compare them with the recorded ones.
+
+    Writes ``settings`` as JSON to ``path`` (atomically) if it does not exist;
+    otherwise returns the names of the top-level settings that differ from the
+    recorded ones (empty when the job may resume).
+    """
+    if path.is_file():
+        previous = json.loads(path.read_text())
+        return sorted(k for k in {*settings, *previous} if previous.get(k) != settings.get(k))
+    atomic_write_bytes(path, (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode())
+    return []

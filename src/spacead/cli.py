@@ -207,7 +207,7 @@ def _add_render_param(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="how references are rendered, repeatable: materials=file|default, match=true|false, "
         "refine=true|false, tone=srgb|gamma2.2|linear, exposure, psf_sigma, refine_steps, "
-        "refine_budget_s, fit_pixels",
+        "refine_budget_s, fit_pixels, fit_prior",
     )
 
 

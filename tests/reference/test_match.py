@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from spacead._tone import encode_slope
 from spacead.reference import TONE_CURVES, decode, encode, fit_photometric, to_uint8
-from spacead.reference._tone import encode_slope
 from spacead.render import LightComponents, ReferenceRenderer
 from tests.reference.conftest import SUN, camera, frame_spec, make_frame
 

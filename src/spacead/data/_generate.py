@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._fileio import atomic_write_bytes
+from .._fileio import atomic_write_bytes, lock_settings
 from .._validate import check_fraction, check_positive
 from ._image_io import write_image
 from ._transforms import TRANSFORMS, FrameSpec
@@ -427,21 +427,12 @@ def generate(
 
 
 def _check_settings(root: Path, config: GenerateConfig) -> None:
-    path = root / "generate.json"
-    settings = dataclasses.asdict(config)
-    if path.is_file():
-        previous = json.loads(path.read_text())
-        if previous != settings:
-            changed = sorted(k for k in settings if previous.get(k) != settings[k])
-            raise GenerateError(
-                f"{str(root)!r} was generated with other settings ({', '.join(changed)} differ); "
-                "use a new output folder or the same settings to resume"
-            )
-        return
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    changed = lock_settings(root / "generate.json", dataclasses.asdict(config))
+    if changed:
+        raise GenerateError(
+            f"{str(root)!r} was generated with other settings ({', '.join(changed)} differ); "
+            "use a new output folder or the same settings to resume"
+        )
 
 
 def write_transforms_json(root: Path, frames: list[dict[str, Any]]) -> Path:

@@ -8,6 +8,8 @@ render-and-compare (:func:`refine_pose`). :class:`LiveDetector` runs it and MRAD
 on a stream of frames with everything loaded once.
 """
 
+from spacead._tone import TONE_CURVES, decode, encode
+
 from ._dataset import (
     RenderedReferences,
     RenderError,
@@ -19,7 +21,6 @@ from ._live import LiveDetector, LiveResult
 from ._match import PhotometricFit, fit_mask, fit_photometric, nominal_fit, to_uint8
 from ._pipeline import ReferenceParams, ReferencePipeline, ReferenceResult, painted
 from ._refine import PoseCorrection, refine_pose
-from ._tone import TONE_CURVES, decode, encode
 
 __all__ = [
     "TONE_CURVES",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spacead._fileio import atomic_write_bytes, write_csv
+from spacead._fileio import atomic_write_bytes, lock_settings, write_csv
 from spacead._parallel import default_workers, run_tasks
 from spacead.data import (
     FrameSpec,
@@ -215,17 +215,12 @@ def render_references(
 
 
 def _check_settings(out: Path, cad: str, params: ReferenceParams) -> None:
-    path = out / SETTINGS
-    settings = {"cad": cad, "params": params.to_dict()}
-    if path.is_file():
-        previous = json.loads(path.read_text())
-        if previous != settings:
-            raise RenderError(
-                f"{str(out)!r} holds references made with other settings ({str(path)!r}); "
-                "use another --out or the same settings to resume"
-            )
-        return
-    atomic_write_bytes(path, (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode())
+    changed = lock_settings(out / SETTINGS, {"cad": cad, "params": params.to_dict()})
+    if changed:
+        raise RenderError(
+            f"{str(out)!r} holds references made with other settings ({', '.join(changed)} "
+            f"differ, see {SETTINGS}); use another --out or the same settings to resume"
+        )
 
 
 def _write_table(out: Path, frames: Sequence[FrameSpec]) -> Path:

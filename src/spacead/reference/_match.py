@@ -32,12 +32,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import nnls
 
+from spacead._tone import check_tone, decode, encode, encode_slope
 from spacead.render import COMPONENTS, LightComponents
 from spacead.render._threads import default_threads, map_tiles
 from spacead.scene import FOREGROUND
 
 from ._kernels import combine_tone
-from ._tone import check_tone, decode, encode, encode_slope
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import numpy.typing as npt
 
+from spacead._tone import check_tone
 from spacead._validate import as_rgb, check_positive
 from spacead.data import FrameSpec
 from spacead.detect._params import _Params
@@ -26,7 +27,6 @@ from spacead.scene import PBR_MATERIALS, Camera, StationModel, load_model
 
 from ._match import PhotometricFit, fit_photometric, nominal_fit
 from ._refine import PoseCorrection, refine_pose
-from ._tone import check_tone
 
 U8 = npt.NDArray[np.uint8]
 MATERIAL_MODES = ("file", "default")
@@ -65,6 +65,10 @@ class ReferenceParams(_Params):
         results then do not depend on the machine's load).
     fit_pixels : int
         Station pixels sampled by the photometric fit.
+    fit_prior : float
+        Weight of the fit's prior towards the frame's nominal light mix (see
+        :func:`fit_photometric`; 0.02 was best of 0, 0.002, 0.02 and 0.1 on the
+        development set, ``docs/reference-pipeline.md``).
     """
 
     method: ClassVar[str] = "reference"
@@ -77,6 +81,7 @@ class ReferenceParams(_Params):
     refine_steps: int = 8
     refine_budget_s: float = 0.0
     fit_pixels: int = 8000
+    fit_prior: float = 0.02
 
     def __post_init__(self) -> None:
         if self.materials not in MATERIAL_MODES:
@@ -94,6 +99,7 @@ class ReferenceParams(_Params):
             raise ValueError(f"refine_steps must be in [1, 100], got {self.refine_steps!r}")
         if self.fit_pixels < 100:
             raise ValueError(f"fit_pixels must be >= 100, got {self.fit_pixels!r}")
+        check_positive(self.fit_prior, "fit_prior", allow_zero=True)
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,7 @@ class ReferencePipeline:
         components = self.render(frame, camera)
         t2 = time.perf_counter()
         fit = (
-            fit_photometric(q, components, tone=p.tone, max_pixels=p.fit_pixels)
+            fit_photometric(q, components, tone=p.tone, max_pixels=p.fit_pixels, prior=p.fit_prior)
             if p.match
             else nominal_fit(p.tone, p.exposure)
         )

@@ -32,6 +32,7 @@ from trimesh.visual.material import PBRMaterial as _TrimeshPBR
 from trimesh.visual.material import SimpleMaterial
 
 from spacead._fileio import atomic_write_bytes
+from spacead._tone import decode
 
 from ._types import FOREGROUND, MATERIALS, Part
 
@@ -43,15 +44,14 @@ DEFAULT_MATERIAL = "white_paint"
 
 
 def srgb_to_linear(values: npt.ArrayLike) -> F32:
-    """Decode sRGB-encoded values in [0, 1] to linear (the IEC 61966-2-1 curve).
+    """Decode sRGB-encoded values in [0, 1] to linear (the IEC 61966-2-1 curve), as float32.
 
     Examples
     --------
     >>> [round(float(v), 4) for v in srgb_to_linear([0.0, 0.5, 1.0])]
     [0.0, 0.214, 1.0]
     """
-    c = np.asarray(values, np.float32)
-    out: F32 = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    out: F32 = decode(values, "srgb").astype(np.float32)
     return out
 
 

@@ -1,5 +1,8 @@
 """Camera tone curves: linear radiance in [0, 1] to the encoded [0, 1] of an 8-bit frame.
 
+Shared by the CAD loader (sRGB-encoded textures) and the reference pipeline
+(the frame's tone curve).
+
 ``"srgb"`` is IEC 61966-2-1 (what almost every 8-bit camera frame and image
 file holds), ``"gamma2.2"`` a pure power law (spacead's own sensor model),
 ``"linear"`` no curve (raw or linearised frames).
