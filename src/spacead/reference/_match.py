@@ -264,14 +264,10 @@ def fit_photometric(
     a = components.radiance.reshape(-1, len(COMPONENTS), 3)[usable].astype(np.float64)
     y = q.reshape(-1, 3)[usable].astype(np.float64) / 255.0
     saturated = q.reshape(-1, 3)[usable].max(axis=1) >= SATURATED
-    scales = np.zeros((len(COMPONENTS), 3))
-    residuals = []
-    for c in range(3):
-        problem = _Channel(y[:, c], saturated, tone, f_scale / 255.0)
-        (exposure,) = problem.solve(a[:, :, c] @ base, np.zeros(1), 0.0)
-        scales[:, c] = problem.solve(a[:, :, c], exposure * base, prior)
-        residuals.append(np.abs(problem.residual(a[:, :, c] @ scales[:, c])) * 255.0)
-    res = np.concatenate(residuals)
+    problem = _Channels(y, saturated, tone, f_scale / 255.0)
+    exposure = problem.solve(np.einsum("nkc,k->nc", a, base)[:, None, :], np.zeros((1, 3)), 0.0)
+    scales = problem.solve(a, exposure * base[:, None], prior)
+    res = np.abs(problem.residual(np.einsum("nkc,kc->nc", a, scales))).ravel() * 255.0
     return PhotometricFit(
         scales,
         tone,
@@ -297,51 +293,54 @@ def _nnls(m: F64, t: F64) -> F64:
 
 
 @dataclass(frozen=True)
-class _Channel:
-    """One colour channel's robust, censored fit of scales to encoded frame values."""
+class _Channels:
+    """The robust, censored fit of scales to encoded frame values, all colour channels at once."""
 
-    y: F64  # (N,) frame values in [0, 1]
+    y: F64  # (N, 3) frame values in [0, 1]
     saturated: npt.NDArray[np.bool_]  # (N,) censored: the truth is at least y
     tone: str
     f_scale: float
 
     def residual(self, pred: F64) -> F64:
-        """Encoded model minus frame; 0 where a saturated pixel's model reaches it."""
+        """Encoded model minus frame (N, 3); 0 where a saturated pixel's model reaches it."""
         r = encode(pred, self.tone) - self.y
-        r[self.saturated & (r > 0)] = 0.0
+        r[self.saturated[:, None] & (r > 0)] = 0.0
         return r
 
     def solve(self, m: F64, s0: F64, prior: float) -> F64:
-        """Non-negative scales (K,) of the columns of ``m``, held towards ``s0`` by ``prior``.
+        """Non-negative scales (K, 3) of the columns of ``m`` (N, K, 3), held towards ``s0``.
 
-        Iteratively reweighted non-negative least squares: each step linearises
-        the tone curve at the current prediction (a Gauss-Newton step in the
-        frame's encoded units) and weights pixels by the soft-L1 loss's IRLS
-        weight :math:`(1 + (r / f)^2)^{-1/2}`; a saturated pixel whose model is
-        brighter carries no weight. The prior adds, per column, a row worth
-        ``prior`` × N pixels at that column's typical encoded magnitude.
+        Iteratively reweighted non-negative least squares, per channel: each
+        step linearises the tone curve at the current prediction (a
+        Gauss-Newton step in the frame's encoded units) and weights pixels by
+        the soft-L1 loss's IRLS weight :math:`(1 + (r / f)^2)^{-1/2}`; a
+        saturated pixel whose model is brighter carries no weight. The prior
+        adds, per column, a row worth ``prior`` × N pixels at that column's
+        typical encoded magnitude.
         """
-        m = m.reshape(len(self.y), -1)
-        k = m.shape[1]
-        if not np.any(m.sum(axis=0) > 0):
-            return np.zeros(k)
-        s = _nnls(m, decode(self.y, self.tone))
+        n = m.shape[0]
+        s = np.stack([_nnls(m[:, :, c], decode(self.y[:, c], self.tone)) for c in range(3)], 1)
         for _ in range(_IRLS_STEPS):
-            pred = m @ s
+            pred = np.einsum("nkc,kc->nc", m, s)
             r = self.residual(pred)
             slope = encode_slope(np.maximum(pred, _MIN_LINEAR), self.tone)
-            slope[(pred >= 1.0) | (self.saturated & (r == 0))] = 0.0  # no information there
+            slope[(pred >= 1.0) | (self.saturated[:, None] & (r == 0))] = 0.0  # no information
             weight = slope * (1.0 + (r / self.f_scale) ** 2) ** -0.25  # sqrt of the IRLS weight
-            rows, target = m * weight[:, None], (pred - r / np.maximum(slope, 1e-12)) * weight
+            rows, target = m * weight[:, None, :], (pred - r / np.maximum(slope, 1e-12)) * weight
+            new = np.empty_like(s)
             if prior > 0:  # a column's size counts its censored pixels too
                 full = encode_slope(np.clip(pred, _MIN_LINEAR, 0.999), self.tone)
-                size = np.sqrt(np.mean((m * full[:, None]) ** 2, axis=0)) + 1e-12
-                strength = np.sqrt(prior * len(self.y)) * size
-                rows = np.vstack([rows, np.diag(strength)])
-                target = np.concatenate([target, strength * s0])
-            new = _nnls(rows, target)
+                size = np.sqrt(np.mean((m * full[:, None, :]) ** 2, axis=0)) + 1e-12  # (K, 3)
+                strength = np.sqrt(prior * n) * size
+            for c in range(3):
+                rc, tc = rows[:, :, c], target[:, c]
+                if prior > 0:
+                    rc = np.vstack([rc, np.diag(strength[:, c])])
+                    tc = np.concatenate([tc, strength[:, c] * s0[:, c]])
+                new[:, c] = _nnls(rc, tc) if np.any(rc) else 0.0
             done = np.allclose(new, s, rtol=1e-3, atol=1e-6)
             s = new
             if done:
                 break
-        return s
+        out: F64 = s
+        return out
