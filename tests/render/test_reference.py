@@ -31,8 +31,9 @@ def _camera(width=96, height=72, distortion=(0.0,) * 5, position=(0.5, -1.0, -14
 
 
 @pytest.fixture(scope="module")
-def renderer():
-    return ReferenceRenderer(_station())
+def renderer(tmp_path_factory):
+    """The station written to a GLB and loaded back, as a user's file would be."""
+    return ReferenceRenderer(save_model(_station(), tmp_path_factory.mktemp("glb") / "station.glb"))
 
 
 @pytest.mark.parametrize("distortion", [(0.0,) * 5, (-0.25, 0.08, 0.002, -0.001, 0.0)])
