@@ -5,7 +5,7 @@ render made elsewhere), its pose error cannot be refined in 3-D; an affine or
 homography warp found by maximising the enhanced correlation coefficient [1]_
 between the two images removes most of the misalignment of a small pose error
 (a pure rotation of the camera is exactly a homography). The warp is found on
-images shrunk to at most 240 pixels wide (coarse structure drives it; ~8 ms),
+images shrunk to at most 240 pixels wide (coarse structure drives it; ~5 ms),
 then scaled to the full size; a warp that does not converge, does not raise
 the correlation, or moves the image implausibly far, is not applied.
 
@@ -36,10 +36,14 @@ _CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
 
 
 def _gray(image: npt.NDArray[np.generic], size: tuple[int, int]) -> npt.NDArray[np.float32]:
-    g = np.asarray(image, np.float32).mean(axis=2)
-    if (g.shape[1], g.shape[0]) != size:
-        g = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
-    out: npt.NDArray[np.float32] = g
+    """The image as grey levels (OpenCV's weights), shrunk to ``size`` by area averaging.
+
+    Converting first and shrinking one channel is the cheap order (~2 ms at 1080p).
+    """
+    gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    if (gray.shape[1], gray.shape[0]) != size:
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    out: npt.NDArray[np.float32] = gray.astype(np.float32)
     return out
 
 

@@ -221,8 +221,8 @@ class MRADParams(_Params):
         of the reference; a warp that does not raise the correlation is not
         applied. Not in the paper. Default ``"affine"``: measured on two Cycles
         sets and one ray-cast set with references at a reported pose, it
-        raised I.AUROC on all three (+5.8, +4.5 and -0.1 points) at
-        unchanged P.AP (README, "Aligning reference files").
+        changed I.AUROC by +4.4, +5.8 and -0.2 points at unchanged P.AP
+        (``docs/reference-pipeline.md``).
     """
 
     method: ClassVar[str] = "mrad"
