@@ -18,7 +18,14 @@ from ._dataset import (
     render_references,
 )
 from ._live import LiveDetector, LiveResult
-from ._match import PhotometricFit, fit_mask, fit_photometric, nominal_fit, to_uint8
+from ._match import (
+    PhotometricFit,
+    fit_mask,
+    fit_photometric,
+    fit_pixels,
+    nominal_fit,
+    to_uint8,
+)
 from ._pipeline import ReferenceParams, ReferencePipeline, ReferenceResult, painted
 from ._refine import PoseCorrection, refine_pose
 
@@ -38,6 +45,7 @@ __all__ = [
     "encode",
     "fit_mask",
     "fit_photometric",
+    "fit_pixels",
     "nominal_fit",
     "painted",
     "reference_path",

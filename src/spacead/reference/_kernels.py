@@ -38,3 +38,149 @@ def combine_tone(
                 acc += scales[k, c] * radiance[i, k, c]
             j = int(acc * n_lut)
             out[i, c] = lut[0 if j < 0 else (top if j > top else j)]
+
+
+# Tone curves inside the fit kernel (the same formulas as spacead._tone, which the
+# tests compare them with): 0 = sRGB, 1 = gamma 2.2, 2 = linear.
+TONE_IDS = {"srgb": 0, "gamma2.2": 1, "linear": 2}
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _encode(x: float, tone: int) -> float:  # pragma: no cover - compiled
+    v = min(max(x, 0.0), 1.0)
+    if tone == 2:
+        return v
+    if tone == 1:
+        return float(v ** (1.0 / 2.2))
+    return 12.92 * v if v <= 0.0031308 else float(1.055 * v ** (1.0 / 2.4) - 0.055)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _slope(x: float, tone: int) -> float:  # pragma: no cover - compiled
+    v = min(max(x, 1e-4), 0.999)
+    if tone == 2:
+        return 1.0
+    if tone == 1:
+        return float(v ** (1.0 / 2.2 - 1.0) / 2.2)
+    return 12.92 if v <= 0.0031308 else float(1.055 / 2.4 * v ** (1.0 / 2.4 - 1.0))
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _encode_slope(x: float, tone: int) -> tuple[float, float]:  # pragma: no cover - compiled
+    """``(_encode(x), _slope(x))``, sharing one power where their clips agree (the hot loop)."""
+    if tone == 2:
+        return min(max(x, 0.0), 1.0), 1.0
+    if x < 1e-4 or x > 0.999:
+        return _encode(x, tone), _slope(x, tone)
+    if tone == 1:
+        p = float(x ** (1.0 / 2.2))
+        return p, p / (2.2 * x)
+    if x <= 0.0031308:
+        return 12.92 * x, 12.92
+    p = float(x ** (1.0 / 2.4))
+    return 1.055 * p - 0.055, 1.055 / 2.4 * p / x
+
+
+@numba.njit(cache=True, nogil=True)
+def _decode(y: float, tone: int) -> float:  # pragma: no cover - compiled
+    v = min(max(y, 0.0), 1.0)
+    if tone == 2:
+        return v
+    if tone == 1:
+        return float(v**2.2)
+    return v / 12.92 if v <= 0.04045 else float(((v + 0.055) / 1.055) ** 2.4)
+
+
+@numba.njit(cache=True, nogil=True)
+def _nnls_normal(
+    g: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:  # pragma: no cover
+    """argmin_{s >= 0} s^T g s - 2 b^T s for K <= 4, by enumerating the active sets.
+
+    The minimiser of a convex quadratic over the orthant is the solution of
+    one of its 2^K - 1 face problems: solve each, keep the feasible one of
+    lowest objective. Exact, and cheap for K <= 4.
+    """
+    k = b.shape[0]
+    best = np.zeros(k)
+    best_obj = 0.0  # s = 0
+    for subset in range(1, 1 << k):
+        idx = np.array([j for j in range(k) if subset >> j & 1])
+        sub = g[idx][:, idx]
+        if abs(np.linalg.det(sub)) < 1e-300:
+            continue
+        x = np.linalg.solve(sub, b[idx])
+        if np.any(x < 0.0):
+            continue
+        s = np.zeros(k)
+        s[idx] = x
+        obj = float(s @ g @ s - 2.0 * (b @ s))
+        if obj < best_obj:
+            best_obj, best = obj, s
+    return best
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def irls_fit(
+    m: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    saturated: npt.NDArray[np.bool_],
+    tone: int,
+    f_scale: float,
+    s0: npt.NDArray[np.float64],
+    prior: float,
+    steps: int,
+) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled; tested through fit_photometric
+    """Robust, censored, non-negative fit of scales (K, 3) to encoded values (see ``_match``).
+
+    ``m`` (N, K, 3) light components, ``y`` (N, 3) frame values in [0, 1],
+    ``saturated`` (N,) censored pixels; per channel: a linear-domain start, then
+    ``steps`` Gauss-Newton steps in encoded units with soft-L1 IRLS weights and
+    a prior of ``prior`` × N pixels towards ``s0``.
+    """
+    n, k = m.shape[0], m.shape[1]
+    out = np.zeros((k, 3))
+    for c in range(3):
+        g = np.zeros((k, k))
+        b = np.zeros(k)
+        for i in range(n):  # start: least squares on the linearised frame
+            x = _decode(y[i, c], tone)
+            for p in range(k):
+                b[p] += m[i, p, c] * x
+                for q in range(k):
+                    g[p, q] += m[i, p, c] * m[i, q, c]
+        s = _nnls_normal(g, b)
+        for _ in range(steps):
+            g[:, :] = 0.0
+            b[:] = 0.0
+            size = np.zeros(k)
+            for i in range(n):
+                pred = 0.0
+                for p in range(k):
+                    pred += m[i, p, c] * s[p]
+                enc, full = _encode_slope(pred, tone)
+                r = enc - y[i, c]
+                for p in range(k):
+                    size[p] += (m[i, p, c] * full) ** 2
+                if saturated[i] and r >= 0.0:
+                    continue  # a clipped pixel the model reaches says nothing more
+                if pred >= 1.0:
+                    continue
+                w2 = full * full / np.sqrt(1.0 + (r / f_scale) ** 2)  # slope^2 x IRLS weight
+                target = pred - r / full
+                for p in range(k):
+                    b[p] += w2 * m[i, p, c] * target
+                    for q in range(k):
+                        g[p, q] += w2 * m[i, p, c] * m[i, q, c]
+            if prior > 0.0:
+                for p in range(k):
+                    strength2 = prior * size[p] + 1e-24  # prior x N x mean square size
+                    g[p, p] += strength2
+                    b[p] += strength2 * s0[p, c]
+            new = _nnls_normal(g, b)
+            change = np.abs(new - s).max()
+            s = new
+            if change <= 1e-6 + 1e-3 * np.abs(s).max():
+                break
+        out[:, c] = s
+    return out
