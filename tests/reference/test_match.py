@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -89,3 +90,43 @@ def test_bad_input(render):
         fit_photometric(np.zeros((120, 160, 3), np.uint8), render, nominal=(1, 1, -1, 1))
     with pytest.raises(ValueError, match=r"prior must be a finite number >= 0"):
         fit_photometric(np.zeros((120, 160, 3), np.uint8), render, prior=float("nan"))
+
+
+def test_the_fit_kernel_uses_the_same_tone_curves():
+    from spacead.reference._kernels import TONE_IDS, _decode, _encode, _encode_slope, _slope
+
+    x = np.concatenate([np.linspace(-0.1, 1.1, 241), [0.0031308, 1e-4, 0.999]])
+    for tone, tid in TONE_IDS.items():
+        np.testing.assert_allclose([_encode(v, tid) for v in x], encode(x, tone), atol=1e-9)
+        np.testing.assert_allclose([_decode(v, tid) for v in x], decode(x, tone), atol=1e-9)
+        slope = encode_slope(np.clip(x, 1e-4, 0.999), tone)
+        np.testing.assert_allclose([_slope(v, tid) for v in x], slope, rtol=1e-9)
+        pairs = np.array([_encode_slope(v, tid) for v in x])
+        np.testing.assert_allclose(pairs[:, 0], encode(x, tone), atol=1e-9)
+        np.testing.assert_allclose(pairs[:, 1], slope, rtol=1e-9)
+
+
+def test_nnls_by_active_sets_equals_scipy():
+    from scipy.optimize import nnls
+
+    from spacead.reference._kernels import _nnls_normal
+
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        a = rng.normal(size=(40, 4)) * rng.uniform(0.1, 2, 4)
+        b = rng.normal(size=40) + a @ rng.normal(size=4)
+        expected, _ = nnls(a, b)
+        np.testing.assert_allclose(_nnls_normal(a.T @ a, a.T @ b), expected, atol=1e-8)
+
+
+def test_fit_pixels_stay_off_edges_and_inside_the_image(render):
+    from spacead.reference import fit_mask, fit_pixels
+
+    idx = fit_pixels(render, edge_px=2)
+    mask = fit_mask(render, edge_px=2)
+    assert mask.sum() == idx.size and np.all(render.mask.reshape(-1)[idx] == 1)
+    rows, cols = np.divmod(idx, render.mask.shape[1])
+    assert rows.min() >= 2 and cols.min() >= 2 and rows.max() < 118 and cols.max() < 158
+    near_edge = cv2.dilate((render.mask != 1).astype(np.uint8), np.ones((5, 5))) > 0
+    assert not np.any(mask & near_edge)
+    assert fit_pixels(render, limit=100).size == 100
