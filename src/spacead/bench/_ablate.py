@@ -96,6 +96,7 @@ def step_runs(base: MRADParams | None = None) -> list[Run]:
         ("- fixed scaling (min-max)", {"scale": "minmax"}),
         ("- minimum score", {"min_score": 0.0}),
         ("- gain matching", {"match_gain": False}),
+        ("- reference alignment", {"align": "none"}),
     ]
     for label, name, off in steps:
         on = getattr(MRADParams(), name) if getattr(MRADParams(), name) != off else _ON[name]
