@@ -448,6 +448,7 @@ def _rendered_references(
 ) -> tuple[RenderedReferences, dict[str, FrameSpec]]:
     """The reference source for ``dataset``; items without a frame become problems."""
     from ..reference import ReferenceParams, RenderedReferences
+    from ..reference._dataset import render_threads
 
     transforms = read_transforms(root)
     if transforms.cad is None or not transforms.cad.is_file():
@@ -465,7 +466,7 @@ def _rendered_references(
                 Problem(item.relpath, f"no frame in {TRANSFORMS} to render its reference")
             )
     dataset.items = keep
-    threads = None if (scheduler is None and workers == 1) else 1
+    threads = render_threads(workers, scheduler)
     source = RenderedReferences(str(transforms.cad), params or ReferenceParams(), threads)
     return source, frames
 

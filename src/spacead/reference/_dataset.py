@@ -79,6 +79,11 @@ class RenderedReferences:
         return cached_pipeline(self.cad, self.params, self.threads).reference(query, frame)
 
 
+def render_threads(workers: int, scheduler: str | None) -> int | None:
+    """Render threads per process: all CPUs in this process alone, else one per worker."""
+    return None if scheduler is None and workers == 1 else 1
+
+
 def reference_path(file_path: str) -> str:
     """Where a frame's reference goes: its ``images`` folder becomes ``references``.
 
@@ -196,8 +201,7 @@ def render_references(
     _check_settings(target, str(transforms.cad), params)
     pending = [f for f in transforms.frames if not _record_path(target, f.file_path).is_file()]
     n_workers = default_workers() if workers is None else workers
-    threads = None if (scheduler is None and n_workers == 1) else 1
-    source = RenderedReferences(str(transforms.cad), params, threads)
+    source = RenderedReferences(str(transforms.cad), params, render_threads(n_workers, scheduler))
     bar = tqdm(
         total=len(transforms.frames), initial=len(transforms.frames) - len(pending), unit="frame",
         desc="render", file=sys.stderr, disable=not progress, dynamic_ncols=True,

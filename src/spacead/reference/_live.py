@@ -20,6 +20,7 @@ import numpy.typing as npt
 from spacead.data import FrameSpec
 from spacead.detect import Detection, MRADParams, PADParams, run_detector
 from spacead.render import DEFAULT_SPOTLIGHT, Sphere, Spotlight
+from spacead.render._checks import unit_direction
 from spacead.scene import (
     Camera,
     Intrinsics,
@@ -159,12 +160,7 @@ class LiveDetector:
             Camera axes of ``pose``.
         """
         start = time.perf_counter()
-        sun = np.asarray(sun_direction, np.float64)
-        if sun.shape != (3,) or not np.all(np.isfinite(sun)) or not np.any(sun):
-            raise ValueError(
-                f"sun_direction must be a finite non-zero 3-vector, got {sun.tolist()}"
-            )
-        unit = sun / np.linalg.norm(sun)
+        unit = unit_direction(sun_direction)
         spec = FrameSpec(
             "live", self.camera(pose, convention), (float(unit[0]), float(unit[1]), float(unit[2])),
             float(sun_strength), tuple(bodies), spotlight,

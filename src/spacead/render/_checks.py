@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import trimesh
 
 from spacead.scene import ANOMALY, FOREGROUND, MATERIALS, Camera, Part, Scene
@@ -12,6 +13,21 @@ def _vector(value: object, name: str) -> None:
     arr = np.asarray(value, dtype=np.float64)
     if arr.shape != (3,) or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be a finite vector of shape (3,), got {value!r}")
+
+
+def unit_direction(value: object, name: str = "sun_direction") -> npt.NDArray[np.float64]:
+    """``value`` as a unit float64 3-vector, or a ``ValueError`` naming ``name``.
+
+    Examples
+    --------
+    >>> unit_direction((0, 3, 4)).tolist()
+    [0.0, 0.6, 0.8]
+    """
+    v = np.asarray(value, np.float64)
+    if v.shape != (3,) or not np.all(np.isfinite(v)) or not np.any(v):
+        raise ValueError(f"{name} must be a finite non-zero 3-vector, got {v.tolist()}")
+    out: npt.NDArray[np.float64] = v / np.linalg.norm(v)
+    return out
 
 
 def _non_negative(value: float, name: str) -> None:

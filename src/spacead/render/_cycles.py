@@ -27,7 +27,7 @@ import numpy.typing as npt
 from spacead._validate import check_fraction, check_positive
 from spacead.scene import ANOMALY, FOREGROUND, Camera, Lighting, Part, RenderResult, Scene
 
-from ._checks import check_camera, check_scene
+from ._checks import check_camera, check_scene, unit_direction
 from ._cycles_bpy import (
     BPY_LOCK,
     NO_HIT_DEPTH,
@@ -299,11 +299,7 @@ class CyclesRenderer(RendererOptions):
         file = Path(path)
         if not file.is_file() or file.suffix.lower() not in (".glb", ".gltf"):
             raise ValueError(f"model {str(file)!r} must be an existing .glb or .gltf file")
-        sun = np.asarray(sun_direction, np.float64)
-        if sun.shape != (3,) or not np.all(np.isfinite(sun)) or not np.any(sun):
-            raise ValueError(
-                f"sun_direction must be a finite non-zero 3-vector, got {sun.tolist()}"
-            )
+        sun = unit_direction(sun_direction)
         parts = Scene(tuple(extra_parts), Lighting(sun))
         check_scene(parts)
         bpy = import_bpy()

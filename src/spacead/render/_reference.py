@@ -25,7 +25,7 @@ from spacead._validate import check_positive
 from spacead.scene import FOREGROUND, Camera, Intrinsics, StationModel, load_model
 
 from ._bodies import intersect_spheres, sphere_shadow
-from ._checks import check_camera
+from ._checks import check_camera, unit_direction
 from ._embree import EmbreeMeshes
 from ._pbr import (
     BASE,
@@ -314,12 +314,8 @@ class ReferenceRenderer:
         if key in self._rays:
             self._rays.move_to_end(key)
             return self._rays[key]
-        xs, ys = camera.normalized_coordinates()
-        if xs.ndim == 1:
-            xs, ys = np.meshgrid(xs, ys)
-        d = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)], axis=1)
-        cos_axis = 1.0 / np.linalg.norm(d, axis=1)
-        rays = (cos_axis.astype(np.float32), (d * cos_axis[:, None]).astype(np.float32))
+        unit = camera.with_pose(np.zeros(3), np.eye(3)).ray_directions()  # camera frame
+        rays = (unit[:, 2].astype(np.float32), unit.astype(np.float32))  # z = cos to the axis
         self._rays[key] = rays
         while len(self._rays) > _GRID_CACHE:
             self._rays.popitem(last=False)
@@ -382,11 +378,7 @@ class ReferenceRenderer:
         spotlight: Spotlight | None,
         bodies: Sequence[Sphere],
     ) -> _Frame:
-        sun = np.asarray(sun_direction, np.float64)
-        if sun.shape != (3,) or not np.all(np.isfinite(sun)) or not np.any(sun):
-            raise ValueError(
-                f"sun_direction must be a finite non-zero 3-vector, got {sun.tolist()}"
-            )
+        sun = unit_direction(sun_direction)
         if not (math.isfinite(sun_strength) and sun_strength >= 0):
             raise ValueError(f"sun_strength must be a finite number >= 0, got {sun_strength!r}")
         if spotlight is not None and not isinstance(spotlight, Spotlight):
@@ -400,7 +392,7 @@ class ReferenceRenderer:
             origin=np.asarray(camera.position, np.float64),
             rotation=np.asarray(camera.rotation, np.float32),
             rays=self._camera_rays(camera),
-            sun=sun / np.linalg.norm(sun),
+            sun=sun,
             sun_strength=float(sun_strength),
             spotlight=spotlight,
             centers=np.array([b.center for b in bodies], np.float64).reshape(-1, 3),
