@@ -9,6 +9,7 @@ Tiles have a fixed size, so results never depend on the number of threads.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -37,10 +38,34 @@ def tile_bounds(n: int, tile: int) -> list[tuple[int, int]]:
     return [(a, min(a + tile, n)) for a in range(0, n, tile)]
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+_IN_POOL = threading.local()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``threads`` threads, started once.
+
+    Starting threads costs ~0.5 ms each, a noticeable share of a 480 × 270 render.
+    """
+    with _POOLS_LOCK:
+        if threads not in _POOLS:
+            _POOLS[threads] = ThreadPoolExecutor(
+                max_workers=threads, thread_name_prefix="spacead-tiles", initializer=_mark
+            )
+        return _POOLS[threads]
+
+
+def _mark() -> None:  # pragma: no cover - runs in the pool's threads
+    _IN_POOL.active = True
+
+
 def map_tiles(func: Callable[[int, int], T], n: int, tile: int, threads: int) -> list[T]:
     """Call ``func(start, stop)`` on every tile of ``range(n)``, on ``threads`` threads.
 
-    Results come back in tile order.
+    Results come back in tile order. The threads are a pool kept for the
+    process; a call made from one of them runs its tiles in that thread (no
+    nested waiting on the pool).
 
     Examples
     --------
@@ -48,7 +73,6 @@ def map_tiles(func: Callable[[int, int], T], n: int, tile: int, threads: int) ->
     [4, 4, 2]
     """
     bounds = tile_bounds(n, tile)
-    if threads <= 1 or len(bounds) <= 1:
+    if threads <= 1 or len(bounds) <= 1 or getattr(_IN_POOL, "active", False):
         return [func(a, b) for a, b in bounds]
-    with ThreadPoolExecutor(max_workers=min(threads, len(bounds))) as pool:
-        return list(pool.map(lambda ab: func(*ab), bounds))
+    return list(_pool(threads).map(lambda ab: func(*ab), bounds))
