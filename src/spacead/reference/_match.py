@@ -49,7 +49,6 @@ _IRLS_STEPS = 8
 _APPLY_TILE = 1 << 18  # pixels per thread task of apply()
 NOMINAL = (1.0, 1.0, 0.0, 1.0)
 """Relative scales of the Sun, spotlight, ambient and emission a render is made with."""
-_MIN_LINEAR = 1e-4  # the tone curve's slope is taken no lower than this linear value
 
 
 @dataclass(frozen=True)

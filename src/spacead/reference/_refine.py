@@ -136,11 +136,7 @@ def _level(
     idx = np.flatnonzero(band)
     if idx.size > _MAX_POINTS:
         idx = idx[np.linspace(0, idx.size - 1, _MAX_POINTS).astype(np.intp)]
-    xs, ys = camera.normalized_coordinates()
-    if xs.ndim == 1:
-        xs, ys = np.meshgrid(xs, ys)
-    rays = np.stack([xs.ravel()[idx], ys.ravel()[idx], np.ones(idx.size)], axis=1)
-    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    rays = camera.with_pose(np.zeros(3), np.eye(3)).ray_directions()[idx]  # camera frame
     depth = components.depth.ravel()[idx].astype(np.float64)
     infinite = ~np.isfinite(depth)
     points = np.where(infinite[:, None], rays, rays * np.where(infinite, 1.0, depth)[:, None])
