@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
+from spacead._threads import tile_threads
 from spacead.render import CyclesRenderer, RaycastRenderer
-from spacead.render._threads import default_threads
 from spacead.scene import (
     ANOMALY,
     TEST_POSES,
@@ -85,7 +85,7 @@ def main() -> None:
     print(f"scene: {len(scene.parts)} parts, {n_tri} triangles, {len(scene.bodies)} bodies")
     print(
         f"cycles: {args.samples} samples/pixel, denoise {not args.no_denoise}, "
-        f"device {args.device}; threads: {args.threads or default_threads()}; runs: {args.runs}"
+        f"device {args.device}; threads: {args.threads or tile_threads()}; runs: {args.runs}"
     )
     print(f"{'size':>11}  {'renderer':>8}  {'median s':>9}  {'best s':>7}  anomaly px")
     for width, height in sizes:

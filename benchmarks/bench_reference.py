@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from spacead._threads import tile_threads
 from spacead.data import FrameSpec
 from spacead.detect import mrad
 from spacead.reference import ReferenceParams, ReferencePipeline, to_uint8
 from spacead.render import ReferenceRenderer, Spotlight
-from spacead.render._threads import default_threads
 from spacead.scene import (
     base_poses,
     build_station,
@@ -133,9 +133,7 @@ def main() -> None:
                 stop.set()
                 for p in spinners:
                     p.join()
-    print(
-        f"ms per frame, median / 95th percentile of {args.runs} frames; {default_threads()} threads"
-    )
+    print(f"ms per frame, median / 95th percentile of {args.runs} frames; {tile_threads()} threads")
     print("| size | reference | machine | " + " | ".join(STEPS) + " | render + match |")
     print("|---|---|---|" + "---|" * (len(STEPS) + 1))
     for (size, name, condition), r in results.items():

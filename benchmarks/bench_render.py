@@ -23,8 +23,8 @@ import time
 import numpy as np
 import trimesh
 
+from spacead._threads import tile_threads
 from spacead.render import RaycastRenderer
-from spacead.render._threads import default_threads
 from spacead.scene import ANOMALY, Body, Camera, Lighting, Part, Scene
 
 TARGET_S = 1.0  # 1920 x 1080 with its mask, on the 2-core development machine
@@ -124,7 +124,7 @@ def main() -> None:
     renderer = RaycastRenderer(threads=args.threads)
     n_tri = sum(len(p.mesh.faces) for p in scene.parts)
     print(f"scene: {len(scene.parts)} parts, {n_tri} triangles, {len(scene.bodies)} bodies")
-    print(f"threads: {args.threads or default_threads()}")
+    print(f"threads: {args.threads or tile_threads()}")
     for width, height in ((1920, 1080), (960, 540)):
         cam = camera(width, height)
         wall, cpu = timings(renderer, scene, cam, args.runs)

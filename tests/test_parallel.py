@@ -25,7 +25,7 @@ def test_run_tasks_backends_agree(workers, scheduler):
 
 
 def test_run_tasks_rejects_zero_workers():
-    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="workers must be an integer >= 1, got 0"):
         list(run_tasks(_square, [(1,)], workers=0))
 
 

@@ -1,4 +1,4 @@
-"""Where the work of a long job runs: this process, a local process pool, or a Dask cluster.
+"""Where the work of a long job runs: this process, local worker processes, or a Dask cluster.
 
 Jobs are split into independent chunks whose results are merged in an
 order-independent way (exact metric accumulators, deterministic per-item
@@ -6,33 +6,35 @@ seeds, atomic file writes), so every backend gives identical outputs. On a
 Dask cluster a chunk whose worker dies is re-run elsewhere; because each chunk
 writes its files atomically with deterministic content, a re-run rewrites the
 same bytes and nothing is left half-written or duplicated.
+
+With ``workers=N`` locally, this process is one of the N: it works through
+chunks itself while ``N - 1`` spawned processes start up and join in (a
+spawned process takes 1-2 s to import spacead and load its compiled kernels,
+most of a short job). Every one of them, this process included while it
+works on chunks, computes on its share of the cores
+(:func:`spacead._threads.worker_share`), so N workers never run more threads
+than there are cores.
 """
 
 from __future__ import annotations
 
-import os
+import functools
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import Any, TypeVar
+
+from ._threads import pin_worker, pinned, usable_cores, worker_share
 
 T = TypeVar("T")
 
 LOCAL_SCHEDULER = "local"
 
 
-def single_threaded() -> None:  # pragma: no cover - runs in worker processes
-    """Worker initialiser: one process per core, so no nested thread pools."""
-    import cv2
-    import numba
-
-    numba.set_num_threads(1)
-    cv2.setNumThreads(1)
-
-
 def default_workers() -> int:
-    """Worker processes used by default: one per core."""
-    return max(1, os.cpu_count() or 1)
+    """Worker processes used by default: one per usable core."""
+    return usable_cores()
 
 
 def run_tasks(
@@ -51,31 +53,55 @@ def run_tasks(
     tasks : sequence of tuple
         Arguments of each call.
     workers : int, optional
-        Local worker processes (default: one per core); 1 runs in this process.
-        With ``scheduler="local"``, the size of the local Dask cluster.
+        Local workers (default: one per core), this process included; 1 runs
+        everything here with every thread. With ``scheduler="local"``, the
+        size of the local Dask cluster.
     scheduler : str, optional
         Address of a Dask distributed scheduler (``tcp://host:8786``), or
-        ``"local"`` for a local Dask cluster; None uses a local process pool.
+        ``"local"`` for a local Dask cluster; None uses local processes.
     """
     n = default_workers() if workers is None else workers
-    if n < 1:
-        raise ValueError(f"workers must be >= 1, got {n}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {n!r}")
     if scheduler is not None:
         yield from _run_dask(fn, tasks, scheduler, n)
     elif n == 1 or len(tasks) <= 1:
         for args in tasks:
             yield fn(*args)
     else:
-        ctx = get_context("spawn")
-        with ProcessPoolExecutor(n, mp_context=ctx, initializer=single_threaded) as pool:
-            futures = [pool.submit(fn, *args) for args in tasks]
-            for future in as_completed(futures):
+        yield from _run_local(fn, tasks, min(n, len(tasks)))
+
+
+def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -> Iterator[T]:
+    """Run the tasks here and on ``n - 1`` spawned processes, from one queue."""
+    share = worker_share(n)
+    pending = deque(tasks)
+    in_flight: set[Future[T]] = set()
+    ctx = get_context("spawn")
+    init = functools.partial(pin_worker, share)
+    with ProcessPoolExecutor(n - 1, mp_context=ctx, initializer=init) as pool:
+
+        def top_up() -> None:  # two tasks queued per spawned worker keep it busy
+            while pending and len(in_flight) < 2 * (n - 1):
+                in_flight.add(pool.submit(fn, *pending.popleft()))
+
+        top_up()
+        while pending or in_flight:
+            for future in [f for f in in_flight if f.done()]:
+                in_flight.discard(future)
                 yield future.result()
+            top_up()
+            if pending:
+                with pinned(share):
+                    result = fn(*pending.popleft())
+                yield result
+            elif in_flight:
+                wait(in_flight, return_when=FIRST_COMPLETED)
 
 
-def _in_task(fn: Callable[..., T], *args: Any) -> T:  # pragma: no cover - runs on workers
+def _in_task(fn: Callable[..., T], share: int, *args: Any) -> T:  # pragma: no cover - on workers
     # numba's thread count is per thread: set it in the thread that runs the task.
-    single_threaded()
+    pin_worker(share)
     return fn(*args)
 
 
@@ -85,14 +111,19 @@ def _run_dask(
     from distributed import Client, LocalCluster
     from distributed import as_completed as dask_completed
 
+    local = scheduler == LOCAL_SCHEDULER
     cluster = (
         LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-        if scheduler == LOCAL_SCHEDULER
+        if local
         else None
     )
+    # A remote worker's cores are unknown here: one thread per task is the safe share.
+    share = worker_share(n) if local else 1
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = [client.submit(_in_task, fn, *args, pure=False, retries=3) for args in tasks]
+            futures = [
+                client.submit(_in_task, fn, share, *args, pure=False, retries=3) for args in tasks
+            ]
             for future in dask_completed(futures):
                 yield future.result()
     finally:

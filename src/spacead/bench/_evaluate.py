@@ -9,7 +9,6 @@ the number of workers.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import io
 import json
 import math
@@ -41,7 +40,7 @@ from ..data import (
     read_transforms,
     write_image,
 )
-from ..detect import Detection, params_class, run_detector
+from ..detect import Detection, make_detector, params_class
 from ..detect._params import MRADParams, RXDParams
 from ..metrics import BenchmarkAccumulator, Binning
 from ._outputs import save_map
@@ -164,8 +163,24 @@ def _binning(method: str) -> Binning | None:
     return _BINNINGS[pixel_transform(method)]
 
 
-def _classic(method: str, params: RXDParams | MRADParams, image: Any, reference: Any) -> Detection:
-    return run_detector(method, image, reference, params)
+class _Classic:
+    """A statistical detector that travels to worker processes by name and parameters.
+
+    Each process builds its own stream detector (:func:`spacead.detect.make_detector`)
+    on first use, so MRAD's buffers are allocated once per chunk, not per image.
+    """
+
+    def __init__(self, method: str, params: RXDParams | MRADParams) -> None:
+        self.method, self.params = method, params
+        self._detector: Callable[[Any, Any], Detection] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"method": self.method, "params": self.params, "_detector": None}
+
+    def __call__(self, image: Any, reference: Any) -> Detection:
+        if self._detector is None:
+            self._detector = make_detector(self.method, self.params)
+        return self._detector(image, reference)
 
 
 def _run_chunk(
@@ -325,7 +340,7 @@ def evaluate(
             raise TypeError(
                 f"params for {method} must be {cls.__name__}, got {type(params).__name__}"
             )
-        detector = functools.partial(_classic, method, params)
+        detector = _Classic(method, params)
         n_workers = default_workers() if workers is None else workers
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
@@ -334,7 +349,7 @@ def evaluate(
     dataset = AlloDataset(root, split, need_reference=mode == "files", strict=strict)
     rendered = None
     if mode == "render":
-        rendered = _rendered_references(root, dataset, reference_params, n_workers, scheduler)
+        rendered = _rendered_references(root, dataset, reference_params)
     maps = Path(maps_dir) if maps_dir is not None else None
     masks = Path(masks_dir) if masks_dir is not None else None
     acc = BenchmarkAccumulator(_binning(method))
@@ -443,12 +458,9 @@ def _rendered_references(
     root: str | os.PathLike[str],
     dataset: AlloDataset,
     params: ReferenceParams | None,
-    workers: int,
-    scheduler: str | None,
 ) -> tuple[RenderedReferences, dict[str, FrameSpec]]:
     """The reference source for ``dataset``; items without a frame become problems."""
     from ..reference import ReferenceParams, RenderedReferences
-    from ..reference._dataset import render_threads
 
     transforms = read_transforms(root)
     if transforms.cad is None or not transforms.cad.is_file():
@@ -466,8 +478,7 @@ def _rendered_references(
                 Problem(item.relpath, f"no frame in {TRANSFORMS} to render its reference")
             )
     dataset.items = keep
-    threads = render_threads(workers, scheduler)
-    source = RenderedReferences(str(transforms.cad), params or ReferenceParams(), threads)
+    source = RenderedReferences(str(transforms.cad), params or ReferenceParams())
     return source, frames
 
 

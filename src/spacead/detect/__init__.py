@@ -4,24 +4,33 @@ All detectors are pure functions returning a :class:`Detection`::
 
     from spacead.detect import mrad, MRADParams
     det = mrad(query, reference, MRADParams(grid=4))
+
+For a stream of frames, :class:`MRADDetector` keeps its working buffers
+between calls::
+
+    detector = MRADDetector(MRADParams())
+    for query, reference in feed:
+        det = detector(query, reference)
 """
 
 from ._align import align_reference, find_alignment
-from ._mrad import mrad
+from ._mrad import MRADDetector, mrad
 from ._overlay import overlay, score_image
 from ._params import MRADParams, PADParams, RXDParams
-from ._registry import METHODS, params_class, run_detector
+from ._registry import METHODS, make_detector, params_class, run_detector
 from ._rxd import pad, rxd
 from ._types import Detection
 
 __all__ = [
     "METHODS",
     "Detection",
+    "MRADDetector",
     "MRADParams",
     "PADParams",
     "RXDParams",
     "align_reference",
     "find_alignment",
+    "make_detector",
     "mrad",
     "overlay",
     "pad",

@@ -85,6 +85,34 @@ def find_alignment(
     return full
 
 
+def warp_reference(
+    reference: npt.NDArray[G],
+    warp: npt.NDArray[np.float64],
+    shape: tuple[int, int],
+    model: AlignModel = "affine",
+    step: int = 1,
+) -> npt.NDArray[G]:
+    """The reference warped by ``warp`` (from :func:`find_alignment`) onto a query of ``shape``.
+
+    With ``step > 1`` only every ``step``-th row and column of the warped image
+    is made (shape ``ceil(H / step) × ceil(W / step)``): the same pixels as
+    slicing the full warp, at ``1 / step²`` of its cost. OpenCV maps output
+    pixels through the matrix in fixed point; scaling the matrix by ``step``
+    (exact in floating point) gives the same coordinates for those pixels.
+    """
+    h, w = shape
+    scale = np.diag([float(step), float(step), 1.0])
+    size = (-(-w // step), -(-h // step))
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    src = np.ascontiguousarray(reference)
+    if model == "affine":
+        out = cv2.warpAffine(src, (warp @ scale)[:2], size, flags=flags)
+    else:
+        out = cv2.warpPerspective(src, warp @ scale, size, flags=flags)
+    warped: npt.NDArray[G] = out.astype(reference.dtype, copy=False)
+    return warped
+
+
 def align_reference(
     query: npt.NDArray[np.generic], reference: npt.NDArray[G], model: AlignModel = "affine"
 ) -> npt.NDArray[G]:
@@ -112,11 +140,4 @@ def align_reference(
     warp = find_alignment(query, reference, model)
     if warp is None:
         return reference
-    h, w = query.shape[:2]
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    if model == "affine":
-        out = cv2.warpAffine(np.ascontiguousarray(reference), warp[:2], (w, h), flags=flags)
-    else:
-        out = cv2.warpPerspective(np.ascontiguousarray(reference), warp, (w, h), flags=flags)
-    aligned: npt.NDArray[G] = out.astype(reference.dtype, copy=False)
-    return aligned
+    return warp_reference(reference, warp, query.shape[:2], model)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .._validate import Image
-from ._align import align_reference
-from ._kernels import ranked_scores
+from .._threads import computing
+from ._align import find_alignment, warp_reference
+from ._kernels import cell_counts, ranked_scores, row_spans, scale_threshold, scaled_score
 from ._meanshift import mean_shift_modes, snap_to_support
 from ._params import MRADParams
-from ._postprocess import full_cells, remove_noise, scale_scores
+from ._postprocess import remove_noise
 from ._region import grow_regions
-from ._rxd import dual_score, prepare_pair
-from ._stats import grid_edges, stats_stride
+from ._rxd import dual_score_coefficients, prepare_pair
+from ._stats import evaluate_score, grid_edges, stats_stride
 from ._types import Detection
+
+Box = tuple[int, int, int, int]  # y0, y1, x0, x1
 
 
 def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detection:
@@ -50,7 +52,7 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
     -------
     Detection
         ``score_map`` ranks pixels for the pixel metrics (see
-        :func:`ranked_score_map`): detected pixels first, then retained scores,
+        :func:`spacead.detect._kernels.ranked_scores`): detected pixels first, then retained scores,
         then the rest by their sub-threshold score; values on a 1/256 grid in [0, 255];
         ``image_score`` is the anomalous-pixel count.
 
@@ -76,56 +78,206 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
     >>> det.is_anomalous, det.anomalous_pixels
     (True, 600)
     """
-    params = params or MRADParams()
-    q, r = prepare_pair(query, reference)
-    if params.align != "none":
-        r = cast(Image, align_reference(q, r, params.align))  # same dtype as r
-    h, w = q.shape[:2]
-    if min(h, w) < 2 * params.grid:
-        raise ValueError(
-            f"image of {h} x {w} pixels is too small for a {params.grid} x {params.grid} grid"
+    return MRADDetector(params)(query, reference)
+
+
+class MRADDetector:
+    """MRAD for a stream of frames: the same detector, its buffers kept between frames.
+
+    :func:`mrad` makes one per call; a live feed or a dataset loop should make
+    one and call it on every frame. Its full-size working maps are allocated
+    for the first frame's size and reused while the size stays (a new size
+    reallocates them); only the two outputs, ``score_map`` and ``mask``, are
+    new arrays on every call, so a returned :class:`Detection` stays valid.
+    Its compiled kernels load on the first call, or on :meth:`warm_up`. Each
+    call computes on :func:`spacead.compute_threads` threads. One detector
+    object is not meant to be called from two threads at once (each thread
+    should have its own).
+
+    Parameters
+    ----------
+    params : MRADParams, optional
+        Defaults to ``MRADParams()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> reference = rng.normal(120, 2, (120, 160, 3)).clip(0, 255).astype(np.uint8)
+    >>> detector = MRADDetector()
+    >>> for k in range(3):                      # a stream of frames
+    ...     query = reference.copy()
+    ...     query[40:60, 50 + 10 * k : 80 + 10 * k] = (240, 200, 40)
+    ...     detector(query, reference).anomalous_pixels
+    600
+    600
+    600
+    """
+
+    def __init__(self, params: MRADParams | None = None) -> None:
+        self.params = params or MRADParams()
+        self._shape: tuple[int, int] | None = None
+        self._maps: dict[str, npt.NDArray[Any]] = {}
+
+    def warm_up(self) -> MRADDetector:
+        """Load the compiled kernels now (a small dummy pair), so the first frame is not slower."""
+        rng = np.random.default_rng(0)
+        side = 16 * max(2, self.params.grid)
+        pair = rng.integers(0, 255, (side, side, 3), dtype=np.uint8)
+        MRADDetector(self.params)(pair, pair)
+        return self
+
+    def _buffers(self, h: int, w: int) -> dict[str, npt.NDArray[Any]]:
+        """Working maps for ``h × w`` frames, allocated once per size."""
+        if self._shape != (h, w):
+            self._maps = {
+                name: np.zeros((h, w), np.float32) for name in ("kept", "cleaned", "blurred")
+            }
+            self._maps["low"] = np.zeros((h, w), np.uint8)
+            self._maps["kept_spans"] = np.zeros((h, 2), np.int64)
+            self._maps["spans"] = np.zeros((h, 2), np.int64)
+            self._shape = (h, w)
+        return self._maps
+
+    def __call__(self, query: Any, reference: Any) -> Detection:
+        """Detect anomalies in ``query`` against ``reference`` (see :func:`mrad`)."""
+        with computing():
+            return self._detect(query, reference)
+
+    def _detect(self, query: Any, reference: Any) -> Detection:
+        params = self.params
+        q, r = prepare_pair(query, reference)
+        h, w = q.shape[:2]
+        if min(h, w) < 2 * params.grid:
+            raise ValueError(
+                f"image of {h} x {w} pixels is too small for a {params.grid} x {params.grid} grid"
+            )
+        maps = self._buffers(h, w)
+        rows, cols = grid_edges(h, params.grid), grid_edges(w, params.grid)
+        size = h / params.reference_height if params.reference_height else 1.0
+        stride = stats_stride(h * w / params.grid**2)
+        # Step 0: the reference only feeds the cell statistics, which read every
+        # `stride`-th pixel: the warp is computed on that grid alone.
+        warp = find_alignment(q, r, params.align) if params.align != "none" else None
+        step = 1
+        reference_grid: npt.NDArray[Any] = r
+        if warp is not None:
+            reference_grid, step = warp_reference(r, warp, (h, w), params.align, stride), stride
+        coef = dual_score_coefficients(
+            q, reference_grid, rows, cols, cov_floor=params.cov_floor, gain=params.match_gain,
+            stride=stride, reference_step=step,
+        )  # fmt: skip
+        # Steps 2-3: score, scale to [0, 255], zero what is below the minimum score.
+        kept, low, spans = maps["kept"], maps["low"], maps["spans"]
+        if params.scale == "fixed":
+            factor = 255.0 / params.scale_max
+            scaled_score(q, rows, cols, coef, factor, params.min_score, kept, low, spans)
+        else:
+            raw = evaluate_score(q, rows, cols, coef)
+            top = float(raw.max())
+            factor = 255.0 / top if top > 0 else 0.0
+            scale_threshold(raw, factor, params.min_score, kept, low, spans)
+        opening = max(1, round(params.opening * size))
+        cleaned = maps["cleaned"]
+        if opening > 1:
+            kernel = np.ones((opening, opening), np.uint8)
+            _in_bands(kept, spans, cleaned, 2 * (opening // 2), lambda a, b: cv2.morphologyEx(
+                a, cv2.MORPH_OPEN, kernel, dst=b))  # fmt: skip
+        else:
+            np.copyto(cleaned, kept)
+        # Steps 4-5: whole anomalous cells, then noise removal (in place; it only
+        # zeroes cells, so the spans of what is left stay a cover).
+        counts = cell_counts(cleaned, rows, cols, params.min_score, spans)
+        areas = np.diff(rows)[:, None] * np.diff(cols)[None, :]
+        whole_cells = counts[..., 1] > params.full_cell_fraction * areas
+        remove_noise(
+            cleaned, rows, cols, kernel=params.noise_kernel, noise_sd=params.noise_sd,
+            keep_cells=whole_cells, nonzero=counts[..., 0], out=cleaned,
+        )  # fmt: skip
+        # Step 6: blur. The paper's MRAD map is an 8-bit greyscale image: integer
+        # scores 0-255 (so the score map takes at most 511 values and metrics are exact).
+        sigma = params.blur_sigma * size
+        blurred = maps["blurred"]
+        if sigma > 0:
+            _in_bands(cleaned, spans, blurred, _gaussian_radius(sigma), lambda a, b: np.rint(
+                cv2.GaussianBlur(a, (0, 0), sigma, dst=b), out=b))  # fmt: skip
+        else:
+            np.rint(cleaned, out=blurred)
+        if params.region_growing:
+            seeds = find_seeds(blurred, params, min(h, w))
+            mask = grow_regions(
+                blurred, seeds, tolerance=params.tolerance, footprint=params.footprint
+            )
+            if params.refine and sigma > 0:
+                mask = refine_borders(mask, cleaned, sigma)
+        else:
+            seeds = np.zeros((0, 2), np.int64)
+            mask = blurred >= max(params.min_score, 1.0)
+        for i, j in zip(*np.nonzero(whole_cells), strict=True):
+            mask[rows[i] : rows[i + 1], cols[j] : cols[j + 1]] = True
+        count = float(np.count_nonzero(mask))
+        score_map = np.empty((h, w), dtype=np.float32)
+        ranked_scores(blurred, mask, low, score_map)
+        return Detection(
+            score_map=score_map,
+            mask=mask,
+            image_score=count,
+            is_anomalous=count > params.anomaly_threshold * size**2,
+            method="mrad",
+            params=params.to_dict(),
+            seeds=seeds,
         )
-    rows, cols = grid_edges(h, params.grid), grid_edges(w, params.grid)
-    size = h / params.reference_height if params.reference_height else 1.0
-    stride = stats_stride(h * w / params.grid**2)
-    raw = dual_score(
-        q, r, rows, cols, cov_floor=params.cov_floor, gain=params.match_gain, stride=stride
-    )
-    scaled = scale_scores(raw, params.scale, params.scale_max)
-    unthresholded = scaled.copy()
-    cv2.threshold(scaled, params.min_score, 0.0, cv2.THRESH_TOZERO, dst=scaled)
-    opening = max(1, round(params.opening * size))
-    if opening > 1:
-        scaled = cv2.morphologyEx(scaled, cv2.MORPH_OPEN, np.ones((opening, opening), np.uint8))
-    whole = full_cells(scaled, rows, cols, params.min_score, params.full_cell_fraction)
-    cleaned = remove_noise(
-        scaled, rows, cols, kernel=params.noise_kernel, noise_sd=params.noise_sd, keep=whole
-    )
-    sigma = params.blur_sigma * size
-    blurred = cv2.GaussianBlur(cleaned, (0, 0), sigma) if sigma > 0 else cleaned
-    # The paper's MRAD map is an 8-bit greyscale image: integer scores 0-255 (this
-    # also makes the score map take at most 511 values, so metrics are exact).
-    blurred = np.rint(blurred)
-    if params.region_growing:
-        seeds = find_seeds(blurred, params, min(h, w))
-        mask = grow_regions(blurred, seeds, tolerance=params.tolerance, footprint=params.footprint)
-        if params.refine and sigma > 0:
-            mask = refine_borders(mask, cleaned, sigma)
-    else:
-        seeds = np.zeros((0, 2), np.int64)
-        mask = blurred >= max(params.min_score, 1.0)
-    mask |= whole
-    count = float(np.count_nonzero(mask))
-    score_map = ranked_score_map(blurred, mask, unthresholded, params.min_score)
-    return Detection(
-        score_map=score_map,
-        mask=mask,
-        image_score=count,
-        is_anomalous=count > params.anomaly_threshold * size**2,
-        method="mrad",
-        params=params.to_dict(),
-        seeds=seeds,
-    )
+
+
+def _gaussian_radius(sigma: float) -> int:
+    """Half the kernel size OpenCV's ``GaussianBlur`` picks for a float32 image and ``sigma``."""
+    return (round(sigma * 8 + 1) | 1) // 2
+
+
+def bands(spans: npt.NDArray[np.int64], width: int, reach: int) -> list[Box]:
+    """Boxes around the non-zero pixels of a map, ``reach`` pixels wider on every side.
+
+    ``spans`` holds each row's first and one-past-last non-zero column
+    (``-1, -1``: none; as :func:`row_spans` finds them). Rows holding non-zero
+    pixels are grouped into bands, two bands kept apart only when at least
+    ``2 · reach`` empty rows separate them; each box spans its band's non-zero
+    columns, clipped to the image. A filter whose output at a pixel depends
+    only on the input within ``reach`` of it, and is zero where that input is
+    all zero, can run on the boxes alone.
+    """
+    h, w = spans.shape[0], width
+    occupied = np.flatnonzero(spans[:, 0] >= 0)
+    if occupied.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(occupied) > 2 * reach) + 1
+    boxes = []
+    for group in np.split(occupied, breaks):
+        y0, y1 = int(group[0]), int(group[-1]) + 1
+        x0, x1 = int(spans[group, 0].min()), int(spans[group, 1].max())
+        boxes.append(
+            (max(0, y0 - reach), min(h, y1 + reach), max(0, x0 - reach), min(w, x1 + reach))
+        )
+    return boxes
+
+
+def _in_bands(
+    src: npt.NDArray[np.float32],
+    spans: npt.NDArray[np.int64],
+    dst: npt.NDArray[np.float32],
+    reach: int,
+    op: Any,
+) -> None:
+    """``dst = op(src)`` for a local filter of radius ``reach`` that maps zeros to zeros.
+
+    It runs only on :func:`bands` of ``src`` (the rest of ``dst`` is zeroed):
+    most of a score map is zero after the minimum-score cut, and a filter of
+    a zero neighbourhood is zero. Each box is filtered as its own image; the
+    box's margin is zero, so its border rule adds nothing, and a box on the
+    image's edge meets the image's own border rule.
+    """
+    dst.fill(0.0)
+    for y0, y1, x0, x1 in bands(spans, src.shape[1], reach):
+        op(src[y0:y1, x0:x1], dst[y0:y1, x0:x1])
 
 
 def find_seeds(
@@ -146,29 +298,11 @@ def refine_borders(
     mask: npt.NDArray[np.bool_], retained: npt.NDArray[np.float32], sigma: float
 ) -> npt.NDArray[np.bool_]:
     """Add the retained pixels within ``2 σ`` of the grown regions (undoes the blur's shrinkage)."""
-    if not mask.any():
-        return mask
-    reach = 2 * int(np.ceil(2 * sigma)) + 1
-    near = cv2.dilate(mask.astype(np.uint8), np.ones((reach, reach), np.uint8)) > 0
-    refined: npt.NDArray[np.bool_] = mask | (near & (retained > 0))
+    radius = int(np.ceil(2 * sigma))
+    square = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    refined = mask.copy()
+    spans = row_spans(mask.view(np.uint8))
+    for y0, y1, x0, x1 in bands(spans, mask.shape[1], radius):  # zero away from the mask
+        near = cv2.dilate(mask[y0:y1, x0:x1].view(np.uint8), square) > 0
+        refined[y0:y1, x0:x1] |= near & (retained[y0:y1, x0:x1] > 0)
     return refined
-
-
-def ranked_score_map(
-    blurred: npt.NDArray[np.float32],
-    mask: npt.NDArray[np.bool_],
-    scaled: npt.NDArray[np.float32],
-    min_score: float,
-) -> npt.NDArray[np.float32]:
-    """The pixel score map that pixel metrics rank.
-
-    ``blurred / 2`` (the paper's 0–255 map, halved) plus 127.5 inside the
-    detected mask, so every detected pixel ranks at or above every undetected
-    one. Pixels the pipeline zeroed would all tie at 0 — one tie holding most of
-    the image, which pins P.FPR95 at 1 — so they are ranked instead by their
-    scaled score before thresholding, squeezed into [0, 127/256] (below the
-    smallest retained value, 0.5) on a 1/256 grid. Every value is a multiple
-    of 1/256, which streaming metrics bin exactly.
-    """
-    # One fused compiled pass (boolean indexing over 2 MP costs ~8 ms).
-    return ranked_scores(blurred, mask, scaled, float(min_score))

@@ -1,6 +1,6 @@
 """MRAD's score post-processing: scaling, minimum score, full-cell rule, noise removal.
 
-Steps 3-5 of Algorithm 1 of the ALLO paper, each a pure function over the
+Steps 3 and 5 of Algorithm 1 of the ALLO paper, each a pure function over the
 score map and the grid so that they can be ablated one by one.
 """
 
@@ -38,18 +38,6 @@ def scale_scores(raw: FloatMap, mode: ScaleMode, scale_max: float) -> FloatMap:
     return np.clip(out, 0.0, 255.0, out=out)
 
 
-def full_cells(
-    score: FloatMap, rows: Edges, cols: Edges, min_score: float, fraction: float
-) -> npt.NDArray[np.bool_]:
-    """Mask of the cells in which more than ``fraction`` of the scores exceed ``min_score``."""
-    out = np.zeros(score.shape, dtype=bool)
-    for rs, cs in cells(rows, cols):
-        cell = score[rs, cs]
-        if np.count_nonzero(cell > min_score) > fraction * cell.size:
-            out[rs, cs] = True
-    return out
-
-
 def remove_noise(
     score: FloatMap,
     rows: Edges,
@@ -57,7 +45,9 @@ def remove_noise(
     *,
     kernel: float,
     noise_sd: float,
-    keep: npt.NDArray[np.bool_] | None = None,
+    keep_cells: npt.NDArray[np.bool_] | None = None,
+    nonzero: npt.NDArray[np.int64] | None = None,
+    out: FloatMap | None = None,
 ) -> FloatMap:
     """Zero every cell whose local standard deviation of scores is uniform.
 
@@ -65,14 +55,23 @@ def remove_noise(
     ``kernel`` times the cell's size is computed; if it varies over the cell
     by less than ``noise_sd`` (max - min), the cell holds only uniform noise and
     all its scores are set to zero (Algorithm 1, "Range(StdDev)"). Cells that
-    are all zero, or flagged in ``keep`` (the full-cell rule), are left alone.
+    are all zero, or flagged in ``keep_cells`` (the full-cell rule, one flag
+    per cell), are left alone. ``nonzero`` (per cell, as :func:`cell_counts`
+    counts them) saves counting again; ``out`` may be ``score`` itself (each
+    cell reads only itself).
     """
-    out = score.copy()
+    if out is None:
+        out = score.copy()
+    elif out is not score:
+        np.copyto(out, score)
     if noise_sd <= 0:
         return out
-    for rs, cs in cells(rows, cols):
+    for k, (rs, cs) in enumerate(cells(rows, cols)):
+        i, j = divmod(k, len(cols) - 1)
         cell = out[rs, cs]
-        if (keep is not None and keep[rs, cs].all()) or not cv2.countNonZero(cell):
+        if keep_cells is not None and keep_cells[i, j]:
+            continue
+        if (nonzero[i, j] if nonzero is not None else cv2.countNonZero(cell)) == 0:
             continue
         ksize = (
             max(1, round(kernel * cell.shape[1])),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ._mrad import mrad
+from ._mrad import MRADDetector, mrad
 from ._params import MRADParams, PADParams, RXDParams
 from ._rxd import pad, rxd
 from ._types import Detection
@@ -41,3 +42,26 @@ def run_detector(
     if method == "pad":
         return pad(query, reference, params)  # type: ignore[arg-type]
     return mrad(query, reference, params)  # type: ignore[arg-type]
+
+
+def make_detector(
+    method: str, params: RXDParams | MRADParams | None = None
+) -> Callable[[Any, Any | None], Detection]:
+    """A detector for a stream of frames: ``detector(query, reference) -> Detection``.
+
+    MRAD keeps its working buffers between frames (:class:`MRADDetector`);
+    RXD and PAD have none worth keeping and run as :func:`run_detector`.
+    """
+    cls = params_class(method)
+    if params is not None and not isinstance(params, cls):
+        raise TypeError(f"params for {method} must be {cls.__name__}, got {type(params).__name__}")
+    if method == "mrad":
+        detector = MRADDetector(params)  # type: ignore[arg-type]
+
+        def run(query: Any, reference: Any | None) -> Detection:
+            if reference is None:
+                raise ValueError("method mrad needs a reference image")
+            return detector(query, reference)
+
+        return run
+    return lambda query, reference: run_detector(method, query, reference, params)

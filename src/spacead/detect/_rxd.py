@@ -7,9 +7,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._threads import computing
 from .._validate import as_rgb, check_same_shape
+from ._kernels import thresholded_score
 from ._params import PADParams, RXDParams
-from ._stats import CellStats, cell_stats, dual_rx_score, grid_edges, rx_score, stats_stride
+from ._stats import (
+    CellStats,
+    cell_stats,
+    dual_coefficients,
+    evaluate_score,
+    grid_edges,
+    rx_coefficients,
+    stats_stride,
+)
 from ._types import Detection
 
 FloatImage = npt.NDArray[np.float32]
@@ -30,15 +40,20 @@ def prepare_pair(query: Any, reference: Any) -> tuple[Image, Image]:
     return q, r
 
 
-def match_gain(query: Image, reference: Image) -> npt.NDArray[np.float64]:
+def match_gain(
+    query: Image, reference: Image, *, reference_step: int = 1
+) -> npt.NDArray[np.float64]:
     """Per-channel exposure gain that maps the reference onto the query.
 
     The median of ``query / reference`` over lit, unsaturated pixels (every 8th
     row and column): robust to anomalies covering less than half of the lit area.
-    Channels with fewer than 100 usable pixels keep a gain of 1.
+    Channels with fewer than 100 usable pixels keep a gain of 1. A reference
+    that holds every ``reference_step``-th pixel of the query's grid (MRAD's
+    half-resolution warp) is sampled accordingly.
     """
     q = query[::_GAIN_STRIDE, ::_GAIN_STRIDE].reshape(-1, 3).astype(np.float32)
-    r = reference[::_GAIN_STRIDE, ::_GAIN_STRIDE].reshape(-1, 3).astype(np.float32)
+    step = _GAIN_STRIDE // reference_step
+    r = reference[::step, ::step].reshape(-1, 3).astype(np.float32)
     gain = np.ones(3)
     for c in range(3):
         ok = (q[:, c] > _DARK) & (r[:, c] > _DARK) & (q[:, c] < _SATURATED) & (r[:, c] < _SATURATED)
@@ -47,10 +62,18 @@ def match_gain(query: Image, reference: Image) -> npt.NDArray[np.float64]:
     return np.clip(gain, 0.2, 5.0)
 
 
-def _thresholded(score: FloatImage, params: RXDParams, method: str) -> Detection:
-    score = np.maximum(score, np.float32(0.0))
-    mask = score > params.score_threshold
-    count = float(np.count_nonzero(mask))
+def _thresholded(
+    image: Image,
+    rows: npt.NDArray[np.int64],
+    cols: npt.NDArray[np.int64],
+    coef: npt.NDArray[np.float64],
+    params: RXDParams,
+    method: str,
+) -> Detection:
+    """Score, clip at zero and threshold in one pass (:func:`thresholded_score`)."""
+    score = np.empty(image.shape[:2], dtype=np.float32)
+    mask = np.empty(image.shape[:2], dtype=bool)
+    count = float(thresholded_score(image, rows, cols, coef, params.score_threshold, score, mask))
     return Detection(
         score_map=score,
         mask=mask,
@@ -97,8 +120,9 @@ def rxd(query: Any, params: RXDParams | None = None) -> Detection:
     params = params or RXDParams()
     q = as_rgb(query, "query")
     rows, cols = grid_edges(q.shape[0], 1), grid_edges(q.shape[1], 1)
-    stats = cell_stats(q, rows, cols, cov_floor=params.cov_floor)
-    return _thresholded(rx_score(q, rows, cols, stats), params, "rxd")
+    with computing():
+        stats = cell_stats(q, rows, cols, cov_floor=params.cov_floor)
+        return _thresholded(q, rows, cols, rx_coefficients(stats), params, "rxd")
 
 
 def pad(query: Any, reference: Any, params: PADParams | None = None) -> Detection:
@@ -116,16 +140,47 @@ def pad(query: Any, reference: Any, params: PADParams | None = None) -> Detectio
     params = params or PADParams()
     q, r = prepare_pair(query, reference)
     rows, cols = grid_edges(q.shape[0], 1), grid_edges(q.shape[1], 1)
-    score = dual_score(
-        q,
-        r,
-        rows,
-        cols,
-        cov_floor=params.cov_floor,
-        gain=params.match_gain,
-        stride=stats_stride(q.shape[0] * q.shape[1]),
-    )
-    return _thresholded(score, params, "pad")
+    stride = stats_stride(q.shape[0] * q.shape[1])
+    with computing():
+        coef = dual_score_coefficients(
+            q, r, rows, cols, cov_floor=params.cov_floor, gain=params.match_gain, stride=stride
+        )
+        return _thresholded(q, rows, cols, coef, params, "pad")
+
+
+def dual_score_coefficients(
+    query: Image,
+    reference: Image,
+    rows: npt.NDArray[np.int64],
+    cols: npt.NDArray[np.int64],
+    *,
+    cov_floor: float,
+    gain: bool,
+    stride: int = 1,
+    reference_step: int = 1,
+) -> npt.NDArray[np.float64]:
+    """PAD/MRAD score coefficients per grid cell (background: the reference; target: the query).
+
+    With ``gain`` the reference statistics are first rescaled by
+    :func:`match_gain` (before the ``cov_floor`` regularisation is added).
+    Statistics come from every ``stride``-th row and column; a reference
+    already reduced to that grid (``reference_step == stride``) is read whole.
+    """
+    if reference_step == 1:
+        background = cell_stats(reference, rows, cols, cov_floor=0.0, stride=stride)
+    else:  # every pixel of the reduced reference is a sample; its cells' edges are rounded up
+        step_rows, step_cols = (
+            (rows + reference_step - 1) // reference_step,
+            (cols + reference_step - 1) // reference_step,
+        )
+        background = cell_stats(
+            reference, step_rows, step_cols, cov_floor=0.0, stride=stride // reference_step
+        )
+    if gain:
+        background = background.scaled(match_gain(query, reference, reference_step=reference_step))
+    background = CellStats(background.mean, background.cov + np.eye(3) * cov_floor)
+    target = cell_stats(query, rows, cols, cov_floor=cov_floor, stride=stride)
+    return dual_coefficients(background, target)
 
 
 def dual_score(
@@ -138,14 +193,8 @@ def dual_score(
     gain: bool,
     stride: int = 1,
 ) -> FloatImage:
-    """PAD/MRAD raw score per grid cell: background from the reference, target from the query.
-
-    With ``gain`` the reference statistics are first rescaled by
-    :func:`match_gain` (before the ``cov_floor`` regularisation is added).
-    """
-    background = cell_stats(reference, rows, cols, cov_floor=0.0, stride=stride)
-    if gain:
-        background = background.scaled(match_gain(query, reference))
-    background = CellStats(background.mean, background.cov + np.eye(3) * cov_floor)
-    target = cell_stats(query, rows, cols, cov_floor=cov_floor, stride=stride)
-    return dual_rx_score(query, rows, cols, background, target)
+    """PAD/MRAD raw score map (see :func:`dual_score_coefficients`)."""
+    coef = dual_score_coefficients(
+        query, reference, rows, cols, cov_floor=cov_floor, gain=gain, stride=stride
+    )
+    return evaluate_score(query, rows, cols, coef)

@@ -96,30 +96,18 @@ def _pack(center: FloatArray, quad: FloatArray, lin: FloatArray, const: FloatArr
     return coef
 
 
-def rx_score(
-    image: npt.NDArray[np.generic],
-    row_edges: npt.NDArray[np.int64],
-    col_edges: npt.NDArray[np.int64],
-    stats: CellStats,
-) -> npt.NDArray[np.float32]:
-    r"""Squared Mahalanobis distance of every pixel to its cell's statistics.
+def rx_coefficients(stats: CellStats) -> FloatArray:
+    r"""Kernel coefficients of the squared Mahalanobis distance to each cell's statistics.
 
     .. math:: \mathrm{RXD}(x) = (x - \mu)^\top \Sigma^{-1} (x - \mu)
     """
     inv = np.linalg.inv(stats.cov).astype(np.float64)
     zeros = np.zeros(stats.mean.shape)
-    coef = _pack(stats.mean, inv, zeros, zeros[..., 0])
-    return quadratic_score(image, row_edges, col_edges, coef)
+    return _pack(stats.mean, inv, zeros, zeros[..., 0])
 
 
-def dual_rx_score(
-    image: npt.NDArray[np.generic],
-    row_edges: npt.NDArray[np.int64],
-    col_edges: npt.NDArray[np.int64],
-    background: CellStats,
-    target: CellStats,
-) -> npt.NDArray[np.float32]:
-    r"""PAD/MRAD score: RX distance to the background minus RX distance to the target.
+def dual_coefficients(background: CellStats, target: CellStats) -> FloatArray:
+    r"""Kernel coefficients of the PAD/MRAD score: RX distance to background minus to target.
 
     .. math::
         s(x) = (x-\mu_0)^\top\Sigma_0^{-1}(x-\mu_0) - (x-\mu_1)^\top\Sigma_1^{-1}(x-\mu_1)
@@ -132,5 +120,16 @@ def dual_rx_score(
     delta = target.mean - background.mean
     a1_delta = np.einsum("...ij,...j->...i", a1, delta)
     const = -np.einsum("...i,...i->...", delta, a1_delta)
-    coef = _pack(background.mean, a0 - a1, 2.0 * a1_delta, const)
-    return quadratic_score(image, row_edges, col_edges, coef)
+    return _pack(background.mean, a0 - a1, 2.0 * a1_delta, const)
+
+
+def evaluate_score(
+    image: npt.NDArray[np.generic],
+    row_edges: npt.NDArray[np.int64],
+    col_edges: npt.NDArray[np.int64],
+    coef: FloatArray,
+) -> npt.NDArray[np.float32]:
+    """The per-cell quadratic form of ``coef`` at every pixel (a new float32 map)."""
+    out = np.empty(image.shape[:2], dtype=np.float32)
+    quadratic_score(image, row_edges, col_edges, coef, out)
+    return out

@@ -79,11 +79,6 @@ class RenderedReferences:
         return cached_pipeline(self.cad, self.params, self.threads).reference(query, frame)
 
 
-def render_threads(workers: int, scheduler: str | None) -> int | None:
-    """Render threads per process: all CPUs in this process alone, else one per worker."""
-    return None if scheduler is None and workers == 1 else 1
-
-
 def reference_path(file_path: str) -> str:
     """Where a frame's reference goes: its ``images`` folder becomes ``references``.
 
@@ -201,7 +196,8 @@ def render_references(
     _check_settings(target, str(transforms.cad), params)
     pending = [f for f in transforms.frames if not _record_path(target, f.file_path).is_file()]
     n_workers = default_workers() if workers is None else workers
-    source = RenderedReferences(str(transforms.cad), params, render_threads(n_workers, scheduler))
+    # Render threads follow spacead's thread setting, which worker processes fix to their share.
+    source = RenderedReferences(str(transforms.cad), params)
     bar = tqdm(
         total=len(transforms.frames), initial=len(transforms.frames) - len(pending), unit="frame",
         desc="render", file=sys.stderr, disable=not progress, dynamic_ncols=True,

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spacead.data import FrameSpec
-from spacead.detect import Detection, MRADParams, PADParams, run_detector
+from spacead.detect import Detection, MRADParams, PADParams, make_detector
 from spacead.render import DEFAULT_SPOTLIGHT, Sphere, Spotlight
 from spacead.render._checks import unit_direction
 from spacead.scene import (
@@ -115,6 +115,7 @@ class LiveDetector:
                 f"params for {method} must be {want.__name__}, got {type(params).__name__}"
             )
         self.method = method
+        self._detector = make_detector(method, self.params)
         self.intrinsics = intrinsics
         self.pipeline = ReferencePipeline(cad, reference, threads=threads)
 
@@ -168,7 +169,7 @@ class LiveDetector:
         image = np.asarray(frame)
         ref = self.pipeline.reference(image, spec)
         t1 = time.perf_counter()
-        det = run_detector(self.method, image, ref.image, self.params)
+        det = self._detector(image, ref.image)
         t2 = time.perf_counter()
         return LiveResult(
             det, ref, {"reference": t1 - start, "detect": t2 - t1, "total": t2 - start}

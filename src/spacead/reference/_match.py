@@ -31,9 +31,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from spacead._threads import map_tiles, tile_threads
 from spacead._tone import check_tone, encode
 from spacead.render import COMPONENTS, LightComponents
-from spacead.render._threads import default_threads, map_tiles
 from spacead.scene import FOREGROUND
 
 from ._kernels import TONE_IDS, combine_tone, irls_fit
@@ -124,7 +124,7 @@ class PhotometricFit:
         def run(start: int, stop: int) -> None:
             combine_tone(flat[start:stop], mask[start:stop], scales, lut, out[start:stop])
 
-        map_tiles(run, h * w, _APPLY_TILE, default_threads())
+        map_tiles(run, h * w, _APPLY_TILE, tile_threads())
         return out.reshape(h, w, 3)
 
 

@@ -11,7 +11,7 @@ surface looks the same from every camera pose and in every render:
 
 The kernels release the GIL (``nogil=True``) and run single-threaded: the
 renderer calls them once per image tile from its own thread pool
-(:func:`spacead.render._threads.map_tiles`), which also keeps them clear of
+(:func:`spacead._threads.map_tiles`), which also keeps them clear of
 numba's threading layer when several renders run in threads.
 """
 

@@ -16,10 +16,10 @@ import numpy.typing as npt
 from spacead._validate import check_positive
 from spacead.scene import Camera, RenderResult, Scene
 
+from .._threads import map_tiles, tile_threads
 from ._checks import check_camera, check_scene
 from ._options import RendererOptions
 from ._sensor import RNG, SensorModel
-from ._threads import default_threads, map_tiles
 from ._trace import Frame, ShadingOptions, render_tile
 
 F32 = npt.NDArray[np.float32]
@@ -172,7 +172,7 @@ class RaycastRenderer(RendererOptions):
             px = slice(row_start * w, row_stop * w)
             radiance[px], mask[px], depth[px] = render_tile(frame, row_start, row_stop)
 
-        map_tiles(run, h, max(1, _TILE // w), self.threads or default_threads())
+        map_tiles(run, h, max(1, _TILE // w), self.threads or tile_threads())
         return LinearRender(radiance.reshape(h, w, 3), mask.reshape(h, w), depth.reshape(h, w))
 
     def _options(self) -> ShadingOptions:

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from spacead._validate import check_positive
 from spacead.scene import FOREGROUND, Camera, Intrinsics, StationModel, load_model
 
+from .._threads import map_tiles, tile_threads
 from ._bodies import intersect_spheres, sphere_shadow
 from ._checks import check_camera, unit_direction
 from ._embree import EmbreeMeshes
@@ -41,7 +42,6 @@ from ._pbr import (
     shade_hits,
 )
 from ._shading import spot_cone
-from ._threads import default_threads, map_tiles
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -365,7 +365,7 @@ class ReferenceRenderer:
             px = slice(row_start * w, row_stop * w)
             self._tile(frame, row_start, row_stop, radiance[px], mask[px], depth[px])
 
-        map_tiles(run, h, max(1, _TILE // w), self.threads or default_threads())
+        map_tiles(run, h, max(1, _TILE // w), self.threads or tile_threads())
         return LightComponents(
             radiance.reshape(h, w, 4, 3), mask.reshape(h, w), depth.reshape(h, w)
         )

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from spacead._validate import check_known_fields, check_positive
 
-from ._threads import default_threads, map_tiles, tile_bounds
+from .._threads import map_tiles, tile_bounds, tile_threads
 
 F32 = npt.NDArray[np.float32]
 RNG = int | np.random.Generator | None
@@ -137,7 +137,7 @@ class SensorModel:
                 y += bloom[a:b]
             out[a:b] = self._digitise(y, np.random.default_rng(seeds[a // _TILE_ROWS]))
 
-        map_tiles(run, x.shape[0], _TILE_ROWS, threads or default_threads())
+        map_tiles(run, x.shape[0], _TILE_ROWS, threads or tile_threads())
         return out
 
     def _digitise(self, x: F32, gen: np.random.Generator) -> npt.NDArray[np.uint8]:

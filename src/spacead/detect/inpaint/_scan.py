@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from spacead._fileio import atomic_write_bytes, write_csv
 from spacead._parallel import default_workers, run_tasks
+from spacead._threads import compute_threads
 from spacead.data import write_image
 from spacead.tiles import (
     ImageLike,
@@ -114,7 +115,7 @@ def _score_chunk(
     nodata: float, statistic: Statistic, index: int,
 ) -> tuple[int, F64]:  # pragma: no cover - runs in worker processes  # fmt: skip
     """Score one batch of tiles in a worker: it opens the frame (memory-mapped) itself."""
-    torch.set_num_threads(1)  # one worker process per core
+    torch.set_num_threads(compute_threads())  # the worker's share of the cores
     net, _ = load_checkpoint(model)
     scores, _ = _score_coords(
         net, open_image(image), coords, tile, scale, batch_size, False, "", nodata, statistic
