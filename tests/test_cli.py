@@ -78,6 +78,10 @@ def test_detect_other_methods(capsys, pair_files, method):
             "spacead detect: error: reference must have the same height and width as query (270, 480, 3), got (135, 240, 3)\n",
         ),
         (["detect", "Q", "NOTIMG"], "spacead detect: error: cannot read image '"),
+        (
+            ["detect", "Q", "REF", "--threads", "0"],
+            "spacead detect: error: --threads must be 'auto' or an integer >= 1, got '0'\n",
+        ),
     ],
 )
 def test_detect_errors_are_one_line_without_traceback(capsys, pair_files, tmp_path, argv, message):
@@ -89,6 +93,23 @@ def test_detect_errors_are_one_line_without_traceback(capsys, pair_files, tmp_pa
     code, out, err = _run(capsys, [subst.get(a, a) for a in argv])
     assert code == 1 and out == ""
     assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "auto"])
+def test_detect_threads_change_nothing_but_the_threads(capsys, pair_files, threads):
+    q, r, _ = pair_files
+    from spacead import get_threads, set_threads
+
+    _, base, _ = _run(capsys, ["detect", q, r])
+    try:
+        code, out, _ = _run(capsys, ["detect", q, r, "--threads", threads])
+        assert code == 0 and str(get_threads()) == threads
+    finally:
+        set_threads(None)
+    strip = ("ms",)
+    assert {k: v for k, v in json.loads(out).items() if k not in strip} == {
+        k: v for k, v in json.loads(base).items() if k not in strip
+    }
 
 
 def test_unreadable_file_names_the_file(capsys, tmp_path, pair_files):

@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
-from ._threads import pin_worker, pinned, usable_cores, worker_share
+from ._threads import AUTO, get_threads, pin_worker, pinned, usable_cores, worker_share
 
 T = TypeVar("T")
 
@@ -118,7 +118,7 @@ def _run_dask(
         else None
     )
     # A remote worker's cores are unknown here: one thread per task is the safe share.
-    share = worker_share(n) if local else 1
+    share = worker_share(n) if local or get_threads() != AUTO else 1
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             futures = [

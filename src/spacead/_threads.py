@@ -48,8 +48,9 @@ AUTO: Literal["auto"] = "auto"
 _setting: ThreadSetting | None = None  # None: not set in this process, read ENV_VAR
 
 
-def _parse(value: object, source: str) -> ThreadSetting:
-    """A thread setting: ``"auto"`` or an integer >= 1."""
+def parse_threads(value: object, source: str = "threads") -> ThreadSetting:
+    """A thread setting: ``"auto"`` or an integer >= 1 (``source`` names it in errors)."""
+    problem = f"{source} must be 'auto' or an integer >= 1, got {value!r}"
     if isinstance(value, str):
         text = value.strip().lower()
         if text == AUTO:
@@ -57,9 +58,9 @@ def _parse(value: object, source: str) -> ThreadSetting:
         try:
             value = int(text)
         except ValueError:
-            raise ValueError(f"{source} must be 'auto' or an integer >= 1, got {value!r}") from None
+            raise ValueError(problem) from None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{source} must be 'auto' or an integer >= 1, got {value!r}")
+        raise ValueError(problem)
     return value
 
 
@@ -86,7 +87,7 @@ def set_threads(threads: int | str | None) -> None:
     >>> set_threads(None)
     """
     global _setting
-    _setting = None if threads is None else _parse(threads, "threads")
+    _setting = None if threads is None else parse_threads(threads, "threads")
 
 
 def get_threads() -> ThreadSetting:
@@ -100,7 +101,7 @@ def get_threads() -> ThreadSetting:
     if _setting is not None:
         return _setting
     env = os.environ.get(ENV_VAR, "").strip()
-    return _parse(env, ENV_VAR) if env else AUTO
+    return parse_threads(env, ENV_VAR) if env else AUTO
 
 
 @contextmanager
@@ -262,7 +263,14 @@ def pinned(share: int) -> Iterator[None]:
 
 
 def worker_share(workers: int) -> int:
-    """Threads of each of ``workers`` processes on this machine: its share of the usable cores."""
+    """Threads of each of ``workers`` processes on this machine.
+
+    A fixed setting (:func:`set_threads`, ``--threads``) if there is one, else
+    the worker's share of the usable cores (at least one).
+    """
+    setting = get_threads()
+    if setting != AUTO:
+        return int(setting)
     return max(1, usable_cores() // max(1, workers))
 
 

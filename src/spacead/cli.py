@@ -31,8 +31,19 @@ def _add_param(p: argparse.ArgumentParser, help: str) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=help)
 
 
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads",
+        default=None,
+        metavar="N|auto",
+        help="compute threads per process (default auto: the cores idle at each step; "
+        "worker processes take their share of the cores; also SPACEAD_THREADS)",
+    )
+
+
 def _add_run_options(p: argparse.ArgumentParser, *, scheduler: bool = True) -> None:
-    """--workers, --scheduler and --quiet, shared by every long-running command."""
+    """--workers, --scheduler, --threads and --quiet, shared by every long-running command."""
+    _add_threads(p)
     p.add_argument(
         "--workers",
         type=int,
@@ -77,6 +88,7 @@ def _add_detect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("--method", choices=METHODS, default="mrad", help="detector (default: mrad)")
     _add_param(p, "detector parameter, repeatable (e.g. --param grid=8 --param tolerance=25)")
+    _add_threads(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -590,6 +602,7 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="random flip augmentation (default on); flips mirror the Sun, so --no-flip keeps "
         "one frame's illumination",
     )
+    _add_threads(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_inpaint_train)
     s = cmds.add_parser("scan", help="score every tile of a frame and flag outliers")
@@ -634,6 +647,7 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     s.add_argument(
         "--device", default=None, help="cpu (default), cuda or cuda:N (single-process scans)"
     )
+    _add_threads(s)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_inpaint_scan)
 
@@ -702,6 +716,19 @@ def _inpaint_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apply_threads(value: str | None) -> None:
+    """``--threads``: spacead's thread setting, and torch's where torch is in use."""
+    if value is None:
+        return
+    from ._threads import parse_threads, set_threads
+
+    setting = parse_threads(value, "--threads")
+    set_threads(setting)
+    torch = sys.modules.get("torch")
+    if torch is not None and setting != "auto":
+        torch.set_num_threads(int(setting))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``spacead`` argument parser with all sub-commands."""
     parser = argparse.ArgumentParser(
@@ -726,6 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _apply_threads(getattr(args, "threads", None))
         return int(args.func(args))
     except (ValueError, TypeError, OSError, ImportError, OfflineModelError) as exc:
         print(f"spacead {args.command}: error: {exc}", file=sys.stderr)

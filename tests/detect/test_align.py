@@ -8,6 +8,7 @@ import pytest
 
 from spacead.data import make_pair
 from spacead.detect import MRADParams, align_reference, find_alignment, mrad
+from spacead.detect._align import warp_reference
 
 
 def _warped(image, dx=2.5, dy=-1.5, angle=0.4):
@@ -67,3 +68,16 @@ def test_align_is_a_validated_parameter_and_off_in_the_paper_setting():
         ValueError, match=r"align must be one of affine, homography, none, got 'rigid'"
     ):
         MRADParams(align="rigid")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", ["affine", "homography"])
+@pytest.mark.parametrize("shape", [(120, 160), (121, 163)])
+def test_warping_on_the_stride_grid_equals_slicing_the_full_warp(model, shape):
+    rng = np.random.default_rng(3)
+    reference = cv2.GaussianBlur(rng.integers(0, 255, (*shape, 3), dtype=np.uint8), (0, 0), 1.5)
+    warp = np.array([[1.01, 0.004, 2.3], [-0.003, 0.995, -1.7], [0.0, 0.0, 1.0]])
+    if model == "homography":
+        warp[2, :2] = (2e-5, -1e-5)
+    full = warp_reference(reference, warp, shape, model)
+    half = warp_reference(reference, warp, shape, model, step=2)
+    np.testing.assert_array_equal(half, full[::2, ::2])

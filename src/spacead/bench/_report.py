@@ -19,15 +19,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from .._fileio import atomic_write_bytes
 from ..data import AlloDataset, read_image, to_three_class
 from ._outputs import SUMMARY_COLUMNS
+
+
+def _pyplot() -> Any:
+    """The pyplot module of matplotlib on the Agg backend, imported on first use.
+
+    Imported here, not at the top: evaluate's worker processes import this
+    package, and pyplot costs them 0.15 s of start-up for nothing.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
 
 _KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max")
 
@@ -111,7 +122,7 @@ def markdown_table(runs: Sequence[RunRecord]) -> str:
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -120,7 +131,7 @@ def curves_figure(runs: Sequence[RunRecord]) -> str | None:
     with_curves = [r for r in runs if r.metrics.get("curves")]
     if not with_curves:
         return None
-    fig, (roc, pr) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, (roc, pr) = _pyplot().subplots(1, 2, figsize=(11, 4.5))
     for r in with_curves:
         c = r.metrics["curves"]
         roc.plot(c["fpr"], c["tpr"], label=f"{r.label} ({_pct(r.metrics.get('pixel_auroc'))})")
@@ -174,7 +185,7 @@ def gallery_figure(run: RunRecord, *, max_scan: int = 400) -> str | None:
         return None
     scored.sort(key=lambda t: t[0])
     picks = {"best": scored[-1], "median": scored[len(scored) // 2], "worst": scored[0]}
-    fig, axes = plt.subplots(len(picks), 5, figsize=(16, 2.6 * len(picks)), squeeze=False)
+    fig, axes = _pyplot().subplots(len(picks), 5, figsize=(16, 2.6 * len(picks)), squeeze=False)
     titles = ("query", "reference", "score map", "predicted mask", "ground truth")
     for row, (name, (iou, item)) in zip(axes, picks.items(), strict=True):
         score = np.load(folder / "maps" / item.camera / f"{item.name}.npy")

@@ -22,13 +22,15 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from spacead._fileio import atomic_write_bytes
-from spacead.render import Sphere, Spotlight
-from spacead.scene import Camera, Intrinsics, camera_from_matrix
+
+if TYPE_CHECKING:  # imported where used: they bring trimesh (0.3 s) to every worker's start-up
+    from spacead.render import Sphere, Spotlight
+    from spacead.scene import Camera, Intrinsics
 
 TRANSFORMS = "transforms.json"
 CAMERA_MODELS = ("OPENCV", "PINHOLE")
@@ -39,6 +41,12 @@ _SUN_UNIT_TOL = 1e-3  # |sun_direction| must be 1 within this
 
 class TransformsError(ValueError):
     """A ``transforms.json`` (or one frame of it) cannot be used; the message names where."""
+
+
+def _default_spotlight() -> Spotlight:
+    from spacead.render import Spotlight
+
+    return Spotlight()
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ class FrameSpec:
     sun_direction: tuple[float, float, float]
     sun_strength: float = 1.0
     bodies: tuple[Sphere, ...] = ()
-    spotlight: Spotlight | None = field(default_factory=Spotlight)
+    spotlight: Spotlight | None = field(default_factory=_default_spotlight)
 
     def to_dict(self) -> dict[str, Any]:
         """The frame as a ``transforms.json`` entry (intrinsics included)."""
@@ -163,6 +171,8 @@ def _intrinsics(fields: Mapping[str, Any], where: str) -> Intrinsics:
     values = {k: _number(fields.get(k, 0.0), k, where) for k in _INTRINSIC_KEYS[2:]}
     if model == "PINHOLE" and any(values[k] for k in ("k1", "k2", "p1", "p2", "k3")):
         raise TransformsError(f"{where}: camera_model PINHOLE cannot have distortion coefficients")
+    from spacead.scene import Intrinsics
+
     try:
         return Intrinsics(
             int(fields["w"]), int(fields["h"]), values["fl_x"], values["fl_y"], values["cx"],
@@ -184,6 +194,8 @@ def _spotlight(value: Any, where: str) -> Spotlight | None:
         raise TransformsError(
             f"{where}: only a spotlight at the camera is supported (at_camera: true)"
         )
+    from spacead.render import Spotlight
+
     default = Spotlight()
     try:
         return Spotlight(
@@ -196,6 +208,8 @@ def _spotlight(value: Any, where: str) -> Spotlight | None:
 
 
 def _bodies(value: Any, where: str) -> tuple[Sphere, ...]:
+    from spacead.render import Sphere
+
     if not isinstance(value, list):
         raise TransformsError(f"{where}: bodies must be a list, got {value!r}")
     out = []
@@ -271,6 +285,8 @@ def parse_frame(
         raise TransformsError(
             f"{where}: transform_matrix must be a 4 x 4 list of numbers"
         ) from None
+    from spacead.scene import camera_from_matrix
+
     try:
         camera = camera_from_matrix(matrix, intrinsics, convention="opengl")
     except ValueError as exc:
@@ -285,7 +301,9 @@ def parse_frame(
     strength = _number(merged.get("sun_strength", 1.0), "sun_strength", where)
     if strength < 0:
         raise TransformsError(f"{where}: sun_strength must be >= 0, got {strength!r}")
-    spotlight = _spotlight(merged["spotlight"], where) if "spotlight" in merged else Spotlight()
+    spotlight = (
+        _spotlight(merged["spotlight"], where) if "spotlight" in merged else _default_spotlight()
+    )
     return FrameSpec(
         file_path,
         camera,

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from spacead._fileio import atomic_write_bytes, write_csv
 from spacead._parallel import default_workers, run_tasks
-from spacead._threads import compute_threads
+from spacead._threads import compute_threads, get_threads
 from spacead.data import write_image
 from spacead.tiles import (
     ImageLike,
@@ -503,6 +503,9 @@ def scan_image(
     if device is not None and (scheduler is not None or workers != 1):
         raise ValueError("device applies to single-process scans (workers=1, no scheduler)")
     net, meta = load_checkpoint(model)
+    setting = get_threads()  # --threads: torch's threads in this process
+    if isinstance(setting, int) and scheduler is None and workers == 1:
+        torch.set_num_threads(setting)
     net.to(resolve_device(device))
     frame = open_image(image)
     tile = int(meta["tile"])

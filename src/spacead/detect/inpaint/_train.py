@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from spacead._fileio import atomic_write_bytes
+from spacead._threads import get_threads
 from spacead.tiles import iter_tile_batches, open_image, tile_coords
 
 from ._model import CompletionNet, InpaintConfig, center_mask, weighted_l1
@@ -22,13 +23,16 @@ PathLike = str | os.PathLike[str]
 
 
 def set_determinism(seed: int, threads: int | None = None, *, strict: bool = True) -> None:
-    """Seed torch, force deterministic kernels and optionally fix the thread count.
+    """Seed torch, force deterministic kernels and fix the thread count (given, or spacead's).
 
     With ``strict=False`` an operation without a deterministic kernel warns instead of
     raising (CUDA has none for the backward pass of bilinear up-scaling).
     """
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=not strict)
+    if threads is None:  # spacead's fixed thread setting (--threads), if any
+        setting = get_threads()
+        threads = setting if isinstance(setting, int) else None
     if threads is not None:
         torch.set_num_threads(threads)
 
