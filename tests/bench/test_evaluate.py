@@ -173,3 +173,24 @@ def test_killed_evaluate_resumes_to_the_same_result(tmp_path):
     }
     assert resumed.predictions == fresh.predictions
     assert not (out / ".partial").exists()  # removed once complete
+
+
+def test_the_thread_count_changes_no_metric_and_no_map(toy, tmp_path):
+    from spacead import thread_limit
+
+    runs = {}
+    for threads in (1, 2):
+        with thread_limit(threads):
+            runs[threads] = evaluate(
+                toy, "mrad", workers=1, progress=False, maps_dir=tmp_path / f"t{threads}"
+            )
+    strip = ("seconds", "images_per_second", "workers")
+    one, two = ({k: v for k, v in r.metrics.items() if k not in strip} for r in runs.values())
+    assert one == two and one["pixel_ap"] is not None
+    assert runs[1].predictions == runs[2].predictions
+    maps = sorted((tmp_path / "t1").rglob("*.npy"))
+    assert maps
+    for f in maps:
+        np.testing.assert_array_equal(
+            np.load(f), np.load(tmp_path / "t2" / f.relative_to(tmp_path / "t1"))
+        )

@@ -54,6 +54,15 @@ def test_same_seed_same_bytes_for_any_worker_count(reference_run, tmp_path):
     assert _files(other) == _files(reference_run)
 
 
+def test_same_seed_same_bytes_for_any_thread_count(reference_run, tmp_path):
+    from spacead import thread_limit
+
+    for threads in (1, 2):
+        with thread_limit(threads):
+            other = generate(tmp_path / f"t{threads}", SMALL, workers=1, progress=False)
+        assert _files(other) == _files(reference_run)
+
+
 def test_another_seed_changes_the_images(reference_run, tmp_path):
     other = generate(
         tmp_path / "c", GenerateConfig(**{**SMALL.__dict__, "seed": 6}), workers=1, progress=False

@@ -12,6 +12,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from .._threads import computing
 from ._binning import Binning, Histogram, accumulate, exact_histogram, new_scratch
 from ._curve import curve, curve_points, image_summary, pixel_summary
 from ._results import BenchmarkMetrics, ImageMetrics, PixelMetrics
@@ -42,8 +43,8 @@ class PixelMetricAccumulator:
 
     Notes
     -----
-    :meth:`update` runs on numba's threads (``numba.set_num_threads``); in a pool
-    of worker processes, one thread per worker avoids oversubscribing the cores.
+    :meth:`update` runs on spacead's compute threads (:func:`spacead.set_threads`;
+    worker processes use their share of the cores).
     Accumulators pickle without their scratch space, and :meth:`merge` adds counts,
     so merged results are identical to those of one accumulator fed everything.
 
@@ -101,11 +102,12 @@ class PixelMetricAccumulator:
         scores = as_scores(score_map, "score_map")
         labels = as_labels(gt_mask, "gt_mask", scores.shape, "score_map")
         flat, flat_labels = flat_for_kernel(scores, labels)
-        if self._scratch is None or self._scratch.shape[0] != numba.get_num_threads():
-            self._scratch = new_scratch(self._binning)
-        n_pos, n_clamped = accumulate(
-            self._counts, flat, flat_labels, self._binning, self._scratch, "score_map"
-        )
+        with computing():  # spacead's thread policy (integer counts: any count, same sums)
+            if self._scratch is None or self._scratch.shape[0] != numba.get_num_threads():
+                self._scratch = new_scratch(self._binning)
+            n_pos, n_clamped = accumulate(
+                self._counts, flat, flat_labels, self._binning, self._scratch, "score_map"
+            )
         self._n_clamped += n_clamped
         return n_pos
 
