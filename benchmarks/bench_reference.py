@@ -19,14 +19,14 @@ every step, side by side.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from spacead._threads import tile_threads
+from _load import busy
+from spacead import get_threads
 from spacead.data import FrameSpec
 from spacead.detect import mrad
 from spacead.reference import ReferenceParams, ReferencePipeline, to_uint8
@@ -45,13 +45,6 @@ TARGETS = {  # seconds: (render + match, whole loop)
     (480, 270): (None, 0.06),
 }
 STEPS = ("refine", "render", "match", "mrad", "total")
-
-
-def _spin(stop) -> None:  # pragma: no cover - a competing process
-    x = 0
-    while not stop.is_set():
-        for i in range(100000):
-            x += i * i
 
 
 def _frame(width: int, height: int, glb: Path) -> tuple[np.ndarray, FrameSpec]:
@@ -117,23 +110,12 @@ def main() -> None:
         pipes = {name: ReferencePipeline(glb, params) for name, params in configs.items()}
         frames = {size: _frame(*size, glb) for size in sizes}
         results = {}
-        for condition in ("idle", "2 busy processes"):
-            stop = mp.Event()
-            spinners = []
-            if condition != "idle":
-                spinners = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(2)]
-                for p in spinners:
-                    p.start()
-                time.sleep(1.0)
-            try:
+        for load, condition in ((0, "idle"), (2, "2 busy processes")):
+            with busy(load):
                 for size in sizes:
                     for name, pipe in pipes.items():
                         results[(size, name, condition)] = _measure(pipe, *frames[size], args.runs)
-            finally:
-                stop.set()
-                for p in spinners:
-                    p.join()
-    print(f"ms per frame, median / 95th percentile of {args.runs} frames; {tile_threads()} threads")
+    print(f"ms per frame, median / 95th percentile of {args.runs} frames; threads {get_threads()}")
     print("| size | reference | machine | " + " | ".join(STEPS) + " | render + match |")
     print("|---|---|---|" + "---|" * (len(STEPS) + 1))
     for (size, name, condition), r in results.items():
