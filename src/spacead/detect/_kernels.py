@@ -199,6 +199,16 @@ def _row_span(row: npt.NDArray[np.float32], span: npt.NDArray[np.int64]) -> None
                 break
 
 
+@numba.njit(inline="always")
+def _store_scaled(
+    s: Any, y: int, x: int, cut: Any, level: Any,
+    kept: npt.NDArray[np.float32], low: npt.NDArray[np.uint8],
+) -> None:  # fmt: skip
+    """One scaled score ``s`` (>= 0): kept above ``cut``, else 0; its sub-threshold rank."""
+    low[y, x] = np.uint8(min(s, cut) * level)  # s >= 0: truncation is the floor
+    kept[y, x] = s if s > cut else np.float32(0.0)
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def scaled_score(
     image: npt.NDArray[np.generic],
@@ -234,9 +244,7 @@ def scaled_score(
                     p, np.float32(image[y, x, 0]), np.float32(image[y, x, 1]),
                     np.float32(image[y, x, 2]),
                 ) * f  # fmt: skip
-                s = min(max(s, zero), high)
-                low[y, x] = np.uint8(min(s, cut) * level)  # s >= 0: truncation is the floor
-                kept[y, x] = s if s > cut else zero
+                _store_scaled(min(max(s, zero), high), y, x, cut, level, kept, low)
         _row_span(kept[y], spans[y])
 
 
@@ -257,9 +265,7 @@ def scale_threshold(
     level = np.float32(127.0 / max(min_score, 1e-6))
     for y in numba.prange(h):
         for x in range(w):
-            s = min(max(raw[y, x] * f, zero), high)
-            low[y, x] = np.uint8(min(s, cut) * level)  # s >= 0: truncation is the floor
-            kept[y, x] = s if s > cut else zero
+            _store_scaled(min(max(raw[y, x] * f, zero), high), y, x, cut, level, kept, low)
         _row_span(kept[y], spans[y])
 
 
