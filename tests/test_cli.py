@@ -79,6 +79,14 @@ def test_detect_other_methods(capsys, pair_files, method):
         ),
         (["detect", "Q", "NOTIMG"], "spacead detect: error: cannot read image '"),
         (
+            ["detect", "Q", "REF", "--bit-depth", "0"],
+            "spacead detect: error: --bit-depth must be an integer in [1, 16], got 0\n",
+        ),
+        (
+            ["detect", "Q", "REF", "--value-range", "0"],
+            "spacead detect: error: --value-range must be two numbers BLACK,WHITE, got '0'\n",
+        ),
+        (
             ["detect", "Q", "REF", "--threads", "0"],
             "spacead detect: error: --threads must be 'auto' or an integer >= 1, got '0'\n",
         ),
@@ -93,6 +101,20 @@ def test_detect_errors_are_one_line_without_traceback(capsys, pair_files, tmp_pa
     code, out, err = _run(capsys, [subst.get(a, a) for a in argv])
     assert code == 1 and out == ""
     assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_detect_reads_12_bit_files_with_their_bit_depth(capsys, pair_files, tmp_path):
+    q, r, _ = pair_files
+    q12 = write_image(tmp_path / "q12.png", read_image(q).astype(np.uint16) * 16)
+    r12 = write_image(tmp_path / "r12.png", read_image(r).astype(np.uint16) * 16)
+    _, base, _ = _run(capsys, ["detect", q, r])
+    for flags in (["--bit-depth", "12"], ["--value-range", "0,4095"]):
+        code, out, err = _run(capsys, ["detect", q12, r12, *flags])
+        assert code == 0 and err == ""
+        got, want = json.loads(out), json.loads(base)
+        assert got["is_anomalous"] and abs(got["anomalous_pixels"] - want["anomalous_pixels"]) <= (
+            0.02 * want["anomalous_pixels"]
+        )
 
 
 @pytest.mark.parametrize("threads", ["1", "2", "auto"])

@@ -18,7 +18,7 @@ from typing import Any
 from . import __version__
 from .baselines import OfflineModelError
 from .data import read_image, write_image
-from .detect import METHODS, overlay, params_class, run_detector, score_image
+from .detect import METHODS, as_rgb, overlay, params_class, run_detector, score_image
 
 EXIT_ERROR = 1
 _SCHEDULER_HELP = (
@@ -103,8 +103,43 @@ def _add_detect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "transforms.json fields (intrinsics, transform_matrix, sun_direction, ...)",
     )
     p.add_argument("--cad", type=Path, help="station model for --camera (glTF/GLB, OBJ, .blend)")
+    p.add_argument(
+        "--bit-depth",
+        type=int,
+        default=None,
+        metavar="BITS",
+        help="significant bits of 16-bit files (e.g. 12 for a 12-bit sensor; default: 16)",
+    )
+    p.add_argument(
+        "--value-range",
+        default=None,
+        metavar="BLACK,WHITE",
+        help="pixel values meaning black and white (e.g. 0,4095); default: the file's bit depth",
+    )
     _add_render_param(p)
     p.set_defaults(func=_detect)
+
+
+def _image_format(args: argparse.Namespace) -> Any:
+    """The ``--bit-depth`` / ``--value-range`` reading of the input files."""
+    from ._validate import ImageFormat
+
+    value_range = None
+    if args.value_range is not None:
+        parts = args.value_range.split(",")
+        try:
+            value_range = (float(parts[0]), float(parts[1])) if len(parts) == 2 else None
+        except ValueError:
+            value_range = None
+        if value_range is None:
+            raise ValueError(
+                f"--value-range must be two numbers BLACK,WHITE, got {args.value_range!r}"
+            )
+    try:
+        return ImageFormat(value_range=value_range, bit_depth=args.bit_depth)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("bit_depth", "--bit-depth").replace(
+            "value_range", "--value-range")) from None  # fmt: skip
 
 
 def _detect(args: argparse.Namespace) -> int:
@@ -115,8 +150,11 @@ def _detect(args: argparse.Namespace) -> int:
                          "and no REFERENCE image")  # fmt: skip
     if args.method != "rxd" and args.reference is None and not rendered:
         raise ValueError(f"method {args.method} needs a REFERENCE image (or --camera and --cad)")
-    query = read_image(args.query)
-    reference = read_image(args.reference) if args.reference is not None else None
+    fmt = _image_format(args)
+    query = as_rgb(read_image(args.query), "query", fmt)
+    reference = None
+    if args.reference is not None:
+        reference = as_rgb(read_image(args.reference), "reference", fmt)
     made = None
     start = time.perf_counter()
     if rendered:

@@ -136,6 +136,15 @@ def test_live_detector_finds_the_hazard_and_takes_quaternions(model):
     assert not live.detect(
         normal, truth.pose_matrix(), SUN, spotlight=frame_spec(truth).spotlight
     ).detection.is_anomalous
+    # The same frame as cv2.VideoCapture hands it over (BGR), read with channel_order="bgr".
+    bgr = LiveDetector(
+        model, truth.intrinsics, reference=ReferenceParams(refine=True), channel_order="bgr"
+    )
+    from_bgr = bgr.detect(
+        np.ascontiguousarray(frame[..., ::-1]), truth.pose_matrix("opengl"), SUN,
+        spotlight=frame_spec(truth).spotlight,
+    )  # fmt: skip
+    np.testing.assert_array_equal(from_bgr.detection.mask, out.detection.mask)
 
 
 def test_live_detector_errors(model):

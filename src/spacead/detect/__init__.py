@@ -13,6 +13,7 @@ between calls::
         det = detector(query, reference)
 """
 
+from .._validate import ImageFormat, as_rgb
 from ._align import align_reference, find_alignment
 from ._mrad import MRADDetector, mrad
 from ._overlay import overlay, score_image
@@ -24,11 +25,13 @@ from ._types import Detection
 __all__ = [
     "METHODS",
     "Detection",
+    "ImageFormat",
     "MRADDetector",
     "MRADParams",
     "PADParams",
     "RXDParams",
     "align_reference",
+    "as_rgb",
     "find_alignment",
     "make_detector",
     "mrad",

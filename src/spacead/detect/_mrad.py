@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._threads import computing
+from .._validate import ChannelOrder, image_formats
 from ._align import find_alignment, warp_reference
 from ._kernels import cell_counts, ranked_scores, row_spans, scale_threshold, scaled_score
 from ._meanshift import mean_shift_modes, snap_to_support
@@ -22,7 +23,15 @@ from ._types import Detection
 Box = tuple[int, int, int, int]  # y0, y1, x0, x1
 
 
-def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detection:
+def mrad(
+    query: Any,
+    reference: Any,
+    params: MRADParams | None = None,
+    *,
+    value_range: tuple[float, float] | None = None,
+    bit_depth: int | None = None,
+    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] = "rgb",
+) -> Detection:
     r"""Detect anomalies in a query image against a reference rendered at the same pose.
 
     0. Warp the reference onto the query (``align``, ECC; not in the paper).
@@ -42,11 +51,22 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
 
     Parameters
     ----------
-    query, reference : array_like, shape (H, W[, C])
-        Camera frame and the CAD render of the same pose (grayscale, RGB or RGBA;
-        uint8, uint16, or float on the 8-bit scale).
+    query, reference : array_like or torch.Tensor, shape (H, W), (H, W, C) or (C, H, W)
+        Camera frame and the CAD render of the same pose: grayscale, RGB or
+        RGBA; uint8, uint16 (over [0, 65535]) or float (in [0, 1], else on the
+        8-bit scale); channels last or, as torch holds images, first. See
+        :func:`spacead.detect.as_rgb`. A pair that looks inconsistent (one
+        image in [0, 1] and the other not, or red and blue swapped between
+        them) gets a warning.
     params : MRADParams, optional
-        Defaults to the paper's optimised setting, ``MRADParams()``.
+        Defaults to ``MRADParams()``.
+    value_range : (float, float), optional
+        The values meaning black and white, for both images (e.g. ``(0, 4095)``).
+    bit_depth : int, optional
+        Significant bits of integer images, e.g. 12 for 12-bit data in uint16.
+    channel_order : {"rgb", "bgr"} or (query's, reference's)
+        ``"bgr"`` for frames from OpenCV (``cv2.imread``, ``cv2.VideoCapture``);
+        ``("bgr", "rgb")`` for an OpenCV frame against an RGB reference.
 
     Returns
     -------
@@ -78,7 +98,10 @@ def mrad(query: Any, reference: Any, params: MRADParams | None = None) -> Detect
     >>> det.is_anomalous, det.anomalous_pixels
     (True, 600)
     """
-    return MRADDetector(params)(query, reference)
+    detector = MRADDetector(
+        params, value_range=value_range, bit_depth=bit_depth, channel_order=channel_order
+    )
+    return detector(query, reference)
 
 
 class MRADDetector:
@@ -98,6 +121,8 @@ class MRADDetector:
     ----------
     params : MRADParams, optional
         Defaults to ``MRADParams()``.
+    value_range, bit_depth, channel_order
+        How to read the frames' numbers, as :func:`mrad`.
 
     Examples
     --------
@@ -114,8 +139,16 @@ class MRADDetector:
     600
     """
 
-    def __init__(self, params: MRADParams | None = None) -> None:
+    def __init__(
+        self,
+        params: MRADParams | None = None,
+        *,
+        value_range: tuple[float, float] | None = None,
+        bit_depth: int | None = None,
+        channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] = "rgb",
+    ) -> None:
         self.params = params or MRADParams()
+        self.formats = image_formats(value_range, bit_depth, channel_order)
         self._shape: tuple[int, int] | None = None
         self._maps: dict[str, npt.NDArray[Any]] = {}
 
@@ -146,7 +179,7 @@ class MRADDetector:
 
     def _detect(self, query: Any, reference: Any) -> Detection:
         params = self.params
-        q, r = prepare_pair(query, reference)
+        q, r = prepare_pair(query, reference, self.formats)
         h, w = q.shape[:2]
         if min(h, w) < 2 * params.grid:
             raise ValueError(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .._threads import computing
-from .._validate import as_rgb, check_same_shape
+from .._validate import (
+    ChannelOrder,
+    ImageFormat,
+    as_rgb,
+    check_same_shape,
+    image_formats,
+    read_image_array,
+)
 from ._kernels import thresholded_score
 from ._params import PADParams, RXDParams
 from ._stats import (
@@ -32,12 +40,57 @@ _GAIN_STRIDE = 8
 _MIN_GAIN_PIXELS = 100
 
 
-def prepare_pair(query: Any, reference: Any) -> tuple[Image, Image]:
-    """Validate and convert a query/reference pair to H×W×3 (uint8 or float32)."""
-    q = as_rgb(query, "query")
-    r = as_rgb(reference, "reference")
-    check_same_shape(q, r, tuple(np.shape(reference)))
+def prepare_pair(
+    query: Any,
+    reference: Any,
+    formats: tuple[ImageFormat, ImageFormat] | None = None,
+) -> tuple[Image, Image]:
+    """Validate and convert a query/reference pair to H×W×3 (uint8 or float32).
+
+    Warns where the pair looks inconsistent: one image read as [0, 1] floats
+    and the other not, or a query whose colours match the reference's only
+    with red and blue swapped (an OpenCV BGR frame against an RGB render).
+    """
+    fq, fr = formats or (ImageFormat(), ImageFormat())
+    q, q_scale = read_image_array(query, "query", fq)
+    r, r_scale = read_image_array(reference, "reference", fr)
+    check_same_shape(q, r, tuple(getattr(reference, "shape", np.shape(r))))
+    if (q_scale == "unit") != (r_scale == "unit") and "given" not in (q_scale, r_scale):
+        unit, other = ("query", "reference") if q_scale == "unit" else ("reference", "query")
+        warnings.warn(
+            f"{unit} holds floats in [0, 1] (read as 0-255 x 1/255) but {other} does not; "
+            "pass value_range to say how to read them",
+            UserWarning,
+            stacklevel=3,
+        )
+    if fq.channel_order == fr.channel_order and _looks_swapped(q, r):
+        warnings.warn(
+            "the query's colours match the reference's with red and blue swapped: a BGR frame "
+            "(cv2.imread, cv2.VideoCapture) against an RGB reference? pass "
+            "channel_order=('bgr', 'rgb')",
+            UserWarning,
+            stacklevel=3,
+        )
     return q, r
+
+
+_SWAP_STRIDE = 8
+
+
+def _looks_swapped(query: Image, reference: Image) -> bool:
+    """Whether the query's mean colour matches the reference's far better with R and B swapped.
+
+    Compares chromaticities (mean colour / its sum, so exposure cancels) over
+    every 8th pixel; colourless scenes never trigger it.
+    """
+    q = query[::_SWAP_STRIDE, ::_SWAP_STRIDE].reshape(-1, 3).mean(axis=0)
+    r = reference[::_SWAP_STRIDE, ::_SWAP_STRIDE].reshape(-1, 3).mean(axis=0)
+    if q.sum() <= 0 or r.sum() <= 0:
+        return False
+    cq, cr = q / q.sum(), r / r.sum()
+    same = float(np.abs(cq - cr).sum())
+    swapped = float(np.abs(cq[::-1] - cr).sum())
+    return same > 0.15 and swapped < 0.3 * same
 
 
 def match_gain(
@@ -84,17 +137,31 @@ def _thresholded(
     )
 
 
-def rxd(query: Any, params: RXDParams | None = None) -> Detection:
+def rxd(
+    query: Any,
+    params: RXDParams | None = None,
+    *,
+    value_range: tuple[float, float] | None = None,
+    bit_depth: int | None = None,
+    channel_order: ChannelOrder = "rgb",
+) -> Detection:
     r"""Global Reed-Xiaoli detector: Mahalanobis distance to the query's own statistics.
 
     .. math:: \mathrm{RXD}(x) = (x - \mu_Q)^\top \Sigma_Q^{-1} (x - \mu_Q)
 
     Parameters
     ----------
-    query : array_like, shape (H, W[, C])
-        Image to score (grayscale, RGB or RGBA; uint8, uint16 or float on the 8-bit scale).
+    query : array_like or torch.Tensor, shape (H, W), (H, W, C) or (C, H, W)
+        Image to score: grayscale, RGB or RGBA; uint8, uint16 (over [0, 65535])
+        or float (in [0, 1], else on the 8-bit scale); see
+        :func:`spacead.detect.as_rgb`.
     params : RXDParams, optional
         Threshold and regularisation; defaults to ``RXDParams()``.
+    value_range, bit_depth, channel_order
+        How to read the image's numbers when the defaults above do not fit
+        (:class:`spacead.detect.ImageFormat`): ``value_range=(black, white)``,
+        ``bit_depth=12`` for 12-bit data in uint16, ``channel_order="bgr"`` for
+        OpenCV frames.
 
     Returns
     -------
@@ -118,19 +185,28 @@ def rxd(query: Any, params: RXDParams | None = None) -> Detection:
     (16, True)
     """
     params = params or RXDParams()
-    q = as_rgb(query, "query")
+    q = as_rgb(query, "query", ImageFormat(value_range, bit_depth, channel_order))
     rows, cols = grid_edges(q.shape[0], 1), grid_edges(q.shape[1], 1)
     with computing():
         stats = cell_stats(q, rows, cols, cov_floor=params.cov_floor)
         return _thresholded(q, rows, cols, rx_coefficients(stats), params, "rxd")
 
 
-def pad(query: Any, reference: Any, params: PADParams | None = None) -> Detection:
+def pad(
+    query: Any,
+    reference: Any,
+    params: PADParams | None = None,
+    *,
+    value_range: tuple[float, float] | None = None,
+    bit_depth: int | None = None,
+    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] = "rgb",
+) -> Detection:
     r"""Probabilistic anomaly detector: background from the reference, target from the query.
 
     .. math:: s(x) = \mathrm{RXD}(x; \mu_R, \Sigma_R) - \mathrm{RXD}(x; \mu_Q, \Sigma_Q)
 
     Whole-image statistics (no grid), no noise removal, no region growing.
+    Inputs and ``value_range``, ``bit_depth``, ``channel_order`` as :func:`mrad`.
 
     References
     ----------
@@ -138,7 +214,7 @@ def pad(query: Any, reference: Any, params: PADParams | None = None) -> Detectio
        imagery," 2014 (the PAD baseline of the ALLO paper, Table III).
     """
     params = params or PADParams()
-    q, r = prepare_pair(query, reference)
+    q, r = prepare_pair(query, reference, image_formats(value_range, bit_depth, channel_order))
     rows, cols = grid_edges(q.shape[0], 1), grid_edges(q.shape[1], 1)
     stride = stats_stride(q.shape[0] * q.shape[1])
     with computing():

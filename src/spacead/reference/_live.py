@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 
+from spacead._validate import ChannelOrder, ImageFormat, as_rgb
 from spacead.data import FrameSpec
 from spacead.detect import Detection, MRADParams, PADParams, make_detector
 from spacead.render import DEFAULT_SPOTLIGHT, Sphere, Spotlight
@@ -77,7 +77,12 @@ class LiveDetector:
     method : {"mrad", "pad"}
         The detector.
     threads : int, optional
-        Render threads (default: every CPU this process may use).
+        Render threads (default: spacead's thread setting, every usable core
+        under ``"auto"``).
+    value_range, bit_depth, channel_order
+        How to read the frames' numbers (:class:`spacead.detect.ImageFormat`),
+        e.g. ``channel_order="bgr"`` for frames from ``cv2.VideoCapture`` or
+        ``bit_depth=12`` for a 12-bit camera; the rendered references are RGB.
 
     Examples
     --------
@@ -103,6 +108,9 @@ class LiveDetector:
         reference: ReferenceParams | None = None,
         method: str = "mrad",
         threads: int | None = None,
+        value_range: tuple[float, float] | None = None,
+        bit_depth: int | None = None,
+        channel_order: ChannelOrder = "rgb",
     ) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -116,6 +124,7 @@ class LiveDetector:
             )
         self.method = method
         self._detector = make_detector(method, self.params)
+        self.frame_format = ImageFormat(value_range, bit_depth, channel_order)
         self.intrinsics = intrinsics
         self.pipeline = ReferencePipeline(cad, reference, threads=threads)
 
@@ -149,7 +158,8 @@ class LiveDetector:
         Parameters
         ----------
         frame : array_like, shape (H, W[, C])
-            The camera image (RGB; as the detectors accept it).
+            The camera image, read as the detector's ``value_range``,
+            ``bit_depth`` and ``channel_order`` say.
         pose : array_like (4, 4), or tuple (position, quaternion)
             The reported camera-to-world pose (``convention`` axes; quaternions
             are (x, y, z, w)), in the model's world frame.
@@ -166,7 +176,7 @@ class LiveDetector:
             "live", self.camera(pose, convention), (float(unit[0]), float(unit[1]), float(unit[2])),
             float(sun_strength), tuple(bodies), spotlight,
         )  # fmt: skip
-        image = np.asarray(frame)
+        image = as_rgb(frame, "frame", self.frame_format)
         ref = self.pipeline.reference(image, spec)
         t1 = time.perf_counter()
         det = self._detector(image, ref.image)
