@@ -308,6 +308,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(
             f"{len(result.problems)} file(s) could not be used; see metrics.json", file=sys.stderr
         )
+    if result.metrics.get("masks_thresholded"):
+        print(
+            f"{result.metrics['masks_thresholded']} foreground/background mask(s) with grey "
+            "edges (resized with area averaging) were read thresholded at half scale",
+            file=sys.stderr,
+        )
     print(f"wrote {args.out / 'metrics.json'} and {args.out / 'predictions.csv'}")
     return 0
 

@@ -99,3 +99,11 @@ def test_step_runs_build_up_from_the_raw_step2_score():
     assert len({(r.group, r.label) for r in both}) == len(both)  # PAD and MRAD once
     with pytest.raises(ValueError, match="unknown sweep 'foo'; valid sweeps: table3, steps"):
         sweep_runs(["foo"])
+
+
+def test_the_report_table_says_how_many_masks_were_thresholded(tmp_path):
+    from spacead.bench._report import RunRecord, markdown_table
+
+    run = RunRecord("MRAD", "evaluation", {"n_images": 8, "masks_thresholded": 3}, tmp_path)
+    assert "3 grey-edged masks read at half scale" in markdown_table([run])
+    assert "grey-edged" not in markdown_table([RunRecord("MRAD", "evaluation", {}, tmp_path)])

@@ -194,3 +194,51 @@ def test_the_thread_count_changes_no_metric_and_no_map(toy, tmp_path):
         np.testing.assert_array_equal(
             np.load(f), np.load(tmp_path / "t2" / f.relative_to(tmp_path / "t1"))
         )
+
+
+def test_grey_edged_foreground_masks_are_used_and_counted(tmp_path, capsys):
+    # ALLO's preprocess.py resizes fb masks with cv2.INTER_AREA; at any size but
+    # 1920 x 1080 their edges are grey. Such images are normal and must stay in.
+    import cv2
+
+    from spacead.data import read_image, write_image
+
+    root = write_toy_dataset(tmp_path / "ds", train=1, test=8, rng=3)
+    base = evaluate(root, "mrad", workers=1, progress=False).metrics
+    softened = 0
+    for sample in AlloDataset(root, "test").samples():
+        if sample.label == 1:
+            continue
+        h, w = sample.mask.shape
+        big = cv2.resize(
+            (sample.mask >= 1).astype(np.uint8) * 255,
+            (2 * w, 2 * h),
+            interpolation=cv2.INTER_NEAREST,
+        )
+        big = np.roll(big, 1, axis=(0, 1))  # edges now fall inside 2 x 2 blocks
+        soft = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
+        assert set(np.unique(soft)) - {0, 255}
+        write_image(sample.item.mask, soft)
+        assert set(np.unique(read_image(sample.item.mask))) - {0, 255}
+        softened += 1
+    assert softened >= 2
+    code = main(
+        [
+            "evaluate",
+            str(root),
+            "--method",
+            "mrad",
+            "--out",
+            str(tmp_path / "out"),
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    err = capsys.readouterr().err
+    assert f"{softened} foreground/background mask(s) with grey edges" in err
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["problems"] == [] and metrics["n_images"] == base["n_images"] == 8
+    assert metrics["masks_thresholded"] == softened
+    assert metrics["image_auroc"] == pytest.approx(base["image_auroc"])

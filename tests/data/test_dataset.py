@@ -3,6 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spacead.data._masks import FOREGROUND_BACKGROUND, THRESHOLDED, read_mask
 from spacead.data import (
     AlloDataset,
     DatasetError,
@@ -49,12 +50,31 @@ def test_both_mask_encodings_and_channel_counts():
     assert not anomaly_mask(converted).any()  # a foreground mask never means "anomalous"
 
 
+def test_area_averaged_foreground_masks_are_thresholded_at_half_scale():
+    # ALLO's preprocess.py resizes fb masks with cv2.INTER_AREA: edges become grey.
+    import cv2
+
+    fb = np.zeros((40, 60), np.uint8)
+    fb[10:30, 15:45] = 255
+    fb[11, 16] = 0
+    soft = cv2.resize(fb, (30, 20), interpolation=cv2.INTER_AREA)
+    assert set(np.unique(soft)) - {0, 255}  # grey edge values
+    mask, encoding = read_mask(soft)
+    assert encoding == THRESHOLDED
+    np.testing.assert_array_equal(mask, (soft >= 128).astype(np.uint8))
+    assert not anomaly_mask(mask).any()
+    assert read_mask(fb)[1] == FOREGROUND_BACKGROUND
+    wide = soft.astype(np.uint16) * 257  # a 16-bit file of the same mask
+    np.testing.assert_array_equal(read_mask(wide)[0], mask)
+
+
 @pytest.mark.parametrize(
     ("mask", "match"),
     [
         (
             np.array([[0, 3]], np.uint8),
-            r"values must be 3-class \(0, 1, 2\) or foreground/background \(0, 255\), got 0, 3",
+            r"values must be 3-class \(0, 1, 2\) or foreground/background \(0 and 255, or grey "
+            r"edges between them\), got 0, 3",
         ),
         (
             np.dstack([np.zeros((2, 2)), np.ones((2, 2))]).astype(np.uint8),

@@ -40,6 +40,7 @@ from ..data import (
     read_transforms,
     write_image,
 )
+from ..data._masks import THRESHOLDED
 from ..detect import Detection, make_detector, params_class
 from ..detect._params import MRADParams, RXDParams
 from ..metrics import BenchmarkAccumulator, Binning
@@ -81,6 +82,7 @@ class _ChunkResult:
     problems: list[Problem] = field(default_factory=list)
     chunk: int = -1
     references: list[dict[str, Any]] = field(default_factory=list)  # rendered references' records
+    thresholded_masks: int = 0  # grey-edged foreground masks read at half scale
 
 
 class _Partials:
@@ -111,7 +113,10 @@ class _Partials:
             acc.load_state_arrays(dict(state))
         rows = [(i, Prediction(**r)) for i, r in record["rows"]]
         problems = [Problem(**p) for p in record["problems"]]
-        return _ChunkResult(rows, acc, problems, chunk, record.get("references", []))
+        return _ChunkResult(
+            rows, acc, problems, chunk, record.get("references", []),
+            record.get("thresholded_masks", 0),
+        )  # fmt: skip
 
     def save(self, part: _ChunkResult) -> None:
         buf = io.BytesIO()
@@ -122,6 +127,7 @@ class _Partials:
             "rows": [(i, dataclasses.asdict(r)) for i, r in part.rows],
             "problems": [dataclasses.asdict(p) for p in part.problems],
             "references": part.references,
+            "thresholded_masks": part.thresholded_masks,
         }
         atomic_write_bytes(self.folder / f"{part.chunk:06d}.json", json.dumps(record).encode())
 
@@ -209,6 +215,7 @@ def _run_chunk(
             result.problems.append(Problem(item.relpath, str(exc)))
             continue
         acc.update(_forward(transform, det.score_map), sample.anomaly, det.image_score)
+        result.thresholded_masks += sample.mask_encoding == THRESHOLDED
         row = Prediction(item.relpath, sample.label, float(det.image_score), int(det.is_anomalous))
         result.rows.append((index, row))
         if maps_dir is not None:
@@ -377,12 +384,14 @@ def evaluate(
         }
         partials = _Partials(Path(resume_dir), fingerprint)
     made: list[dict[str, Any]] = []
+    thresholded = 0
     for part in _run(
         method, detector, dataset.items, maps, masks, n_workers, scheduler, partials, rendered
     ):
         acc.merge(part.accumulator)
         rows += part.rows
         made += part.references
+        thresholded += part.thresholded_masks
         for problem in part.problems:
             dataset.report(problem)  # raises under strict
             problems.append(problem)
@@ -394,6 +403,7 @@ def evaluate(
     rows.sort(key=lambda r: r[0])
     metrics = _metrics_record(acc, method, params, split, problems, seconds, n_workers, len(rows))
     metrics["root"] = str(Path(root).resolve())
+    metrics["masks_thresholded"] = thresholded
     if mode is not None:
         metrics["references"] = _reference_record(mode, rendered, made)
     if learned is not None:

@@ -107,6 +107,9 @@ def markdown_table(runs: Sequence[RunRecord]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in runs:
         note = r.metrics.get("unavailable") or r.metrics.get("note") or ""
+        if r.metrics.get("masks_thresholded"):
+            read = f"{r.metrics['masks_thresholded']} grey-edged masks read at half scale"
+            note = f"{note}; {read}" if note else read
         cells = [
             r.label,
             r.group,

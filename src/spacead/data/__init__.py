@@ -5,7 +5,7 @@ from ._dataset import AlloDataset, DatasetError, Item, Problem, Sample, load_sam
 from ._export import export_anomalib
 from ._generate import GenerateConfig, GenerateError, generate
 from ._image_io import ImageReadError, read_image, write_image
-from ._masks import ANOMALY, BACKGROUND, FOREGROUND, anomaly_mask, to_three_class
+from ._masks import ANOMALY, BACKGROUND, FOREGROUND, anomaly_mask, read_mask, to_three_class
 from ._toy import ToyPair, make_pair, write_toy_dataset
 from ._transforms import (
     TRANSFORMS,
@@ -45,6 +45,7 @@ __all__ = [
     "read_frame",
     "read_image",
     "read_manifest",
+    "read_mask",
     "read_transforms",
     "to_three_class",
     "write_image",

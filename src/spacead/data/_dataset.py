@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._image_io import ImageReadError, read_image
-from ._masks import Mask, anomaly_mask, to_three_class
+from ._masks import THREE_CLASS, Mask, anomaly_mask, read_mask
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
@@ -71,6 +71,7 @@ class Sample:
     image: npt.NDArray[np.generic]
     mask: Mask
     reference: npt.NDArray[np.generic] | None
+    mask_encoding: str = THREE_CLASS  # how the mask file was read (see spacead.data.read_mask)
 
     @property
     def anomaly(self) -> npt.NDArray[np.bool_]:
@@ -226,7 +227,7 @@ def load_sample(item: Item) -> Sample:
     image = read_image(item.image)
     if item.mask is None:
         raise ValueError(f"{item.relpath} has no mask")
-    mask = to_three_class(read_image(item.mask), name=f"mask {str(item.mask)!r}")
+    mask, encoding = read_mask(read_image(item.mask), name=f"mask {str(item.mask)!r}")
     reference = read_image(item.reference) if item.reference is not None else None
     shape = image.shape[:2]
     if mask.shape != shape:
@@ -235,4 +236,4 @@ def load_sample(item: Item) -> Sample:
         raise ValueError(
             f"reference {str(item.reference)!r} is {reference.shape[:2]}, image is {shape}"
         )
-    return Sample(item, image, mask, reference)
+    return Sample(item, image, mask, reference, encoding)
