@@ -149,3 +149,43 @@ def test_write_image_is_atomic_and_world_readable(tmp_path):
     path = write_image(tmp_path / "a" / "b.png", np.zeros((4, 4), np.uint8))
     assert path.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in path.parent.iterdir()] == ["b.png"]  # no temporary left behind
+
+
+def test_python_dash_m_spacead_runs_the_command():
+    import subprocess
+    import sys
+
+    from spacead import __version__
+
+    out = subprocess.run(
+        [sys.executable, "-m", "spacead", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"spacead {__version__}"
+
+
+COMMANDS = [
+    ["detect"], ["generate"], ["render"], ["check"], ["evaluate"], ["ablate"], ["report"],
+    ["bench"], ["inpaint"], ["inpaint", "synth"], ["inpaint", "train"], ["inpaint", "scan"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_help_text_reads_cleanly(capsys, command):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert "%%" not in text and "%(" not in text
+    _, _, rest = text.partition("\n\n")
+    assert rest.strip() and not rest.lstrip().startswith(("positional", "options")), (
+        "no description"
+    )
+
+
+def test_bench_takes_a_scheduler_and_scan_help_agrees_with_itself(capsys):
+    for command in (["bench"], ["inpaint", "scan"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--scheduler ADDRESS" in text
+    assert "single-threaded" not in text and "default: none (see --workers)" in text

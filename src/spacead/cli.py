@@ -367,7 +367,7 @@ def _add_ablate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="run the paper's Table III ablations plus RXD and PAD",
         description=(
             "Evaluate RXD, PAD and MRAD with the Table III sweeps (grid 8/6/4/3/2/none, "
-            "tolerance 25/50/150/200 %%, kernel 5/10/20/30 %%, SD 2/5/10) and write "
+            "tolerance 25/50/150/200 %, kernel 5/10/20/30 %, SD 2/5/10) and write "
             "OUT/ablation.csv and OUT/runs/<run>/metrics.json."
         ),
     )
@@ -544,7 +544,7 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="also train and evaluate these anomalib models (e.g. padim,patchcore; needs the "
         "anomalib extra and --train N); one that cannot run offline is listed with the reason",
     )
-    _add_run_options(p, scheduler=False)
+    _add_run_options(p)
     p.set_defaults(func=_bench)
 
 
@@ -563,8 +563,9 @@ def _bench(args: argparse.Namespace) -> int:
     if learned and args.train < 1:
         raise ValueError("--learned models need training images: add --train N (e.g. 100)")
     data = generate(
-        args.out / "data", _generate_config(args), workers=args.workers, progress=not args.quiet
-    )
+        args.out / "data", _generate_config(args), workers=args.workers,
+        scheduler=args.scheduler, progress=not args.quiet,
+    )  # fmt: skip
     folders = []
     for method in ("rxd", "pad", "mrad"):
         folder = args.out / "results" / method
@@ -573,6 +574,7 @@ def _bench(args: argparse.Namespace) -> int:
             data,
             method,
             workers=args.workers,
+            scheduler=args.scheduler,
             progress=not args.quiet,
             maps_dir=folder / "maps" if save else None,
             masks_dir=folder / "masks" if save else None,
@@ -618,13 +620,20 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     g = cmds.add_parser(
         "synth",
         help="write a synthetic HiRISE-like frame with planted hardware (for demos and tests)",
+        description="Write FRAME.tif, a synthetic grey terrain frame with planted hardware "
+        "(boxes, panels, parachutes), and FRAME.objects.csv with the planted objects' boxes.",
     )
     g.add_argument("out", type=Path, metavar="FRAME.tif", help="frame to write (TIFF)")
     g.add_argument("--size", type=int, default=4096, help="side in pixels (default 4096)")
     g.add_argument("--objects", type=int, default=16, help="planted objects (default 16)")
     g.add_argument("--seed", type=int, default=0, help="default 0")
     g.set_defaults(func=_inpaint_synth)
-    t = cmds.add_parser("train", help="train on the tiles of one or more frames")
+    t = cmds.add_parser(
+        "train",
+        help="train on the tiles of one or more frames",
+        description="Train the completion network on tiles cut from IMAGE (the frames to be "
+        "scanned themselves: hardware is rare enough not to be learned) and write MODEL.pt.",
+    )
     t.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="TIFF/BigTIFF, JP2, PNG")
     t.add_argument("--out", type=Path, required=True, metavar="MODEL.pt", help="checkpoint")
     t.add_argument("--epochs", type=int, default=10, help="default 10")
@@ -649,7 +658,12 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     _add_threads(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_inpaint_train)
-    s = cmds.add_parser("scan", help="score every tile of a frame and flag outliers")
+    s = cmds.add_parser(
+        "scan",
+        help="score every tile of a frame and flag outliers",
+        description="Complete the masked centre of every tile of IMAGE with MODEL, score the "
+        "completion error, flag tiles k sigma out and write scores, places and a heat map to OUT.",
+    )
     s.add_argument("image", type=Path, help="the frame")
     s.add_argument("--model", type=Path, required=True, help="checkpoint from `inpaint train`")
     s.add_argument("--out", type=Path, required=True, help="output folder")
@@ -685,9 +699,16 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--workers",
         type=int,
         default=1,
-        help="1 (default): this process, torch's threads; N: N single-threaded processes",
+        help="1 (default): this process, on torch's threads; N: N processes sharing the cores "
+        "(this one included); with --scheduler, the size of a local Dask cluster",
     )
-    s.add_argument("--scheduler", default=None, metavar="ADDRESS", help=_SCHEDULER_HELP)
+    s.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help='Dask scheduler address (tcp://host:8786), or "local" for a local Dask cluster of '
+        "--workers processes; default: none (see --workers)",
+    )
     s.add_argument(
         "--device", default=None, help="cpu (default), cuda or cuda:N (single-process scans)"
     )

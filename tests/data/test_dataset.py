@@ -3,7 +3,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spacead.data._masks import FOREGROUND_BACKGROUND, THRESHOLDED, read_mask
 from spacead.data import (
     AlloDataset,
     DatasetError,
@@ -16,6 +15,7 @@ from spacead.data import (
     write_image,
     write_toy_dataset,
 )
+from spacead.data._masks import FOREGROUND_BACKGROUND, THRESHOLDED, read_mask
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +187,29 @@ def test_check_dataset_finds_every_kind_of_problem(toy, tmp_path, capsys):
     capsys.readouterr()
     assert main(["check", str(root)]) == 1
     assert "4 problem(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x89\x00\xff\xfegarbage\x00", "not a readable CSV file"),
+        (
+            b"lorem ipsum\ndolor sit amet\n",
+            "has no 'image' column (its header holds 'lorem ipsum')",
+        ),
+        (b"image,split\n,test\n", "row(s) without an image path at line(s) 2"),
+        (b"image,split\n", "lists no image"),
+    ],
+)
+def test_check_refuses_a_garbage_manifest(toy, tmp_path, capsys, content, reason):
+    from spacead.cli import main
+    from spacead.data import check_dataset
+
+    root = _copy(toy, tmp_path / "ds")
+    (root / "manifest.csv").write_bytes(content)
+    problems = check_dataset(root)
+    assert [p.path for p in problems] == ["manifest.csv"]
+    assert problems[0].reason.startswith(reason)
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "manifest.csv" in out and "OK" not in out

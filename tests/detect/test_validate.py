@@ -177,7 +177,7 @@ def test_values_beyond_the_bit_depth_are_refused(pair):
     q = query.astype(np.uint16) * 257
     with pytest.raises(
         ValueError,
-        match="query holds values up to [0-9]+, more than bit_depth 12 allows \\(4095\\)",
+        match=r"query holds values up to [0-9]+, more than bit_depth 12 allows \(4095\)",
     ):
         mrad(q, q, bit_depth=12)
     with pytest.raises(ValueError, match="bit_depth applies to integer images; query is float32"):

@@ -164,8 +164,30 @@ def test_checkpoint_errors(tmp_path):
     with pytest.raises(ValueError, match=r"cannot load model .*nope\.pt.*no such file"):
         load_checkpoint(tmp_path / "nope.pt")
     (tmp_path / "bad.pt").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="not a spacead inpaint checkpoint"):
+    with pytest.raises(ValueError, match="not a spacead inpaint checkpoint") as info:
         load_checkpoint(tmp_path / "bad.pt")
+    assert "\n" not in str(info.value)
+
+
+class _Payload:  # an arbitrary object a hostile checkpoint might carry
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_a_pickle_of_arbitrary_objects_is_refused_in_one_line(tmp_path, capsys):
+    import pickle
+
+    torch.save({"config": {}, "state_dict": {}, "meta": _Payload()}, tmp_path / "evil.pt")
+    (tmp_path / "raw.pt").write_bytes(pickle.dumps(_Payload()))
+    for name in ("evil.pt", "raw.pt"):
+        with pytest.raises(
+            ValueError,
+            match=r"not a spacead inpaint checkpoint; refused its unsafe content \(pickled "
+            r"objects other than tensors; nothing was run\)$",
+        ) as info:
+            load_checkpoint(tmp_path / name)
+        assert "\n" not in str(info.value)
+    assert "must never run" not in capsys.readouterr().out
 
 
 def test_score_is_centre_error():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -9,13 +10,36 @@ from ._dataset import AlloDataset, DatasetError, Problem, load_sample, read_mani
 from ._image_io import ImageReadError
 
 
+def _manifest_problem(path: Path) -> str | None:
+    """Why ``manifest.csv`` is unusable, or None (also when there is none)."""
+    if not path.is_file():
+        return None
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return f"not a readable CSV file ({exc})"
+    if "image" not in header:
+        shown = ", ".join(repr(h) for h in header[:6]) or "nothing"
+        return f"has no 'image' column (its header holds {shown}): not a dataset manifest"
+    empty = [k + 2 for k, row in enumerate(rows) if not (row.get("image") or "").strip()]
+    if empty:
+        return f"row(s) without an image path at line(s) {', '.join(map(str, empty[:5]))}"
+    if not rows:
+        return "lists no image"
+    return None
+
+
 def check_dataset(
     root: str | os.PathLike[str], *, splits: tuple[str, ...] = ("train", "test")
 ) -> list[Problem]:
     """List every problem of a dataset folder (empty for a sound dataset).
 
-    Missing masks or references, unreadable files, size mismatches, and
-    disagreement between ``manifest.csv`` and the files. Test images must
+    Missing masks or references, unreadable files, size mismatches, a
+    ``manifest.csv`` that does not parse (no ``image`` column, rows without an
+    image, not text) and disagreement between it and the files. Test images must
     have a reference. Splits that do not exist are skipped.
 
     Examples
@@ -27,6 +51,9 @@ def check_dataset(
     []
     """
     base = Path(root)
+    bad = _manifest_problem(base / "manifest.csv")
+    if bad is not None:  # every other check reads the manifest
+        return [Problem("manifest.csv", bad)]
     problems: list[Problem] = []
     found: set[str] = set()
     present = [s for s in splits if (base / s).is_dir()]

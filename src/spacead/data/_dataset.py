@@ -101,8 +101,11 @@ def read_manifest(root: Path) -> dict[str, dict[str, str]]:
     path = root / "manifest.csv"
     if not path.is_file():
         return {}
-    with path.open(newline="") as fh:
-        return {row["image"]: row for row in csv.DictReader(fh) if "image" in row}
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return {row["image"]: row for row in csv.DictReader(fh) if "image" in row}
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{str(path)!r} is not a readable CSV file ({exc})") from None
 
 
 class AlloDataset:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,19 @@ _FILE_MODE = stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH
 
 class ImageReadError(ValueError):
     """An image file is missing, unreadable or not an image."""
+
+
+MAX_PIXELS = 1 << 30  # OpenCV's own decoding limit (CV_IO_MAX_IMAGE_PIXELS)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_size(data: npt.NDArray[np.uint8]) -> tuple[int, int] | None:
+    """Width and height from a PNG's header (IHDR), without decoding; None for other files."""
+    head = data[:24].tobytes()
+    if len(head) < 24 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
 
 
 def read_image(path: str | os.PathLike[str]) -> npt.NDArray[np.generic]:
@@ -40,7 +54,21 @@ def read_image(path: str | os.PathLike[str]) -> npt.NDArray[np.generic]:
     if not p.is_file():
         raise ImageReadError(f"cannot read image {str(p)!r}: no such file")
     data = np.fromfile(p, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    size = _png_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        raise ImageReadError(
+            f"cannot read image {str(p)!r}: its header says {size[0]} x {size[1]} pixels, more "
+            f"than the {MAX_PIXELS:,} an image file may hold (huge frames: spacead.tiles)"
+        )
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error as exc:  # e.g. a JPEG or TIFF header claiming gigapixels
+        text = str(exc).strip()
+        if "CV_IO_MAX_IMAGE_PIXELS" in text:
+            reason = f"its header says more than the {MAX_PIXELS:,} pixels an image file may hold"
+        else:
+            reason = "OpenCV refused to decode it: " + (text.splitlines()[-1] if text else "?")
+        raise ImageReadError(f"cannot read image {str(p)!r}: {reason}") from None
     if image is None:
         raise ImageReadError(f"cannot read image {str(p)!r}: not a decodable image file")
     if image.ndim == 3 and image.shape[2] == 3:

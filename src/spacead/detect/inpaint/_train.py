@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -205,16 +207,24 @@ def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
     if not p.is_file():
         raise ValueError(f"cannot load model {str(p)!r}: no such file")
     try:
-        payload = torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols first
+            warnings.simplefilter("ignore")
+            payload = torch.load(p, map_location="cpu", weights_only=True)
         # Checkpoints from before these options were trained without them.
         config = {"residual": False, "standardize": False, **payload["config"]}
         model = CompletionNet(InpaintConfig.from_dict(config))
         model.load_state_dict(payload["state_dict"])
         meta = dict(payload["meta"])
-    except Exception as exc:
+    except pickle.UnpicklingError:  # torch's weights_only loader met arbitrary objects
         raise ValueError(
-            f"cannot load model {str(p)!r}: not a spacead inpaint checkpoint ({exc})"
-        ) from exc
+            f"cannot load model {str(p)!r}: not a spacead inpaint checkpoint; refused its "
+            "unsafe content (pickled objects other than tensors; nothing was run)"
+        ) from None
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"cannot load model {str(p)!r}: not a spacead inpaint checkpoint ({first})"
+        ) from None
     model.eval()
     return model, meta
 
