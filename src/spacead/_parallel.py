@@ -12,13 +12,13 @@ chunks itself while ``N - 1`` spawned processes start up and join in (a
 spawned process takes 1-2 s to import spacead and load its compiled kernels,
 most of a short job). Every one of them, this process included while it
 works on chunks, computes on its share of the cores
-(:func:`spacead._threads.worker_share`), so N workers never run more threads
-than there are cores.
+(:func:`spacead._threads.worker_share`: cores / N, or a fixed ``--threads``).
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -61,7 +61,11 @@ def run_tasks(
         ``"local"`` for a local Dask cluster; None uses local processes.
     """
     n = default_workers() if workers is None else workers
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    try:
+        n = operator.index(n)  # any integer, NumPy's included
+    except TypeError:
+        raise ValueError(f"workers must be an integer >= 1, got {n!r}") from None
+    if isinstance(workers, bool) or n < 1:
         raise ValueError(f"workers must be an integer >= 1, got {n!r}")
     if scheduler is not None:
         yield from _run_dask(fn, tasks, scheduler, n)

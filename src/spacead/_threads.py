@@ -201,9 +201,8 @@ def tile_threads() -> int:
 def computing(threads: int | None = None) -> Iterator[int]:
     """Run the block's numba and OpenCV kernels on ``threads`` (default :func:`compute_threads`).
 
-    numba's count is per calling thread and restored on exit; OpenCV's is
-    process-wide and is changed only when it differs (changing it is cheap).
-    Yields the count used.
+    numba's count is per calling thread, OpenCV's process-wide; both are
+    restored on exit (changing them is cheap). Yields the count used.
     """
     import cv2
     import numba
@@ -211,15 +210,18 @@ def computing(threads: int | None = None) -> Iterator[int]:
     n = compute_threads() if threads is None else threads
     n = max(1, min(n, _numba_pool_size(numba)))
     before = numba.get_num_threads()
+    cv_before = cv2.getNumThreads()
     if before != n:
         numba.set_num_threads(n)
-    if cv2.getNumThreads() != n:
+    if cv_before != n:
         cv2.setNumThreads(n)
     try:
         yield n
     finally:
         if before != n:
             numba.set_num_threads(before)
+        if cv_before != n:
+            cv2.setNumThreads(cv_before)
 
 
 def _numba_pool_size(numba: Any) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._extras import require
 from .baselines import OfflineModelError
 from .data import read_image, write_image
 from .detect import METHODS, as_rgb, overlay, params_class, run_detector, score_image
@@ -274,6 +275,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .bench import evaluate, summary_table, write_metrics, write_predictions
 
     params: Any
+    if args.method.startswith("anomalib:") or args.method == "inpaint":
+        require("inpaint" if args.method == "inpaint" else "anomalib")
     if args.method.startswith("anomalib:"):
         from .baselines import AnomalibOptions
 
@@ -562,6 +565,8 @@ def _bench(args: argparse.Namespace) -> int:
     learned = [m.strip() for m in args.learned.split(",") if m.strip()]
     if learned and args.train < 1:
         raise ValueError("--learned models need training images: add --train N (e.g. 100)")
+    if learned:
+        require("anomalib")  # before generating and evaluating anything
     data = generate(
         args.out / "data", _generate_config(args), workers=args.workers,
         scheduler=args.scheduler, progress=not args.quiet,
@@ -737,6 +742,7 @@ def _inpaint_synth(args: argparse.Namespace) -> int:
 
 
 def _inpaint_train(args: argparse.Namespace) -> int:
+    require("inpaint")
     from .detect.inpaint import train_inpainter
 
     path = train_inpainter(
@@ -760,6 +766,7 @@ def _inpaint_train(args: argparse.Namespace) -> int:
 
 
 def _inpaint_scan(args: argparse.Namespace) -> int:
+    require("inpaint")
     from .detect.inpaint import scan_image
 
     result = scan_image(

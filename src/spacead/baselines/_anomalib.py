@@ -160,7 +160,8 @@ def _import_anomalib() -> Any:
             import anomalib.models
     except ImportError as exc:
         raise ImportError(
-            f"anomalib baselines need the anomalib extra: pip install -e '.[anomalib]' ({exc})"
+            f'the anomalib baselines need the anomalib extra: pip install "spacead[anomalib]" '
+            f"({exc})"
         ) from exc
     return anomalib.models
 

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from .. import __version__
+from .._extras import require
 from .._fileio import atomic_write_bytes
 from .._parallel import default_workers, run_tasks
 from ..baselines import AnomalibDetector, AnomalibOptions, train_anomalib
@@ -324,6 +325,8 @@ def evaluate(
     """
     detector: Callable[[Any, Any], Detection]
     learned: AnomalibDetector | InpaintDetector | None = None
+    if method.startswith("anomalib:") or method == "inpaint":
+        require("inpaint" if method == "inpaint" else "anomalib")
     if method.startswith("anomalib:"):
         params = _anomalib_options(method, params, scheduler)
         learned = train_anomalib(root, params, progress=progress)

@@ -395,6 +395,10 @@ def generate(
     from .._parallel import run_tasks
 
     config = config or GenerateConfig()
+    if "cycles" in (config.renderer, config.reference_renderer):
+        from .._extras import require
+
+        require("blender")  # before the folder is locked to these settings
     root = Path(out)
     _check_settings(root, config)
     if not (root / STATION_GLB).is_file():

@@ -95,10 +95,12 @@ def warp_reference(
     """The reference warped by ``warp`` (from :func:`find_alignment`) onto a query of ``shape``.
 
     With ``step > 1`` only every ``step``-th row and column of the warped image
-    is made (shape ``ceil(H / step) × ceil(W / step)``): the same pixels as
-    slicing the full warp, at ``1 / step²`` of its cost. OpenCV maps output
-    pixels through the matrix in fixed point; scaling the matrix by ``step``
-    (exact in floating point) gives the same coordinates for those pixels.
+    is made (shape ``ceil(H / step) × ceil(W / step)``), at ``1 / step²`` of
+    the cost. For uint8 references these are the same pixels as slicing the
+    full warp: OpenCV maps output pixels through the matrix in fixed point,
+    and scaling the matrix by ``step`` (exact in floating point) gives the same
+    coordinates. For float32 references OpenCV's interpolation can differ by
+    about 1e-5 grey levels at a few pixels.
     """
     h, w = shape
     scale = np.diag([float(step), float(step), 1.0])

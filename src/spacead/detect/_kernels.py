@@ -167,17 +167,15 @@ def thresholded_score(
         for ci in range(col_edges.shape[0] - 1):
             p = _coefficients(cf[ri, ci])
             for x in range(col_edges[ci], col_edges[ci + 1]):
-                s = max(
-                    _quadratic(
-                        p, np.float32(image[y, x, 0]), np.float32(image[y, x, 1]),
-                        np.float32(image[y, x, 2]),
-                    ),
-                    zero,
+                s = _quadratic(
+                    p, np.float32(image[y, x, 0]), np.float32(image[y, x, 1]),
+                    np.float32(image[y, x, 2]),
                 )  # fmt: skip
+                s = s if s > zero else zero  # +0.0, as np.maximum(score, 0) gave
                 out[y, x] = s
                 hit = s > limit
                 mask[y, x] = hit
-                n += hit
+                n += 1 if hit else 0
         counts[y] = n
     return int(counts.sum())
 

@@ -232,7 +232,9 @@ class MRADDetector:
         sigma = params.blur_sigma * size
         blurred = maps["blurred"]
         if sigma > 0:
-            _in_bands(cleaned, spans, blurred, _gaussian_radius(sigma), lambda a, b: np.rint(
+            # One more than the kernel's radius: OpenCV's default border reflects the box's
+            # edge pixel, and the reflection must land on zeros only.
+            _in_bands(cleaned, spans, blurred, _gaussian_radius(sigma) + 1, lambda a, b: np.rint(
                 cv2.GaussianBlur(a, (0, 0), sigma, dst=b), out=b))  # fmt: skip
         else:
             np.rint(cleaned, out=blurred)
@@ -304,9 +306,14 @@ def _in_bands(
 
     It runs only on :func:`bands` of ``src`` (the rest of ``dst`` is zeroed):
     most of a score map is zero after the minimum-score cut, and a filter of
-    a zero neighbourhood is zero. Each box is filtered as its own image; the
-    box's margin is zero, so its border rule adds nothing, and a box on the
-    image's edge meets the image's own border rule.
+    a zero neighbourhood is zero. Each box is filtered as its own image, and
+    a box on the image's edge meets the image's own border rule. Inside the
+    image the box's margin is zero, so a border rule that ignores or repeats
+    what lies beyond the box adds nothing, provided a reflecting border
+    (OpenCV's default, ``BORDER_REFLECT_101``) is given one pixel more margin
+    than the filter's radius. OpenCV's float filters can differ from the
+    whole-frame result by one ulp at some positions; after MRAD's rounding to
+    integers that matters only for a value within an ulp of .5.
     """
     dst.fill(0.0)
     for y0, y1, x0, x1 in bands(spans, src.shape[1], reach):

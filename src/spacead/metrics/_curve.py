@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from scipy.integrate import trapezoid  # NumPy < 2 (the blender extra) has no np.trapezoid
 
 from ._binning import Binning, Histogram
 from ._results import F1Max, ImageMetrics, PixelMetrics
@@ -61,7 +62,7 @@ def auroc_of(c: Curve) -> float:
     """ROC AUC by the trapezoidal rule, as ``sklearn.metrics.roc_auc_score``."""
     tpr = np.concatenate(([0.0], c.tps / c.n_pos))
     fpr = np.concatenate(([0.0], c.fps / c.n_neg))
-    return _unit(float(np.trapezoid(tpr, fpr)))
+    return _unit(float(trapezoid(tpr, fpr)))
 
 
 def average_precision_of(c: Curve) -> float:

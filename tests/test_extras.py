@@ -1,0 +1,76 @@
+"""A missing optional extra is reported before any work starts, naming what to install."""
+
+import importlib.util
+
+import pytest
+
+from spacead._extras import missing, require
+from spacead.cli import main
+from spacead.data import write_toy_dataset
+
+
+@pytest.fixture
+def without(monkeypatch):
+    """Pretend that the given top-level modules are not installed."""
+    real = importlib.util.find_spec
+
+    def hide(*names):
+        def fake(name, *args, **kwargs):
+            return None if name.split(".")[0] in names else real(name, *args, **kwargs)
+
+        monkeypatch.setattr(importlib.util, "find_spec", fake)
+
+    return hide
+
+
+def test_require_names_the_extra_and_the_missing_modules(without):
+    without("torch")
+    assert missing("inpaint") == ["torch"]
+    with pytest.raises(
+        ImportError,
+        match=r'the image-completion detector needs the inpaint extra: pip install "spacead\[inpaint\]" '
+        r"\(not installed: torch\)",
+    ):
+        require("inpaint")
+
+
+def test_inpaint_commands_stop_before_reading_anything(without, tmp_path, capsys):
+    without("torch")
+    code = main(
+        ["inpaint", "train", str(tmp_path / "missing.tif"), "--out", str(tmp_path / "m.pt")]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and err == (
+        "spacead inpaint: error: the image-completion detector needs the inpaint extra: "
+        'pip install "spacead[inpaint]" (not installed: torch)\n'
+    )
+
+
+def test_evaluate_a_learned_method_stops_before_training(without, tmp_path, capsys):
+    root = write_toy_dataset(tmp_path / "ds", train=1, test=2)
+    without("anomalib")
+    code = main(["evaluate", str(root), "--method", "anomalib:padim", "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert 'pip install "spacead[anomalib]" (not installed: anomalib)' in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cycles_without_bpy_stops_before_the_folder_is_locked(without, tmp_path, capsys):
+    without("bpy")
+    out = tmp_path / "gen"
+    code = main(
+        ["generate", str(out), "--renderer", "cycles", "--test", "2", "--train", "0", "--quiet"]
+    )
+    assert code == 1
+    assert 'the Cycles renderer needs the blender extra: pip install "spacead[blender]"' in (
+        capsys.readouterr().err
+    )
+    assert not out.exists()  # no generate.json tying the folder to Cycles
+
+
+def test_bench_learned_without_anomalib_stops_before_generating(without, tmp_path, capsys):
+    without("anomalib")
+    out = tmp_path / "bench"
+    code = main(["bench", str(out), "--learned", "padim", "--train", "2", "--test", "2", "--quiet"])
+    assert code == 1 and not out.exists()
+    assert 'pip install "spacead[anomalib]"' in capsys.readouterr().err
