@@ -74,3 +74,16 @@ def test_bench_learned_without_anomalib_stops_before_generating(without, tmp_pat
     code = main(["bench", str(out), "--learned", "padim", "--train", "2", "--test", "2", "--quiet"])
     assert code == 1 and not out.exists()
     assert 'pip install "spacead[anomalib]"' in capsys.readouterr().err
+
+
+def test_every_extra_named_in_a_message_exists():
+    # pip warns and installs nothing for an unknown extra.
+    from importlib.metadata import metadata
+
+    from spacead._extras import EXTRAS
+
+    provided = set(metadata("spacead").get_all("Provides-Extra") or [])
+    assert set(EXTRAS) <= provided
+    requires = " ".join(metadata("spacead").get_all("Requires-Dist") or [])
+    assert 'bpy==4.5.15; extra == "blender"' in requires
+    assert 'numpy<2,>=1.26; extra == "blender"' in requires

@@ -235,3 +235,21 @@ def test_cycles_and_the_reference_renderer_agree_on_light_levels(glb_pair):
         ours[paint].mean(axis=1)
     )
     assert 0.85 < ratio < 1.15
+
+
+def test_a_cycles_run_prints_only_spacead_output(tmp_path):
+    # bpy beside NumPy 2 prints ~30 lines of ABI tracebacks and audio messages on
+    # import, and Blender its memory report at exit; none of it may reach the user.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "spacead", "generate", str(tmp_path / "g"), "--renderer", "cycles",
+         "--train", "0", "--test", "1", "--width", "48", "--height", "27", "--quiet",
+         "--workers", "1"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert done.stderr == ""
+    assert done.stdout.splitlines() == [
+        f"wrote 1 images to {tmp_path / 'g'} (manifest: {tmp_path / 'g' / 'manifest.csv'})"
+    ]

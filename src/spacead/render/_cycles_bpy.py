@@ -22,11 +22,13 @@ files into a temporary folder and read back with ``bpy.data.images``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import logging
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,14 +59,71 @@ def import_bpy() -> Any:
         ``bpy`` wheels on PyPI are built for one Python minor version each,
         3.11 for Blender 4.2-4.5).
     """
+    if "bpy" in sys.modules:
+        return sys.modules["bpy"]
     try:
-        return importlib.import_module("bpy")
+        with _captured_output() as noise:
+            bpy = importlib.import_module("bpy")
     except ImportError as exc:
         raise ImportError(
             "the Cycles renderer needs Blender's bpy module: pip install 'spacead[blender]' "
             f"(bpy 4.2-4.5 wheels need Python 3.11; this is Python "
             f"{sys.version_info.major}.{sys.version_info.minor})"
         ) from exc
+    if noise:
+        _log.debug("bpy start-up output:\n%s", noise[0])
+    atexit.register(_silence_exit)
+    return bpy
+
+
+@contextlib.contextmanager
+def _captured_output() -> Iterator[list[str]]:
+    """Capture what is written to file descriptors 1 and 2 inside the block.
+
+    Importing bpy beside NumPy 2 prints NumPy's ABI warning and tracebacks
+    (its audio module was built for NumPy 1, and fails to load, harmlessly),
+    and Blender reports its audio device: about 30 lines that are not
+    spacead's. They go to the ``spacead.render`` debug log instead.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    out: list[str] = []
+    try:
+        saved = (os.dup(1), os.dup(2))
+    except OSError:  # pragma: no cover - no usable descriptors
+        yield out
+        return
+    with tempfile.TemporaryFile() as sink:
+        try:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield out
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            sink.seek(0)
+            text = sink.read().decode(errors="replace").strip()
+            if text:
+                out.append(text)
+
+
+def _silence_exit() -> None:  # pragma: no cover - runs at interpreter exit
+    """Hide Blender's memory report at exit ("Error: Not freed memory blocks: ..."): not an error.
+
+    Runs among the first of Python's exit handlers, after everything spacead
+    prints; Blender writes its report to stdout once Python has finished.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+    except OSError:
+        pass
 
 
 @contextlib.contextmanager
@@ -89,6 +148,9 @@ def reset(bpy: Any) -> Any:
     """Load factory settings with an empty file; return the (only) scene."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.preferences.filepaths.use_scripts_auto_execute = False
+    # Blender registers exit handlers of its own as it loads settings; ours must run first.
+    atexit.unregister(_silence_exit)
+    atexit.register(_silence_exit)
     return bpy.context.scene
 
 
