@@ -189,3 +189,54 @@ def test_bench_takes_a_scheduler_and_scan_help_agrees_with_itself(capsys):
         text = " ".join(capsys.readouterr().out.split())
         assert "--scheduler ADDRESS" in text
     assert "single-threaded" not in text and "default: none (see --workers)" in text
+
+
+def test_ctrl_c_stops_in_one_line_and_the_same_command_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.data.test_generate import _files
+
+    out = tmp_path / "g"
+    command = [sys.executable, "-m", "spacead", "generate", str(out), "--train", "0",
+               "--test", "60", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.rglob("*.png")):
+        time.sleep(0.1)  # wait until images are being written
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.splitlines() == [
+        "spacead generate: interrupted; finished work is kept, and the same command resumes "
+        "where it can"
+    ]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    subprocess.run(command, check=True, capture_output=True, timeout=300)  # resume
+    fresh = tmp_path / "fresh"
+    subprocess.run(
+        [*command[:4], str(fresh), *command[5:]], check=True, capture_output=True, timeout=300
+    )
+    assert _files(out) == _files(fresh)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_full_error_and_verbose_logs(capsys, tmp_path, where):
+    import logging
+
+    from spacead.data import ImageReadError
+
+    argv = ["detect", str(tmp_path / "missing.png"), str(tmp_path / "r.png")]
+    argv = ["--debug", *argv] if where == "before" else [*argv, "--debug"]
+    with pytest.raises(ImageReadError, match="no such file"):
+        main(argv)
+    assert logging.getLogger("spacead").level == logging.DEBUG
+    assert main(["-v", "check", str(tmp_path)]) == 1
+    assert logging.getLogger("spacead").level == logging.INFO
+    capsys.readouterr()
+    assert (
+        main(["check", str(tmp_path)]) == 1
+        and logging.getLogger("spacead").level == logging.WARNING
+    )

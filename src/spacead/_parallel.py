@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -82,25 +83,47 @@ def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -
     pending = deque(tasks)
     in_flight: set[Future[T]] = set()
     ctx = get_context("spawn")
-    init = functools.partial(pin_worker, share)
+    init = functools.partial(_worker_init, share)
     with ProcessPoolExecutor(n - 1, mp_context=ctx, initializer=init) as pool:
+        try:
+            yield from _drain(fn, pool, pending, in_flight, n, share)
+        except BaseException:  # Ctrl-C or an error: queued chunks are not started
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
-        def top_up() -> None:  # two tasks queued per spawned worker keep it busy
-            while pending and len(in_flight) < 2 * (n - 1):
-                in_flight.add(pool.submit(fn, *pending.popleft()))
 
+def _worker_init(share: int) -> None:  # pragma: no cover - runs in worker processes
+    """A worker ignores Ctrl-C (the parent stops the job) and computes on its share of the cores."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pin_worker(share)
+
+
+def _drain(
+    fn: Callable[..., T],
+    pool: ProcessPoolExecutor,
+    pending: deque[tuple[Any, ...]],
+    in_flight: set[Future[T]],
+    n: int,
+    share: int,
+) -> Iterator[T]:
+    """Feed the pool and work through tasks here until every result has been yielded."""
+
+    def top_up() -> None:  # two tasks queued per spawned worker keep it busy
+        while pending and len(in_flight) < 2 * (n - 1):
+            in_flight.add(pool.submit(fn, *pending.popleft()))
+
+    top_up()
+    while pending or in_flight:
+        for future in [f for f in in_flight if f.done()]:
+            in_flight.discard(future)
+            yield future.result()
         top_up()
-        while pending or in_flight:
-            for future in [f for f in in_flight if f.done()]:
-                in_flight.discard(future)
-                yield future.result()
-            top_up()
-            if pending:
-                with pinned(share):
-                    result = fn(*pending.popleft())
-                yield result
-            elif in_flight:
-                wait(in_flight, return_when=FIRST_COMPLETED)
+        if pending:
+            with pinned(share):
+                result = fn(*pending.popleft())
+            yield result
+        elif in_flight:
+            wait(in_flight, return_when=FIRST_COMPLETED)
 
 
 def _in_task(fn: Callable[..., T], share: int, *args: Any) -> T:  # pragma: no cover - on workers

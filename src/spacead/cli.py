@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Any
@@ -817,17 +817,79 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(sub)
     _add_bench(sub)
     _add_inpaint(sub)
+    _add_output_options(parser)
     return parser
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """-v/--verbose and --debug on the command and every sub-command (either place works)."""
+    for p in _all_parsers(parser):
+        p.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="log what spacead does (INFO messages on stderr)",
+        )
+        p.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="DEBUG messages, and the full traceback of an error",
+        )
+
+
+def _all_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield from _all_parsers(child)
+
+
+def _configure_logging(verbose: bool, debug: bool) -> None:
+    import logging
+
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logger = logging.getLogger("spacead")
+    logger.setLevel(level)
+    if not any(getattr(h, "_spacead", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("spacead: %(levelname)s: %(name)s: %(message)s"))
+        handler._spacead = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``spacead`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    """Run ``spacead`` with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    Errors a user can cause end in one line on stderr (``--debug``: the full
+    traceback) and exit status 1; Ctrl-C ends in one line and status 130,
+    leaving what was finished in place for the same command to resume.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    _configure_logging(bool(getattr(args, "verbose", False)), debug)
     try:
         _apply_threads(getattr(args, "threads", None))
         return int(args.func(args))
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        end_bar = "\n" if sys.stderr.isatty() else ""  # after a progress bar's last line
+        print(
+            f"{end_bar}spacead {args.command}: interrupted; finished work is kept, and the same "
+            "command resumes where it can",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except (ValueError, TypeError, OSError, ImportError, OfflineModelError) as exc:
+        if debug:
+            raise
         print(f"spacead {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenExecutor as exc:
