@@ -103,7 +103,7 @@ def test_results_are_frozen_json_and_validated() -> None:
     d = m.to_dict()
     assert json.loads(json.dumps(d, allow_nan=False)) == d
     assert set(d) == {
-        "n_pixels", "n_anomalous_pixels", "pixel_auroc", "pixel_ap", "pixel_fpr95",
+        "n_pixels", "n_anomalous_pixels", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_aupro",
         "pixel_f1_max", "pixel_f1_threshold", "n_clamped_pixels", "binning", "reasons",
     }  # fmt: skip
     assert d["binning"] is None and d["pixel_auroc"] == 1.0

@@ -171,5 +171,8 @@ def test_pixel_metrics_reasons() -> None:
     assert all_normal["reasons"]["pixel_ap"] == "no anomalous pixels"
     all_anomalous = pixel_metrics(scores, np.ones((2, 2), bool))
     assert all_anomalous.auroc is None and all_anomalous.fpr95 is None
-    assert dict(all_anomalous.reasons) == {"auroc": "no normal pixels", "fpr95": "no normal pixels"}
+    assert dict(all_anomalous.reasons) == {
+        "auroc": "no normal pixels", "fpr95": "no normal pixels", "aupro": "no normal pixels"
+    }  # fmt: skip
+    assert all_anomalous.aupro is None
     assert all_anomalous.ap == 1.0

@@ -561,6 +561,7 @@ def _empty_metrics() -> dict[str, Any]:
         "pixel_fpr95",
         "pixel_f1_max",
         "pixel_f1_threshold",
+        "pixel_aupro",
     )
     return {
         "n_images": 0,

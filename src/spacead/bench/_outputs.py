@@ -35,8 +35,8 @@ def write_predictions(path: Path, rows: Iterable[Any]) -> Path:
     )
 
 
-SUMMARY_COLUMNS = ("I.AUROC", "P.AUROC", "P.AP", "P.FPR95", "P.F1max")
-_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max")
+SUMMARY_COLUMNS = ("I.AUROC", "P.AUROC", "P.AP", "P.FPR95", "P.F1max", "P.AUPRO")
+_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max", "pixel_aupro")
 
 
 def _cell(value: float | None) -> str:
@@ -48,11 +48,13 @@ def summary_table(records: Iterable[Mapping[str, Any]], *, label_key: str = "met
 
     Examples
     --------
-    >>> print(summary_table([{"method": "mrad", "n_images": 4, "n_anomalous": 2,
+    >>> head, row = summary_table([{"method": "mrad", "n_images": 4, "n_anomalous": 2,
     ...     "image_auroc": 0.75, "pixel_auroc": 0.9, "pixel_ap": 0.5, "pixel_fpr95": None,
-    ...     "pixel_f1_max": 0.6, "images_per_second": 12.0}]))
-    method                 images    anom.  I.AUROC  P.AUROC     P.AP  P.FPR95  P.F1max    img/s
-    mrad                        4        2     75.0     90.0     50.0      n/a     60.0     12.0
+    ...     "pixel_f1_max": 0.6, "pixel_aupro": 0.4, "images_per_second": 12.0}]).splitlines()
+    >>> " ".join(head.split())
+    'method images anom. I.AUROC P.AUROC P.AP P.FPR95 P.F1max P.AUPRO img/s'
+    >>> row.split()
+    ['mrad', '4', '2', '75.0', '90.0', '50.0', 'n/a', '60.0', '40.0', '12.0']
     """
     head = [
         f"{label_key:20s}",

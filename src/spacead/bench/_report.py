@@ -40,7 +40,7 @@ def _pyplot() -> Any:
     return plt
 
 
-_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max")
+_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max", "pixel_aupro")
 
 
 class ReportError(ValueError):

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from .._threads import computing
 from ._binning import Binning, Histogram, accumulate, exact_histogram, new_scratch
 from ._curve import curve, curve_points, image_summary, pixel_summary
+from ._pro import RegionCounts
 from ._results import BenchmarkMetrics, ImageMetrics, PixelMetrics
 from ._validate import as_image_scores, as_labels, as_scores, flat_for_kernel
 
@@ -67,6 +68,7 @@ class PixelMetricAccumulator:
         self._counts = np.zeros((2, self._binning.n_bins), dtype=np.int64)
         self._n_clamped = 0
         self._scratch: npt.NDArray[np.uint32] | None = None
+        self._regions = RegionCounts()
 
     @property
     def binning(self) -> Binning:
@@ -109,6 +111,8 @@ class PixelMetricAccumulator:
                 self._counts, flat, flat_labels, self._binning, self._scratch, "score_map"
             )
         self._n_clamped += n_clamped
+        if n_pos:
+            self._regions.update(scores, labels, self._binning.bin_index, self._binning.n_bins)
         return n_pos
 
     def merge(self, other: PixelMetricAccumulator) -> None:
@@ -128,11 +132,12 @@ class PixelMetricAccumulator:
             )
         self._counts += other._counts
         self._n_clamped += other._n_clamped
+        self._regions.merge(other._regions, self._binning.n_bins)
 
     def compute(self) -> PixelMetrics:
         """Return the pixel metrics of everything counted so far."""
         hist = Histogram(self._counts.copy(), self._binning.centres(), self._n_clamped)
-        return pixel_summary(hist, self._binning)
+        return pixel_summary(hist, self._binning, self._regions)
 
     def curves(self, max_points: int = 256) -> dict[str, list[float]] | None:
         """Thinned pixel ROC (fpr, tpr) and precision-recall points for plotting."""
@@ -143,10 +148,15 @@ class PixelMetricAccumulator:
         """Forget everything counted (keep the bins)."""
         self._counts[:] = 0
         self._n_clamped = 0
+        self._regions = RegionCounts()
 
     def state_arrays(self) -> dict[str, npt.NDArray[Any]]:
         """The counts as plain arrays (for ``np.savez``; no pickle needed to restore)."""
-        return {"pixel_counts": self._counts.copy(), "pixel_n_clamped": np.array(self._n_clamped)}
+        return {
+            "pixel_counts": self._counts.copy(),
+            "pixel_n_clamped": np.array(self._n_clamped),
+            **self._regions.state_arrays(),
+        }
 
     def load_state_arrays(self, state: dict[str, npt.NDArray[Any]]) -> None:
         """Add counts saved by :meth:`state_arrays` (same bins) to this accumulator."""
@@ -157,6 +167,7 @@ class PixelMetricAccumulator:
             )
         self._counts += counts.astype(np.int64)
         self._n_clamped += int(state["pixel_n_clamped"])
+        self._regions.load_state_arrays(state, self._binning.n_bins)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the per-thread scratch (for worker processes)."""

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from scipy.integrate import trapezoid  # NumPy < 2 (the blender extra) has no np.trapezoid
 
 from ._binning import Binning, Histogram
+from ._pro import RegionCounts, aupro_of
 from ._results import F1Max, ImageMetrics, PixelMetrics
 
 
@@ -85,8 +86,13 @@ def f1_max_of(c: Curve) -> F1Max:
     return F1Max(float(f1[best]), float(c.thresholds[best]))
 
 
-def pixel_summary(hist: Histogram, binning: Binning | None) -> PixelMetrics:
-    """All pixel metrics of a histogram, with a reason for each undefined one."""
+def pixel_summary(
+    hist: Histogram, binning: Binning | None, regions: RegionCounts | None = None
+) -> PixelMetrics:
+    """All pixel metrics of a histogram, with a reason for each undefined one.
+
+    AUPRO needs the anomalous regions' counts (``regions``).
+    """
     c = curve(hist)
     roc = undefined_reason(c, "pixel", needs_normal=True)
     pr = undefined_reason(c, "pixel", needs_normal=False)
@@ -97,6 +103,18 @@ def pixel_summary(hist: Histogram, binning: Binning | None) -> PixelMetrics:
         ap, f1 = average_precision_of(c), f1_max_of(c)
     pairs = (("auroc", roc), ("ap", pr), ("fpr95", roc), ("f1_max", pr), ("f1_threshold", pr))
     reasons = {name: reason for name, reason in pairs if reason is not None}
+    aupro = None
+    if regions is None:
+        reasons["aupro"] = "no region counts"
+    elif regions.unavailable is not None:
+        reasons["aupro"] = regions.unavailable
+    elif roc is not None:
+        reasons["aupro"] = roc
+    else:
+        neg, pos = hist.counts
+        aupro = aupro_of(
+            neg, (neg + pos) > 0, regions.overlap_histogram(len(neg)), regions.n_regions
+        )
     return PixelMetrics(
         n_pixels=c.n_pos + c.n_neg,
         n_anomalous_pixels=c.n_pos,
@@ -108,6 +126,7 @@ def pixel_summary(hist: Histogram, binning: Binning | None) -> PixelMetrics:
         n_clamped_pixels=hist.n_clamped,
         binning=binning,
         reasons=reasons,
+        aupro=aupro,
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ._binning import Binning, Histogram, binned_histogram, exact_histogram
 from ._curve import (
     auroc_of,
@@ -19,6 +21,7 @@ from ._curve import (
     pixel_summary,
     undefined_reason,
 )
+from ._pro import RegionCounts
 from ._results import F1Max, PixelMetrics
 from ._validate import as_labels, as_scores, check_finite, check_fraction_open, flat_for_kernel
 
@@ -196,4 +199,14 @@ def pixel_metrics(score_maps: Any, masks: Any, *, binning: Binning | None = None
     >>> pixel_metrics(maps, np.zeros_like(masks)).to_dict()["reasons"]["pixel_ap"]
     'no anomalous pixels'
     """
-    return pixel_summary(_histogram(score_maps, masks, binning, ("score_maps", "masks")), binning)
+    hist = _histogram(score_maps, masks, binning, ("score_maps", "masks"))
+    arr = as_scores(score_maps, "score_maps")
+    lab = as_labels(masks, "masks", arr.shape, "score_maps")
+    regions = RegionCounts()
+    if lab.any():
+        n_bins = hist.counts.shape[1]
+        if binning is None:  # one bin per distinct score: its index among the sorted values
+            regions.update(arr, lab, lambda s: np.searchsorted(hist.values, s), n_bins)
+        else:
+            regions.update(arr, lab, binning.bin_index, n_bins)
+    return pixel_summary(hist, binning, regions)

@@ -97,6 +97,9 @@ class PixelMetrics:
         P.FPR95: false-positive rate at the highest threshold whose TPR is >= 0.95.
     f1_max, f1_threshold : float or None
         Best pixel F1 score and the threshold reaching it (``score >= threshold``).
+    aupro : float or None
+        P.AUPRO: area under the per-region overlap curve up to FPR 0.3, divided
+        by 0.3, as anomalib computes it (its reason, if None, is ``reasons["aupro"]``).
     n_clamped_pixels : int
         Scores outside the bins' range, clamped into an end bin (0 when exact).
     binning : Binning or None
@@ -115,11 +118,14 @@ class PixelMetrics:
     n_clamped_pixels: int = 0
     binning: Binning | None = None
     reasons: Mapping[str, str] = field(default_factory=dict)
+    aupro: float | None = None
 
     def __post_init__(self) -> None:
         _check_counts(self.n_pixels, self.n_anomalous_pixels, ("n_pixels", "n_anomalous_pixels"))
         _check_counts(self.n_pixels, self.n_clamped_pixels, ("n_pixels", "n_clamped_pixels"))
         _check_metrics(self, _PIXEL_METRICS, _PIXEL_METRICS[:-1])
+        if self.aupro is not None and not 0.0 <= self.aupro <= 1.0:
+            raise ValueError(f"aupro must be in [0, 1] or None, got {self.aupro!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly dict; metric keys and ``reasons`` keys are ``pixel_<name>``."""
@@ -128,6 +134,7 @@ class PixelMetrics:
             "n_anomalous_pixels": self.n_anomalous_pixels,
         }
         out.update({f"pixel_{name}": getattr(self, name) for name in _PIXEL_METRICS})
+        out["pixel_aupro"] = self.aupro
         out["n_clamped_pixels"] = self.n_clamped_pixels
         out["binning"] = None if self.binning is None else self.binning.to_dict()
         out["reasons"] = {f"pixel_{k}": v for k, v in self.reasons.items()}
