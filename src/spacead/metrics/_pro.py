@@ -49,9 +49,14 @@ class RegionCounts:
         maps = scores.reshape(-1, *scores.shape[-2:])  # (..., H, W): images of H x W
         masks = labels.reshape(-1, *labels.shape[-2:])
         new = [self.rows]
-        for score, mask in zip(maps, masks, strict=True):
-            if not mask.any():
+        for full_score, full_mask in zip(maps, masks, strict=True):
+            rows = np.flatnonzero(full_mask.any(axis=1))
+            if rows.size == 0:
                 continue
+            cols = np.flatnonzero(full_mask.any(axis=0))
+            # Every region lies inside the mask's bounding box: label that crop only.
+            box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+            mask, score = full_mask[box], full_score[box]
             n, label, stats, _ = cv2.connectedComponentsWithStats(
                 mask.astype(np.uint8), connectivity=8
             )
