@@ -205,6 +205,42 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_ERROR if problems else 0
 
 
+def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "export-anomalib",
+        help="export a dataset in anomalib's Folder layout (binary masks, references beside)",
+        description="Write OUT/train/normal, OUT/test/normal, OUT/test/abnormal and "
+        "OUT/test/mask (255 = class 2 only: anomalib counts every non-zero mask pixel as "
+        "anomalous) and the references under OUT/references/; images are hard-linked where "
+        "possible.",
+    )
+    p.add_argument("root", type=Path, help="dataset root (ALLO layout)")
+    p.add_argument("out", type=Path, help="output folder")
+    p.add_argument("--no-references", action="store_true", help="do not export the references")
+    p.add_argument("--strict", action="store_true", help="stop at the first unusable file")
+    p.set_defaults(func=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .data import export_anomalib
+
+    problems = export_anomalib(
+        args.root, args.out, strict=args.strict, references=not args.no_references
+    )
+    for problem in problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    counts = {
+        part: len(list((args.out / part).glob("*.png")))
+        for part in ("train/normal", "test/normal", "test/abnormal")
+    }
+    print(
+        f"wrote {args.out}: "
+        + ", ".join(f"{n} {part}" for part, n in counts.items())
+        + (f"; {len(problems)} file(s) skipped" if problems else "")
+    )
+    return 0
+
+
 def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "evaluate",
@@ -813,6 +849,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render(sub)
     _add_check(sub)
     _add_evaluate(sub)
+    _add_export(sub)
     _add_ablate(sub)
     _add_report(sub)
     _add_bench(sub)

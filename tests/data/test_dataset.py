@@ -213,3 +213,27 @@ def test_check_refuses_a_garbage_manifest(toy, tmp_path, capsys, content, reason
     assert main(["check", str(root)]) == 1
     out = capsys.readouterr().out
     assert "manifest.csv" in out and "OK" not in out
+
+
+def test_export_anomalib_on_the_command_line_with_references(toy, tmp_path, capsys):
+    from spacead.cli import main
+
+    out = tmp_path / "folder"
+    assert main(["export-anomalib", str(toy), str(out)]) == 0
+    line = capsys.readouterr().out.strip()
+    n_abnormal = len(list((out / "test" / "abnormal").glob("*.png")))
+    assert n_abnormal > 0 and f"{n_abnormal} test/abnormal" in line
+    for name in (p.name for p in (out / "test" / "abnormal").glob("*.png")):
+        mask = read_image(out / "test" / "mask" / name)
+        assert set(np.unique(mask)) <= {0, 255} and mask.max() == 255
+        assert (out / "references" / "test" / "abnormal" / name).is_file()
+    refs = sorted((out / "references").rglob("*.png"))
+    assert len(refs) == len(list((out / "test").glob("*normal/*.png")))  # train has none
+    plain = tmp_path / "plain"
+    assert main(["export-anomalib", str(toy), str(plain), "--no-references"]) == 0
+    assert not (plain / "references").exists()
+    capsys.readouterr()
+    assert main(["export-anomalib", str(tmp_path / "nowhere"), str(plain)]) == 1
+    assert capsys.readouterr().err.startswith(
+        "spacead export-anomalib: error: nothing to export: '"
+    )

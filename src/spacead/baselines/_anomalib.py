@@ -317,7 +317,8 @@ def train_anomalib(
     from anomalib.engine import Engine
 
     with tempfile.TemporaryDirectory(prefix="spacead-anomalib-") as tmp:
-        export_anomalib(root, tmp, splits=(split,))
+        if (Path(root) / split).is_dir():
+            export_anomalib(root, tmp, splits=(split,))
         normal = Path(tmp) / split / "normal"
         files = sorted(normal.glob("*.png")) if normal.is_dir() else []
         if not files:

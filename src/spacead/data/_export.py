@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._dataset import AlloDataset, Problem, load_sample
+from ._dataset import AlloDataset, DatasetError, Problem, load_sample
 from ._image_io import ImageReadError, write_image
 
 
@@ -33,20 +33,34 @@ def export_anomalib(
     *,
     strict: bool = False,
     splits: tuple[str, ...] = ("train", "test"),
+    references: bool = True,
 ) -> list[Problem]:
     """Write ``OUT/train/normal``, ``OUT/test/normal``, ``OUT/test/abnormal`` and ``OUT/test/mask``.
 
     File names are ``<Camera k>_<name>.png``; each abnormal image has a binary
     mask (255 = anomaly, class 2 of the source mask) of the same name. Images
     are hard-linked where possible, else copied. Only the folders of `splits`
-    are written (``train`` holds normal images only).
+    are written (``train`` holds normal images only). With ``references``, each
+    exported image's reference render goes to ``OUT/references/`` under the
+    same relative path (``OUT/references/test/abnormal/<name>``), for
+    reference-based methods; anomalib's Folder dataset ignores that folder.
 
     Returns
     -------
     list of Problem
         Files that could not be exported (also raised under ``strict``).
+
+    Raises
+    ------
+    DatasetError
+        If ``root`` holds none of the ``splits`` folders.
     """
     dest = Path(out)
+    present = [s for s in splits if (Path(root) / s).is_dir()]
+    if not present:
+        raise DatasetError(
+            f"nothing to export: {str(root)!r} has no split folder ({', '.join(splits)})"
+        )
     problems: list[Problem] = []
     for split in splits:
         if not (Path(root) / split).is_dir():
@@ -67,8 +81,11 @@ def export_anomalib(
                         Problem(item.relpath, "anomalous image in the train split, skipped")
                     )
                     continue
-                _link_or_copy(item.image, dest / split / "normal" / name)
+                target = Path(split) / "normal" / name
             else:
-                _link_or_copy(item.image, dest / "test" / "abnormal" / name)
+                target = Path("test") / "abnormal" / name
                 write_image(dest / "test" / "mask" / name, sample.anomaly.astype(np.uint8) * 255)
+            _link_or_copy(item.image, dest / target)
+            if references and item.reference is not None:
+                _link_or_copy(item.reference, dest / "references" / target)
     return problems
