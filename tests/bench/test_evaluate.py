@@ -78,6 +78,10 @@ def test_one_and_two_workers_give_identical_results(toy, tmp_path):
         k: v for k, v in two.metrics.items() if k not in strip
     }
     assert one.predictions == two.predictions
+    import tifffile
+
+    for f in (tmp_path / "m1").rglob("*.npy"):  # the float32 TIFF beside each map agrees
+        np.testing.assert_array_equal(tifffile.imread(f.with_suffix(".tif")), np.load(f))
     for f in (tmp_path / "m1").rglob("*.npy"):
         np.testing.assert_array_equal(
             np.load(f), np.load(tmp_path / "m2" / f.relative_to(tmp_path / "m1"))

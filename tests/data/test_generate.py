@@ -37,6 +37,11 @@ def test_layout_manifest_and_splits(reference_run):
     assert {int(r["pose_id"]) for r in train} <= set(range(1, 41))
     assert {int(r["pose_id"]) for r in test} <= set(range(41, 51))
     assert all(r["anomaly"] == "" for r in train)
+    for r in rows:  # the true camera: intrinsics beside position and quaternion
+        assert (float(r["cam_w"]), float(r["cam_h"])) == (96.0, 54.0)
+        assert float(r["cam_fx"]) > 0 and abs(float(r["cam_cx"]) - 48.0) < 1e-6
+        q = np.array([float(r[f"cam_q{a}"]) for a in "xyzw"])
+        assert abs(np.linalg.norm(q) - 1.0) < 1e-6
     ds = AlloDataset(root, "test", need_reference=True)
     assert ds.problems == [] and len(ds) == 6
     for sample in ds.samples():

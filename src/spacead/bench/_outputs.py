@@ -15,10 +15,21 @@ from .._fileio import atomic_write_bytes, write_csv
 
 
 def save_map(path: Path, score_map: npt.NDArray[Any]) -> Path:
-    """Save a float32 score map as ``.npy``, atomically."""
+    """Save a float32 score map as ``.npy`` and, beside it, as a float32 ``.tif``, atomically.
+
+    The TIFF (one float32 sample per pixel, zlib-compressed) opens in Fiji and
+    QGIS; the ``.npy`` is what spacead reads back.
+    """
+    import tifffile
+
+    data = np.asarray(score_map, dtype=np.float32)
     buf = io.BytesIO()
-    np.save(buf, np.asarray(score_map, dtype=np.float32))
-    return atomic_write_bytes(path, buf.getvalue())
+    np.save(buf, data)
+    out = atomic_write_bytes(path, buf.getvalue())
+    tif = io.BytesIO()
+    tifffile.imwrite(tif, data, compression="zlib", photometric="minisblack")
+    atomic_write_bytes(path.with_suffix(".tif"), tif.getvalue())
+    return out
 
 
 def write_metrics(path: Path, metrics: Mapping[str, Any]) -> Path:

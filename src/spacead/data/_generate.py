@@ -253,6 +253,12 @@ def _quaternion_fields(prefix: str, rotation: Any) -> dict[str, str]:
     return {f"{prefix}_q{a}": f"{float(x):.9g}" for a, x in zip("xyzw", q, strict=True)}
 
 
+def _intrinsic_fields(prefix: str, k: Any) -> dict[str, str]:
+    """Image size and pinhole intrinsics (pixels; COLMAP's pixel-centre convention)."""
+    values = {"w": k.width, "h": k.height, "fx": k.fx, "fy": k.fy, "cx": k.cx, "cy": k.cy}
+    return {f"{prefix}_{name}": f"{float(v):.9g}" for name, v in values.items()}
+
+
 def _vector_fields(prefix: str, v: Any) -> dict[str, str]:
     return {f"{prefix}_{a}": f"{float(x):.9g}" for a, x in zip("xyz", v, strict=True)}
 
@@ -308,6 +314,7 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
         **_vector_fields("moon", geometry.moon_direction),
         **_vector_fields("cam", camera.position),
         **_quaternion_fields("cam", camera.rotation),
+        **_intrinsic_fields("cam", camera.intrinsics),
         "anomaly": kind,
         "depth_offset": f"{offset:g}",
         "anomalous_pixels": str(int(np.count_nonzero(query.mask == ANOMALY))),
