@@ -339,7 +339,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         reference_params=_reference_params(args.render_param),
     )
     write_predictions(args.out / "predictions.csv", result.predictions)
-    write_metrics(args.out / "metrics.json", result.metrics)
+    write_metrics(args.out / "metrics.json", {**result.metrics, "config": args.settings})
     print(summary_table([result.metrics]))
     for problem in result.problems:
         print(f"skipped {problem}", file=sys.stderr)
@@ -517,11 +517,19 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument(
         "--exposure-jitter",
+        "--query-exposure-jitter",
+        dest="query_exposure_jitter",
         type=float,
         default=0.0,
         metavar="J",
         help="query exposure times exp(U(-J, J)), an auto-exposure the reference cannot know "
         "(default 0)",
+    )
+    p.add_argument(
+        "--reference-noise",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="give the references sensor noise too (default off: a clean CAD render)",
     )
     _add_run_options(p)
     p.set_defaults(func=_generate)
@@ -543,7 +551,8 @@ def _generate_config(args: argparse.Namespace) -> Any:
         reference_position_sigma=getattr(args, "reference_position_sigma", 0.05),
         reference_rotation_sigma=getattr(args, "reference_rotation_sigma", 0.005),
         reference_light_jitter=getattr(args, "reference_light_jitter", 0.1),
-        query_exposure_jitter=getattr(args, "exposure_jitter", 0.0),
+        query_exposure_jitter=getattr(args, "query_exposure_jitter", 0.0),
+        reference_noise=getattr(args, "reference_noise", False),
     )
 
 
@@ -862,8 +871,22 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    """-v/--verbose and --debug on the command and every sub-command (either place works)."""
+    """-v/--verbose and --debug on every parser; --config and --print-config on each command."""
     for p in _all_parsers(parser):
+        if p is not parser and not any(
+            isinstance(a, argparse._SubParsersAction) for a in p._actions
+        ):  # read by main() before parsing (spacead._config); listed here for --help
+            p.add_argument(
+                "--config",
+                metavar="FILE",
+                help="settings from a YAML or JSON file (keys as the flags; the command line "
+                "wins); metrics.json and generate.json can be passed back",
+            )
+            p.add_argument(
+                "--print-config",
+                action="store_true",
+                help="print the effective settings (for --config) and exit",
+            )
         p.add_argument(
             "-v",
             "--verbose",
@@ -907,8 +930,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     traceback) and exit status 1; Ctrl-C ends in one line and status 130,
     leaving what was finished in place for the same command to resume.
     """
+    from . import _config
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    try:
+        tokens, config_path, show = _config.split_config_flags(tokens)
+        leaf, used = _config.leaf_parser(parser, tokens)
+        if config_path is not None:
+            settings = _config.load(config_path)
+            tokens = [*tokens[:used], *_config.apply(leaf, settings, tokens[used:], config_path),
+                      *tokens[used:]]  # fmt: skip
+    except ValueError as exc:
+        print(f"spacead: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    args = parser.parse_args(tokens)
+    args.settings = _config.effective(leaf, args)  # what --print-config shows, metrics.json keeps
+    if show:
+        print(_config.dumps(args.settings))
+        return 0
     debug = bool(getattr(args, "debug", False))
     _configure_logging(bool(getattr(args, "verbose", False)), debug)
     try:
