@@ -627,7 +627,7 @@ def _bench(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=not args.quiet,
             maps_dir=folder / "maps" if save else None,
-            masks_dir=folder / "masks" if save else None,
+            masks_dir=folder / "masks",  # every method's masks: the report compares them
         )
         write_predictions(folder / "predictions.csv", result.predictions)
         write_metrics(folder / "metrics.json", result.metrics)

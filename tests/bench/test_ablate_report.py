@@ -107,3 +107,40 @@ def test_the_report_table_says_how_many_masks_were_thresholded(tmp_path):
     run = RunRecord("MRAD", "evaluation", {"n_images": 8, "masks_thresholded": 3}, tmp_path)
     assert "3 grey-edged masks read at half scale" in markdown_table([run])
     assert "grey-edged" not in markdown_table([RunRecord("MRAD", "evaluation", {}, tmp_path)])
+
+
+def test_report_has_provenance_breakdowns_and_grouped_curves(tmp_path, capsys):
+    import re
+
+    from spacead import __version__
+    from spacead.bench import evaluate, write_metrics, write_predictions
+    from spacead.data import GenerateConfig, generate
+
+    root = generate(
+        tmp_path / "data",
+        GenerateConfig(train=0, test=12, width=96, height=54, seed=2, anomalous_fraction=0.7),
+        workers=1,
+        progress=False,
+    )
+    folders = []
+    for method in ("pad", "mrad"):
+        result = evaluate(
+            root, method, workers=1, progress=False, masks_dir=tmp_path / method / "masks"
+        )
+        write_metrics(tmp_path / method / "metrics.json", result.metrics)
+        write_predictions(tmp_path / method / "predictions.csv", result.predictions)
+        folders.append(tmp_path / method)
+    ablate(root, tmp_path / "abl", runs=[r for r in table_iii_runs() if r.group == "grid"][:2],
+           workers=1, progress=False)  # fmt: skip
+    page = write_report([*folders, tmp_path / "abl"], tmp_path / "rep").read_text()
+    titles = re.findall(r"<h2>(.*?)</h2>", page)
+    assert "Image and pixel curves" in titles and "Image and pixel curves: grid" in titles
+    assert "By hazard" in titles and "By depth offset (m)" in titles and "Provenance" in titles
+    assert "Method against method" in titles  # both runs saved their masks
+    import csv
+
+    with (root / "manifest.csv").open(newline="") as fh:
+        kinds = {r["anomaly"] for r in csv.DictReader(fh) if r["anomaly"]}
+    assert kinds and all(f"<td>{kind}</td>" in page for kind in kinds)
+    assert str(root.resolve()) in page and f"<td>{__version__}</td>" in page
+    assert "96 × 54" in page and "PAD: flagged / I.AUROC" in page
