@@ -526,6 +526,13 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "(default 0)",
     )
     p.add_argument(
+        "--modes",
+        default="",
+        metavar="MODE,...",
+        help="ALLO's generation modes: render every test placement in each variant of "
+        "illumination (Sun x1, x5, x10) and/or depth (0, -1, +1, -2, +2 m); default none",
+    )
+    p.add_argument(
         "--reference-noise",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -553,6 +560,7 @@ def _generate_config(args: argparse.Namespace) -> Any:
         reference_light_jitter=getattr(args, "reference_light_jitter", 0.1),
         query_exposure_jitter=getattr(args, "query_exposure_jitter", 0.0),
         reference_noise=getattr(args, "reference_noise", False),
+        modes=tuple(m.strip() for m in getattr(args, "modes", "").split(",") if m.strip()),
     )
 
 
@@ -566,7 +574,8 @@ def _generate(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
     )
-    print(f"wrote {args.train + args.test} images to {root} (manifest: {root / 'manifest.csv'})")
+    n = sum(1 for _ in (root / "manifest.csv").open()) - 1  # rows: mode variants included
+    print(f"wrote {n} images to {root} (manifest: {root / 'manifest.csv'})")
     return 0
 
 

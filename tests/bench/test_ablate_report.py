@@ -144,3 +144,18 @@ def test_report_has_provenance_breakdowns_and_grouped_curves(tmp_path, capsys):
     assert kinds and all(f"<td>{kind}</td>" in page for kind in kinds)
     assert str(root.resolve()) in page and f"<td>{__version__}</td>" in page
     assert "96 × 54" in page and "PAD: flagged / I.AUROC" in page
+
+
+def test_report_breaks_results_down_by_generation_mode(tmp_path):
+    from spacead.bench import evaluate, write_metrics, write_predictions
+    from spacead.data import GenerateConfig, generate
+
+    config = GenerateConfig(train=0, test=3, width=96, height=54, seed=3,
+                            anomalous_fraction=0.7, modes=("illumination",))  # fmt: skip
+    root = generate(tmp_path / "data", config, workers=1, progress=False)
+    result = evaluate(root, "mrad", workers=1, progress=False)
+    write_metrics(tmp_path / "mrad" / "metrics.json", result.metrics)
+    write_predictions(tmp_path / "mrad" / "predictions.csv", result.predictions)
+    page = write_report([tmp_path / "mrad"], tmp_path / "rep").read_text()
+    assert "<h2>By illumination (Sun strength)</h2>" in page
+    assert all(f"<td>{s}</td>" in page for s in ("1", "5", "10"))

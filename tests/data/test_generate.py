@@ -170,3 +170,59 @@ def test_cycles_queries_have_the_raycasters_masks(reference_run, tmp_path):
         assert refs.shape == (54, 96, 3)
     with pytest.raises(ValueError, match="renderer must be one of raycast, cycles, got 'povray'"):
         GenerateConfig(renderer="povray")
+
+
+MODES = GenerateConfig(
+    train=0, test=3, width=96, height=54, seed=3, anomalous_fraction=0.7,
+    modes=("illumination", "depth"),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def modes_run(tmp_path_factory) -> Path:
+    return generate(tmp_path_factory.mktemp("modes") / "m", MODES, workers=1, progress=False)
+
+
+def test_modes_render_every_placement_in_each_variant(modes_run):
+    from spacead.data import read_image
+
+    with (modes_run / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    by_index: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_index.setdefault(r["index"], []).append(r)
+    anomalous = [v for v in by_index.values() if v[0]["anomaly"]]
+    normal = [v for v in by_index.values() if not v[0]["anomaly"]]
+    assert anomalous and len(by_index) == 3
+    for variants in anomalous:  # 3 strengths x 5 depths, one hazard, one camera
+        assert len(variants) == 15
+        assert len({(v["anomaly"], v["cam_x"], v["day"]) for v in variants}) == 1
+        assert {v["depth_offset"] for v in variants} == {"0", "-1", "1", "-2", "2"}
+        assert {v["illumination"] for v in variants} == {"1", "5", "10"}
+        pixels = {v["depth_offset"]: int(v["anomalous_pixels"]) for v in variants
+                  if v["illumination"] == "1"}  # fmt: skip
+        assert pixels["-2"] >= pixels["0"] >= pixels["2"]  # nearer looks larger
+        bright = {v["illumination"]: read_image(modes_run / v["image"]).mean() for v in variants
+                  if v["depth_offset"] == "0"}  # fmt: skip
+        assert bright["1"] < bright["5"] <= bright["10"]
+    for variants in normal:  # nothing to move: the illumination variants only
+        assert sorted(v["illumination"] for v in variants) == ["1", "10", "5"]
+    assert all(r["image"].endswith(f"_i{r['illumination']}_d{r['depth_offset']}.png") for r in rows)
+
+
+def test_modes_give_the_same_bytes_for_any_worker_count(modes_run, tmp_path):
+    other = generate(tmp_path / "m2", MODES, workers=2, progress=False)
+    assert _files(other) == _files(modes_run)
+
+
+@pytest.mark.parametrize(
+    ("modes", "message"),
+    [
+        (("scale",), "generation mode 'scale' \\(ALLO's hazard scale\\) is not available yet"),
+        (("sun",), "unknown generation mode 'sun'; modes: illumination, depth"),
+        (("depth", "depth"), "modes must not repeat, got depth, depth"),
+    ],
+)
+def test_bad_modes_are_refused(modes, message):
+    with pytest.raises(ValueError, match=message):
+        GenerateConfig(modes=modes)

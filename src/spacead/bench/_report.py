@@ -408,7 +408,12 @@ def write_report(folders: Iterable[str | os.PathLike[str]], out: str | os.PathLi
         if curves:
             title = "Image and pixel curves" + ("" if key == "evaluation" else f": {key}")
             parts.append(f"<h2>{html.escape(title)}</h2><img src='{curves}'>")
-    for column, title in (("anomaly", "By hazard"), ("depth_offset", "By depth offset (m)")):
+    breakdowns = (
+        ("anomaly", "By hazard"),
+        ("depth_offset", "By depth offset (m)"),
+        ("illumination", "By illumination (Sun strength)"),  # generate --modes
+    )
+    for column, title in breakdowns:
         table_html = breakdown_table(runs, column)
         if table_html:
             parts.append(

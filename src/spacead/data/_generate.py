@@ -31,6 +31,13 @@ from ._transforms import TRANSFORMS, FrameSpec
 
 SPLITS = {"train": 0, "test": 1}
 RENDERERS = ("raycast", "cycles")
+# ALLO's generation modes (its render_config.yaml): every placement rendered in each variant.
+MODE_VALUES: dict[str, tuple[float, ...]] = {
+    "illumination": (1.0, 5.0, 10.0),  # Sun strength, relative to the nominal
+    "depth": (0.0, -1.0, 1.0, -2.0, 2.0),  # metres along the viewing ray (+ = farther)
+}
+MODES = tuple(MODE_VALUES)
+_NOT_YET = ("scale", "colour")  # ALLO's other two modes
 META_DIR = ".meta"
 STATION_GLB = "station.glb"
 
@@ -67,6 +74,13 @@ class GenerateConfig:
     query_exposure_jitter : float
         Each query's sensor exposure is multiplied by ``exp(U(-j, j))``, like a
         camera's auto-exposure that the reference cannot know (0 = fixed).
+    modes : tuple of {"illumination", "depth"}
+        ALLO's generation modes: every test placement is rendered in each
+        variant of these (illumination: Sun strength x1, x5, x10; depth: the
+        hazard at 0, -1, +1, -2, +2 m along the viewing ray), each variant its
+        own image ``<index>_i<strength>_d<offset>`` with the values in the
+        manifest. A normal test image has no hazard to move: it gets the
+        illumination variants only. Empty (default): one image per index.
     """
 
     train: int = 40
@@ -83,8 +97,20 @@ class GenerateConfig:
     reference_renderer: str | None = None
     samples: int = 64
     query_exposure_jitter: float = 0.0
+    modes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "modes", tuple(self.modes))
+        for mode in self.modes:
+            if mode in _NOT_YET:
+                raise ValueError(
+                    f"generation mode {mode!r} (ALLO's hazard {mode}) is not available yet; "
+                    f"available modes: {', '.join(MODES)}"
+                )
+            if mode not in MODES:
+                raise ValueError(f"unknown generation mode {mode!r}; modes: {', '.join(MODES)}")
+        if len(set(self.modes)) != len(self.modes):
+            raise ValueError(f"modes must not repeat, got {', '.join(self.modes)}")
         for name in ("renderer", "reference_renderer"):
             value = getattr(self, name)
             if value not in RENDERERS and not (name == "reference_renderer" and value is None):
@@ -111,6 +137,7 @@ class Job:
 
     split: str
     index: int
+    variant: tuple[tuple[str, float], ...] = ()  # (mode, value) pairs; () without modes
 
     @property
     def pose_id(self) -> int:
@@ -123,16 +150,27 @@ class Job:
 
     @property
     def name(self) -> str:
-        return f"{self.index:06d}"
+        tags = "".join(f"_{mode[0]}{value:g}" for mode, value in self.variant)
+        return f"{self.index:06d}{tags}"
+
+    def value(self, mode: str, default: float) -> float:
+        """The image's value of a generation mode (``default`` when the mode is off)."""
+        return dict(self.variant).get(mode, default)
 
     def meta_path(self, root: Path) -> Path:
         return root / META_DIR / self.split / f"{self.name}.json"
 
 
 def jobs(config: GenerateConfig) -> list[Job]:
-    """All images of a configuration, train first."""
-    return [
-        Job(s, i) for s, n in (("train", config.train), ("test", config.test)) for i in range(n)
+    """All images of a configuration, train first; test indices times their mode variants."""
+    import itertools
+
+    variants = [
+        tuple(zip(config.modes, values, strict=True))
+        for values in itertools.product(*(MODE_VALUES[m] for m in config.modes))
+    ]
+    return [Job("train", i) for i in range(config.train)] + [
+        Job("test", i, v) for i in range(config.test) for v in variants
     ]
 
 
@@ -177,15 +215,25 @@ def _make_renderer(kind: str, sensor: Any, samples: int) -> Any:
     return RaycastRenderer(sensor=sensor)
 
 
-def _place(world: _World, camera: Any, rng: np.random.Generator) -> tuple[Any, str, float]:
-    """A hazard of a random kind at a random depth offset, or (None, "", 0) if none fits."""
+def _place(
+    world: _World, camera: Any, rng: np.random.Generator, depth: float | None = None
+) -> tuple[Any, str, float]:
+    """A hazard of a random kind at a random depth offset, or (None, "", 0) if none fits.
+
+    ``depth`` fixes the offset (the depth mode); the random one is still drawn,
+    so that every depth variant of an index holds the same hazard.
+    """
     from ..scene import DEPTH_OFFSETS, HAZARD_KINDS, depth_variants, make_hazard, place_hazard
 
     for _ in range(6):
         kind = str(HAZARD_KINDS[int(rng.integers(len(HAZARD_KINDS)))])
         offset = float(DEPTH_OFFSETS[int(rng.integers(len(DEPTH_OFFSETS)))])
+        if depth is not None:
+            offset = depth
         hazard = make_hazard(kind, rng=rng)
-        placed = place_hazard(hazard, camera, world.station, rng=rng, depth_offsets=(0.0, offset))
+        # With the depth mode every depth must fit, so all variants draw the same placement.
+        needed = DEPTH_OFFSETS if depth is not None else (0.0, offset)
+        placed = place_hazard(hazard, camera, world.station, rng=rng, depth_offsets=needed)
         if placed is None:
             continue
         if offset != 0.0:
@@ -272,9 +320,16 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     camera = perturb(world.poses[job.pose_id - 1], rng)
     geometry = sky_geometry(int(rng.integers(365)))
     hazard, kind, offset = (None, "", 0.0)
+    depth = job.value("depth", np.nan)
     if job.split == "test" and rng.random() < cfg.anomalous_fraction:
-        hazard, kind, offset = _place(world, camera, rng)
+        hazard, kind, offset = _place(world, camera, rng, None if np.isnan(depth) else depth)
+    if hazard is None and not np.isnan(depth) and depth != 0.0:
+        return _skip(root, job, "a normal image has no hazard to move")  # the depth-0 one stays
     scene = make_scene(world.station, hazard, geometry, rng)
+    strength = job.value("illumination", 1.0)
+    if strength != 1.0:
+        scene = dataclasses.replace(scene, lighting=dataclasses.replace(
+            scene.lighting, sun_irradiance=scene.lighting.sun_irradiance * strength))  # fmt: skip
     renderer = world.renderer
     if cfg.query_exposure_jitter > 0:  # drawn only then: the default keeps its bytes
         jitter = cfg.query_exposure_jitter
@@ -320,6 +375,9 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
         "anomalous_pixels": str(int(np.count_nonzero(query.mask == ANOMALY))),
         "seed": str(cfg.seed),
     }
+    if cfg.modes:  # ALLO's names: {day}_{hazard}_{illum}_..._{depth}
+        row["index"] = str(job.index)
+        row["illumination"] = f"{strength:g}"
     if job.split == "test":
         row["frame"] = frame.to_dict()
     meta = job.meta_path(root)
@@ -328,6 +386,16 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     tmp.write_text(json.dumps(row))
     os.replace(tmp, meta)
     return row
+
+
+def _skip(root: Path, job: Job, reason: str) -> dict[str, str]:
+    """Record that a variant is not rendered (its meta file marks it done)."""
+    meta = job.meta_path(root)
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    tmp = meta.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"skipped": reason}))
+    os.replace(tmp, meta)
+    return {}
 
 
 def _frame_spec(file_path: str, scene: Any, camera: Any) -> FrameSpec:
@@ -412,8 +480,9 @@ def generate(
         from ..scene import build_station, save_model
 
         save_model(build_station(), root / STATION_GLB)
-    pending = [j for j in jobs(config) if not j.meta_path(root).is_file()]
-    total = config.train + config.test
+    every = jobs(config)
+    pending = [j for j in every if not j.meta_path(root).is_file()]
+    total = len(every)
     bar = tqdm(
         total=total,
         initial=total - len(pending),
@@ -438,7 +507,12 @@ def generate(
 
 
 def _check_settings(root: Path, config: GenerateConfig) -> None:
-    changed = lock_settings(root / "generate.json", dataclasses.asdict(config))
+    settings = dataclasses.asdict(config)
+    if not config.modes:  # as before modes existed: older folders still resume
+        del settings["modes"]
+    else:
+        settings["modes"] = list(config.modes)
+    changed = lock_settings(root / "generate.json", settings)
     if changed:
         raise GenerateError(
             f"{str(root)!r} was generated with other settings ({', '.join(changed)} differ); "
@@ -458,6 +532,7 @@ def write_manifest(root: Path, config: GenerateConfig) -> Path:
     import io
 
     rows = [json.loads(j.meta_path(root).read_text()) for j in jobs(config)]
+    rows = [row for row in rows if "skipped" not in row]
     frames = [row.pop("frame") for row in rows if "frame" in row]
     write_transforms_json(root, frames)
     buf = io.StringIO()
