@@ -529,8 +529,9 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--modes",
         default="",
         metavar="MODE,...",
-        help="ALLO's generation modes: render every test placement in each variant of "
-        "illumination (Sun x1, x5, x10) and/or depth (0, -1, +1, -2, +2 m); default none",
+        help="ALLO's generation modes, comma-separated: render every test placement in each "
+        "variant of illumination (Sun x1, x5, x10), depth (0, -1, +1, -2, +2 m), scale (0.3, "
+        "0.5, 0.7) and colour (red, blue, yellow, green); default none",
     )
     p.add_argument(
         "--reference-noise",
@@ -574,7 +575,8 @@ def _generate(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
     )
-    n = sum(1 for _ in (root / "manifest.csv").open()) - 1  # rows: mode variants included
+    with (root / "manifest.csv").open() as fh:
+        n = sum(1 for _ in fh) - 1  # rows: mode variants included
     print(f"wrote {n} images to {root} (manifest: {root / 'manifest.csv'})")
     return 0
 

@@ -218,11 +218,36 @@ def test_modes_give_the_same_bytes_for_any_worker_count(modes_run, tmp_path):
 @pytest.mark.parametrize(
     ("modes", "message"),
     [
-        (("scale",), "generation mode 'scale' \\(ALLO's hazard scale\\) is not available yet"),
-        (("sun",), "unknown generation mode 'sun'; modes: illumination, depth"),
+        (("sun",), "unknown generation mode 'sun'; modes: illumination, depth, scale, colour"),
         (("depth", "depth"), "modes must not repeat, got depth, depth"),
     ],
 )
 def test_bad_modes_are_refused(modes, message):
     with pytest.raises(ValueError, match=message):
         GenerateConfig(modes=modes)
+
+
+def test_scale_and_colour_modes_change_the_hazard_only(tmp_path):
+    from spacead.data import read_image
+
+    config = GenerateConfig(train=0, test=2, width=96, height=54, seed=3, anomalous_fraction=1.0,
+                            modes=("scale", "colour"))  # fmt: skip
+    root = generate(tmp_path / "sc", config, workers=1, progress=False)
+    with (root / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2 * 3 * 4 and all(r["anomaly"] for r in rows)
+    for index in ("0", "1"):
+        variants = [r for r in rows if r["index"] == index]
+        assert len({(r["anomaly"], r["cam_x"]) for r in variants}) == 1
+        size = {r["scale"]: int(r["anomalous_pixels"]) for r in variants if r["colour"] == "red"}
+        assert size["0.3"] < size["0.5"] < size["0.7"]  # one spot, three sizes
+        for r in variants:
+            if r["scale"] != "0.7":
+                continue
+            image = read_image(root / r["image"]).astype(float)
+            mask = read_image(root / r["image"].replace("/images/", "/masks/")) == 2
+            red, _, blue = image[mask].mean(axis=0)
+            if r["colour"] == "red":
+                assert red > blue
+            if r["colour"] == "blue":
+                assert blue > red

@@ -412,6 +412,8 @@ def write_report(folders: Iterable[str | os.PathLike[str]], out: str | os.PathLi
         ("anomaly", "By hazard"),
         ("depth_offset", "By depth offset (m)"),
         ("illumination", "By illumination (Sun strength)"),  # generate --modes
+        ("scale", "By hazard scale"),
+        ("colour", "By hazard colour"),
     )
     for column, title in breakdowns:
         table_html = breakdown_table(runs, column)

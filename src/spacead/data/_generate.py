@@ -32,12 +32,14 @@ from ._transforms import TRANSFORMS, FrameSpec
 SPLITS = {"train": 0, "test": 1}
 RENDERERS = ("raycast", "cycles")
 # ALLO's generation modes (its render_config.yaml): every placement rendered in each variant.
-MODE_VALUES: dict[str, tuple[float, ...]] = {
+MODE_VALUES: dict[str, tuple[Any, ...]] = {
     "illumination": (1.0, 5.0, 10.0),  # Sun strength, relative to the nominal
     "depth": (0.0, -1.0, 1.0, -2.0, 2.0),  # metres along the viewing ray (+ = farther)
+    "scale": (0.3, 0.5, 0.7),  # ALLO's object scales; 0.5 = the hazard's own size
+    "colour": ("red", "blue", "yellow", "green"),  # the hazard painted in this colour
 }
 MODES = tuple(MODE_VALUES)
-_NOT_YET = ("scale", "colour")  # ALLO's other two modes
+_NOMINAL_SCALE = 0.5
 META_DIR = ".meta"
 STATION_GLB = "station.glb"
 
@@ -74,13 +76,16 @@ class GenerateConfig:
     query_exposure_jitter : float
         Each query's sensor exposure is multiplied by ``exp(U(-j, j))``, like a
         camera's auto-exposure that the reference cannot know (0 = fixed).
-    modes : tuple of {"illumination", "depth"}
+    modes : tuple of {"illumination", "depth", "scale", "colour"}
         ALLO's generation modes: every test placement is rendered in each
         variant of these (illumination: Sun strength x1, x5, x10; depth: the
-        hazard at 0, -1, +1, -2, +2 m along the viewing ray), each variant its
-        own image ``<index>_i<strength>_d<offset>`` with the values in the
-        manifest. A normal test image has no hazard to move: it gets the
-        illumination variants only. Empty (default): one image per index.
+        hazard at 0, -1, +1, -2, +2 m along the viewing ray; scale: the hazard
+        at 0.3, 0.5, 0.7 of ALLO's scale, 0.5 being its own size; colour: the
+        hazard painted red, blue, yellow, green), each variant its own image
+        ``<index>_i<strength>_d<offset>_s<scale>_c<colour>`` (the modes given)
+        with the values in the manifest. A normal test image has no hazard to
+        change: it gets the illumination variants only. Empty (default): one
+        image per index.
     """
 
     train: int = 40
@@ -102,11 +107,6 @@ class GenerateConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "modes", tuple(self.modes))
         for mode in self.modes:
-            if mode in _NOT_YET:
-                raise ValueError(
-                    f"generation mode {mode!r} (ALLO's hazard {mode}) is not available yet; "
-                    f"available modes: {', '.join(MODES)}"
-                )
             if mode not in MODES:
                 raise ValueError(f"unknown generation mode {mode!r}; modes: {', '.join(MODES)}")
         if len(set(self.modes)) != len(self.modes):
@@ -137,7 +137,7 @@ class Job:
 
     split: str
     index: int
-    variant: tuple[tuple[str, float], ...] = ()  # (mode, value) pairs; () without modes
+    variant: tuple[tuple[str, Any], ...] = ()  # (mode, value) pairs; () without modes
 
     @property
     def pose_id(self) -> int:
@@ -150,10 +150,13 @@ class Job:
 
     @property
     def name(self) -> str:
-        tags = "".join(f"_{mode[0]}{value:g}" for mode, value in self.variant)
+        tags = "".join(
+            f"_{mode[0]}{value:g}" if isinstance(value, float) else f"_{mode[0]}{value}"
+            for mode, value in self.variant
+        )
         return f"{self.index:06d}{tags}"
 
-    def value(self, mode: str, default: float) -> float:
+    def value(self, mode: str, default: Any) -> Any:
         """The image's value of a generation mode (``default`` when the mode is off)."""
         return dict(self.variant).get(mode, default)
 
@@ -216,7 +219,12 @@ def _make_renderer(kind: str, sensor: Any, samples: int) -> Any:
 
 
 def _place(
-    world: _World, camera: Any, rng: np.random.Generator, depth: float | None = None
+    world: _World,
+    camera: Any,
+    rng: np.random.Generator,
+    depth: float | None = None,
+    scale: float | None = None,
+    colour: str | None = None,
 ) -> tuple[Any, str, float]:
     """A hazard of a random kind at a random depth offset, or (None, "", 0) if none fits.
 
@@ -231,16 +239,34 @@ def _place(
         if depth is not None:
             offset = depth
         hazard = make_hazard(kind, rng=rng)
+        largest = max(MODE_VALUES["scale"])
+        if scale is not None:  # placed at its largest size, so every scale shares the spot
+            hazard = _scaled(hazard, largest / _NOMINAL_SCALE)
+        if colour is not None:
+            hazard = dataclasses.replace(hazard, material=f"{colour}_paint")
         # With the depth mode every depth must fit, so all variants draw the same placement.
         needed = DEPTH_OFFSETS if depth is not None else (0.0, offset)
         placed = place_hazard(hazard, camera, world.station, rng=rng, depth_offsets=needed)
         if placed is None:
             continue
-        if offset != 0.0:
+        if offset != 0.0:  # moved at the largest size too: the same outcome for every scale
             (placed,) = depth_variants(placed, camera, world.station, offsets=(offset,))
         if placed is not None:
+            if scale is not None and scale != largest:
+                placed = _scaled(placed, scale / largest)
             return placed, kind, offset
     return None, "", 0.0
+
+
+def _scaled(part: Any, factor: float) -> Any:
+    """The part scaled by ``factor`` about the centre of its bounding box."""
+    mesh = part.mesh.copy()
+    centre = mesh.bounds.mean(axis=0)
+    transform = np.eye(4)
+    transform[:3, :3] *= factor
+    transform[:3, 3] = centre * (1.0 - factor)  # x -> c + factor (x - c)
+    mesh.apply_transform(transform)
+    return dataclasses.replace(part, mesh=mesh)
 
 
 def _render(renderer: Any, root: Path, scene: Any, camera: Any, rng: np.random.Generator) -> Any:
@@ -320,11 +346,18 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     camera = perturb(world.poses[job.pose_id - 1], rng)
     geometry = sky_geometry(int(rng.integers(365)))
     hazard, kind, offset = (None, "", 0.0)
-    depth = job.value("depth", np.nan)
+    depth, scale, colour = (
+        job.value("depth", None),
+        job.value("scale", None),
+        job.value("colour", None),
+    )
     if job.split == "test" and rng.random() < cfg.anomalous_fraction:
-        hazard, kind, offset = _place(world, camera, rng, None if np.isnan(depth) else depth)
-    if hazard is None and not np.isnan(depth) and depth != 0.0:
-        return _skip(root, job, "a normal image has no hazard to move")  # the depth-0 one stays
+        hazard, kind, offset = _place(world, camera, rng, depth, scale, colour)
+    first = (MODE_VALUES["depth"][0], MODE_VALUES["scale"][0], MODE_VALUES["colour"][0])
+    if hazard is None and any(
+        v is not None and v != f for v, f in zip((depth, scale, colour), first, strict=True)
+    ):  # a normal image has no hazard to change: only its first variant of these is kept
+        return _skip(root, job, "a normal image has no hazard to change")
     scene = make_scene(world.station, hazard, geometry, rng)
     strength = job.value("illumination", 1.0)
     if strength != 1.0:
@@ -378,6 +411,8 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     if cfg.modes:  # ALLO's names: {day}_{hazard}_{illum}_..._{depth}
         row["index"] = str(job.index)
         row["illumination"] = f"{strength:g}"
+        row["scale"] = "" if scale is None or hazard is None else f"{scale:g}"
+        row["colour"] = "" if colour is None or hazard is None else str(colour)
     if job.split == "test":
         row["frame"] = frame.to_dict()
     meta = job.meta_path(root)

@@ -155,6 +155,10 @@ PBR_MATERIALS: dict[str, PBRMaterial] = {
     "white_fabric": _pbr("white_fabric", (0.90, 0.90, 0.88), 0.0, 0.9),
     "moon": _pbr("moon", (0.12, 0.12, 0.12), 0.0, 1.0),
     "earth": _pbr("earth", (0.25, 0.35, 0.55), 0.0, 0.8),
+    "red_paint": _pbr("red_paint", (0.70, 0.06, 0.05), 0.0, 0.5),
+    "blue_paint": _pbr("blue_paint", (0.05, 0.12, 0.65), 0.0, 0.5),
+    "yellow_paint": _pbr("yellow_paint", (0.85, 0.72, 0.06), 0.0, 0.5),
+    "green_paint": _pbr("green_paint", (0.08, 0.55, 0.12), 0.0, 0.5),
 }
 """spacead's named materials (:data:`MATERIALS`) as glTF metallic-roughness materials:
 MLI foils and bare metal are metals (their colour is their reflectance), paints,

@@ -66,6 +66,11 @@ MATERIALS: dict[str, Material] = {
     "white_fabric": Material((0.90, 0.90, 0.88), specular=0.0, texture=0.15),
     "moon": Material((0.12, 0.12, 0.12), texture=0.5),
     "earth": Material((0.25, 0.35, 0.55), texture=0.6),
+    # Hazard paints of ALLO's colour mode (spacead generate --modes colour)
+    "red_paint": Material((0.70, 0.06, 0.05), specular=0.1, shininess=20.0),
+    "blue_paint": Material((0.05, 0.12, 0.65), specular=0.1, shininess=20.0),
+    "yellow_paint": Material((0.85, 0.72, 0.06), specular=0.1, shininess=20.0),
+    "green_paint": Material((0.08, 0.55, 0.12), specular=0.1, shininess=20.0),
 }
 
 
