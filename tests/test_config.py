@@ -91,3 +91,25 @@ def test_missing_config_file_and_missing_argument(tmp_path, capsys):
     assert code == 1 and "cannot read config" in err and "nope.yaml" in err
     code, _, err = _run(capsys, ["evaluate", "ROOT", "--config"])
     assert code == 1 and "--config needs a FILE" in err
+
+
+def test_generate_json_with_modes_round_trips(tmp_path, capsys):
+    out = tmp_path / "g"
+    argv = ["generate", out, "--train", "0", "--test", "1", "--width", "48", "--height", "27",
+            "--modes", "illumination,depth", "--workers", "1", "--quiet"]  # fmt: skip
+    assert _run(capsys, argv)[0] == 0
+    code, printed, _ = _run(
+        capsys, ["generate", out, "--config", out / "generate.json", "--print-config"]
+    )
+    settings = json.loads(printed)
+    assert code == 0 and settings["modes"] == "illumination,depth" and settings["out"] == str(out)
+
+
+def test_abbreviated_config_flags_are_refused(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("quiet: true\n")
+    for flag in ("--conf", "--print-conf"):
+        with pytest.raises(SystemExit) as info:
+            main(["evaluate", str(tmp_path), "--out", str(tmp_path / "o"), flag, str(path)])
+        assert info.value.code == 2  # argparse: unrecognized argument, nothing ran
+    assert not (tmp_path / "o").exists()

@@ -143,7 +143,9 @@ def _tokens(action: argparse.Action, value: Any, key: str, path: str) -> list[st
             raise ValueError(f"config {path!r}: {key} must be a mapping or a list, got {value!r}")
         return [t for pair in pairs for t in (flag, _text(pair))]
     if isinstance(value, list):
-        return [flag, *(str(v) for v in value)]
+        if action.nargs in (None, "?"):  # one value: a comma-separated list (as --modes)
+            return [flag, ",".join(_text(v) for v in value)]
+        return [flag, *(_text(v) for v in value)]
     return [flag, _text(value)]
 
 

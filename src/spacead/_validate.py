@@ -170,6 +170,7 @@ def read_image_array(
         scale = "given"
     elif arr.dtype == np.uint8:
         out = arr
+        scale = "uint8"
     elif arr.dtype == np.uint16:
         peak = int(arr.max())
         if 0 < peak < _LOW_12BIT:

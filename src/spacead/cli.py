@@ -884,6 +884,9 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     """-v/--verbose and --debug on every parser; --config and --print-config on each command."""
     for p in _all_parsers(parser):
+        # Options are read whole: an abbreviation such as --conf would slip past the
+        # reading of --config that main() does before argparse sees the arguments.
+        p.allow_abbrev = False
         if p is not parser and not any(
             isinstance(a, argparse._SubParsersAction) for a in p._actions
         ):  # read by main() before parsing (spacead._config); listed here for --help

@@ -158,4 +158,5 @@ def test_report_breaks_results_down_by_generation_mode(tmp_path):
     write_predictions(tmp_path / "mrad" / "predictions.csv", result.predictions)
     page = write_report([tmp_path / "mrad"], tmp_path / "rep").read_text()
     assert "<h2>By illumination (Sun strength)</h2>" in page
+    assert "By hazard scale" not in page and "By hazard colour" not in page  # modes not used
     assert all(f"<td>{s}</td>" in page for s in ("1", "5", "10"))

@@ -1,4 +1,5 @@
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -251,3 +252,17 @@ def test_scale_and_colour_modes_change_the_hazard_only(tmp_path):
                 assert red > blue
             if r["colour"] == "blue":
                 assert blue > red
+
+
+def test_resuming_a_folder_whose_older_rows_lack_newer_columns(tmp_path):
+    # A folder started by an older spacead: its metadata rows have fewer columns.
+    root = generate(tmp_path / "r", SMALL, workers=1, progress=False)
+    meta = sorted((root / ".meta" / "test").glob("*.json"))[0]
+    row = json.loads(meta.read_text())
+    for key in ("cam_w", "cam_h", "cam_fx", "cam_fy", "cam_cx", "cam_cy"):
+        del row[key]
+    meta.write_text(json.dumps(row))
+    generate(root, SMALL, workers=1, progress=False)  # resumes, rewrites the manifest
+    with (root / "manifest.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 9 and sum(r["cam_w"] == "" for r in rows) == 1

@@ -95,9 +95,11 @@ def test_unit_floats_are_read_as_scikit_image_does(pair):
 def test_a_pair_on_different_scales_gets_a_warning(pair):
     query, reference = pair
     with pytest.warns(
-        UserWarning, match="query holds floats in \\[0, 1\\].*but reference does not"
+        UserWarning, match="query holds floats in \\[0, 1\\].*but reference holds floats"
     ):
-        mrad(query / 255.0, reference)
+        mrad(query / 255.0, reference.astype(np.float32))
+    # a uint8 reference is unambiguous: no warning, and the right answer
+    np.testing.assert_array_equal(mrad(query / 255.0, reference).mask, mrad(query, reference).mask)
 
 
 def test_12_bit_data_needs_its_bit_depth_and_says_so(pair):

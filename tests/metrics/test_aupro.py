@@ -71,3 +71,14 @@ def test_a_perfect_and_a_useless_detector():
     assert pixel_metrics((~masks).astype(np.float32), masks).aupro == pytest.approx(0.0)
     normal_only = pixel_metrics(np.zeros((2, 4, 4), np.float32), np.zeros((2, 4, 4), bool))
     assert normal_only.aupro is None and normal_only.reasons["aupro"] == "no anomalous pixels"
+
+
+def test_a_trailing_channel_axis_is_not_an_image_axis():
+    scores, masks = _data(6)
+    expected = pixel_metrics(scores, masks).aupro
+    assert pixel_metrics(scores[..., None], masks[..., None]).aupro == expected
+    one = PixelMetricAccumulator()
+    one.update(scores[0][..., None], masks[0][..., None])
+    two = PixelMetricAccumulator()
+    two.update(scores[0], masks[0])
+    assert one.compute().aupro == two.compute().aupro

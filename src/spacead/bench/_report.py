@@ -210,7 +210,7 @@ def breakdown_table(runs: Sequence[RunRecord], column: str) -> str | None:
     per_run = {r.label: {p["image"]: p for p in _predictions(r)} for r in evaluated}
     first = per_run[evaluated[0].label]
     values = sorted({rows[i][column] for i, p in first.items() if i in rows and p["label"] == "1"})
-    if not values:
+    if not any(values):  # the column is empty (e.g. a mode this dataset was made without)
         return None
     head = "".join(f"<th>{html.escape(r.label)}: flagged / I.AUROC</th>" for r in evaluated)
     lines = [f"<tr><th>{html.escape(column)}</th><th>images</th>{head}</tr>"]

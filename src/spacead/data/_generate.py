@@ -572,7 +572,10 @@ def write_manifest(root: Path, config: GenerateConfig) -> Path:
     write_transforms_json(root, frames)
     buf = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        # The union of the rows' fields, in order: a folder resumed across spacead
+        # versions holds rows with and without newer columns (left empty).
+        fields = list(dict.fromkeys(k for row in rows for k in row))
+        writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     path = root / "manifest.csv"

@@ -74,16 +74,33 @@ def read_mask(mask: Any, name: str = "mask") -> tuple[Mask, str]:
     if np.isin(values, (0, 255)).all():
         out = (arr == 255).astype(np.uint8)
         return out, FOREGROUND_BACKGROUND
-    # An area-averaged foreground mask: its foreground still reaches full white.
-    half = (int(np.iinfo(arr.dtype).max) + 1) // 2 if arr.dtype.itemsize <= 2 else 0
-    if half and values.min() >= 0 and values.max() >= half:
-        out = (arr >= half).astype(np.uint8)
+    top = int(np.iinfo(arr.dtype).max) if arr.dtype.itemsize <= 2 else 0
+    if top and np.isin(values, (0, top)).all():  # a 16-bit foreground/background mask
+        out = (arr == top).astype(np.uint8)
+        return out, FOREGROUND_BACKGROUND
+    if top and values.min() >= 0 and values.max() >= (top + 1) // 2 and _area_averaged(arr, top):
+        out = (arr >= (top + 1) // 2).astype(np.uint8)
         return out, THRESHOLDED
     shown = ", ".join(str(v) for v in values[:8]) + (" ..." if len(values) > 8 else "")
     raise ValueError(
         f"{name} values must be 3-class (0, 1, 2) or foreground/background (0 and 255, or "
         f"grey edges between them), got {shown}"
     )
+
+
+def _area_averaged(arr: npt.NDArray[Any], top: int) -> bool:
+    """Whether grey values look like the edges of a resized 0/full-scale mask.
+
+    Area averaging leaves grey only where foreground meets background: several
+    grey levels, or few grey pixels, and almost no pixels at the 3-class labels
+    1 and 2. A 3-class mask drawn as 0/128/255 (one grey level over a whole
+    region) or a 0/1/2 mask with stray full-scale pixels is not one.
+    """
+    nonzero = int(np.count_nonzero(arr))
+    labels = int(np.count_nonzero((arr == 1) | (arr == 2)))
+    grey = arr[(arr > 2) & (arr < top)]
+    levels = len(np.unique(grey))
+    return labels <= 0.01 * nonzero and (levels >= 2 or grey.size <= 0.2 * nonzero)
 
 
 def anomaly_mask(mask3: Mask) -> npt.NDArray[np.bool_]:

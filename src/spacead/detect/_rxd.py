@@ -55,11 +55,11 @@ def prepare_pair(
     q, q_scale = read_image_array(query, "query", fq)
     r, r_scale = read_image_array(reference, "reference", fr)
     check_same_shape(q, r, tuple(getattr(reference, "shape", np.shape(r))))
-    if (q_scale == "unit") != (r_scale == "unit") and "given" not in (q_scale, r_scale):
+    if {q_scale, r_scale} == {"unit", "8-bit"}:  # [0, 1] floats beside 8-bit-scale floats
         unit, other = ("query", "reference") if q_scale == "unit" else ("reference", "query")
         warnings.warn(
-            f"{unit} holds floats in [0, 1] (read as 0-255 x 1/255) but {other} does not; "
-            "pass value_range to say how to read them",
+            f"{unit} holds floats in [0, 1] (read as 0-255 x 1/255) but {other} holds floats "
+            "beyond 1 (read on the 8-bit scale); convert one of them if that is wrong",
             UserWarning,
             stacklevel=3,
         )

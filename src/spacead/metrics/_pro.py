@@ -40,12 +40,17 @@ class RegionCounts:
         bin_of: Callable[[npt.NDArray[Any]], npt.NDArray[np.int64]],
         n_bins: int,
     ) -> None:
-        """Count the regions of one map (H, W) or a stack of maps (..., H, W); 1-D is one row.
+        """Count the regions of one map (H, W) or a stack (..., H, W); 1-D has no regions.
+
+        A trailing axis of length 1 (``(N, H, W, 1)``) is a channel axis and dropped.
 
         ``bin_of`` gives the histogram bin of scores (e.g. :meth:`Binning.bin_index`).
         """
-        if scores.ndim < 2:  # a flat array of pixels: one row
-            scores, labels = scores.reshape(1, -1), labels.reshape(1, -1)
+        while scores.ndim > 2 and scores.shape[-1] == 1:  # (..., H, W, 1): one channel
+            scores, labels = scores[..., 0], labels[..., 0]
+        if scores.ndim < 2:
+            self.unavailable = f"regions need images: (H, W) or (N, H, W) maps, got {scores.shape}"
+            return
         maps = scores.reshape(-1, *scores.shape[-2:])  # (..., H, W): images of H x W
         masks = labels.reshape(-1, *labels.shape[-2:])
         new = [self.rows]
@@ -91,7 +96,10 @@ class RegionCounts:
         return out
 
     def state_arrays(self) -> dict[str, npt.NDArray[Any]]:
-        return {"pro_rows": self.rows.copy(), "pro_n_regions": np.array(self.n_regions)}
+        state = {"pro_rows": self.rows.copy(), "pro_n_regions": np.array(self.n_regions)}
+        if self.unavailable is not None:
+            state["pro_unavailable"] = np.array(self.unavailable)
+        return state
 
     def load_state_arrays(self, state: dict[str, npt.NDArray[Any]], n_bins: int) -> None:
         if "pro_rows" not in state:  # saved before AUPRO was counted
@@ -100,6 +108,8 @@ class RegionCounts:
         other = RegionCounts()
         other.rows = np.asarray(state["pro_rows"], dtype=np.int64).reshape(-1, 3)
         other.n_regions = int(state["pro_n_regions"])
+        if "pro_unavailable" in state:
+            other.unavailable = str(state["pro_unavailable"])
         self.merge(other, n_bins)
 
 
