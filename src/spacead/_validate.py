@@ -78,9 +78,14 @@ class ImageFormat:
 def image_formats(
     value_range: tuple[float, float] | None = None,
     bit_depth: int | None = None,
-    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] = "rgb",
+    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] | None = None,
 ) -> tuple[ImageFormat, ImageFormat]:
-    """The formats of a (query, reference) pair; a tuple ``channel_order`` gives one per image."""
+    """The formats of a (query, reference) pair; a tuple ``channel_order`` gives one per image.
+
+    ``None`` is RGB for both (the detectors then check for a red/blue swap).
+    """
+    if channel_order is None:
+        channel_order = "rgb"
     if isinstance(channel_order, tuple | list):
         if len(channel_order) != 2:
             raise ValueError(

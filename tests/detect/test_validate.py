@@ -134,6 +134,8 @@ def test_bgr_frames_from_opencv(pair):
     )
     both = np.ascontiguousarray(reference[..., ::-1])
     np.testing.assert_array_equal(mrad(bgr, both, channel_order="bgr").mask, base.mask)
+    # a genuine colour difference: saying channel_order="rgb" silences the check
+    mrad(bgr, reference, channel_order="rgb")  # (warnings are errors in the tests)
 
 
 def test_chw_arrays_and_torch_tensors_are_accepted(pair):

@@ -30,7 +30,7 @@ def mrad(
     *,
     value_range: tuple[float, float] | None = None,
     bit_depth: int | None = None,
-    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] = "rgb",
+    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] | None = None,
 ) -> Detection:
     r"""Detect anomalies in a query image against a reference rendered at the same pose.
 
@@ -64,9 +64,11 @@ def mrad(
         The values meaning black and white, for both images (e.g. ``(0, 4095)``).
     bit_depth : int, optional
         Significant bits of integer images, e.g. 12 for 12-bit data in uint16.
-    channel_order : {"rgb", "bgr"} or (query's, reference's)
+    channel_order : {"rgb", "bgr"} or (query's, reference's), optional
         ``"bgr"`` for frames from OpenCV (``cv2.imread``, ``cv2.VideoCapture``);
         ``("bgr", "rgb")`` for an OpenCV frame against an RGB reference.
+        Default RGB for both, with a warning if red and blue look swapped;
+        given explicitly, no such check.
 
     Returns
     -------
@@ -145,10 +147,11 @@ class MRADDetector:
         *,
         value_range: tuple[float, float] | None = None,
         bit_depth: int | None = None,
-        channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] = "rgb",
+        channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] | None = None,
     ) -> None:
         self.params = params or MRADParams()
         self.formats = image_formats(value_range, bit_depth, channel_order)
+        self._check_swap = channel_order is None  # given explicitly: trusted
         self._shape: tuple[int, int] | None = None
         self._maps: dict[str, npt.NDArray[Any]] = {}
 
@@ -179,7 +182,7 @@ class MRADDetector:
 
     def _detect(self, query: Any, reference: Any) -> Detection:
         params = self.params
-        q, r = prepare_pair(query, reference, self.formats)
+        q, r = prepare_pair(query, reference, self.formats, check_swap=self._check_swap)
         h, w = q.shape[:2]
         if min(h, w) < 2 * params.grid:
             raise ValueError(

@@ -44,12 +44,15 @@ def prepare_pair(
     query: Any,
     reference: Any,
     formats: tuple[ImageFormat, ImageFormat] | None = None,
+    *,
+    check_swap: bool = True,
 ) -> tuple[Image, Image]:
     """Validate and convert a query/reference pair to H×W×3 (uint8 or float32).
 
     Warns where the pair looks inconsistent: one image read as [0, 1] floats
-    and the other not, or a query whose colours match the reference's only
-    with red and blue swapped (an OpenCV BGR frame against an RGB render).
+    and the other as floats on the 8-bit scale, or (with ``check_swap``, when
+    no channel order was given) a query whose colours match the reference's
+    only with red and blue swapped (an OpenCV BGR frame against an RGB render).
     """
     fq, fr = formats or (ImageFormat(), ImageFormat())
     q, q_scale = read_image_array(query, "query", fq)
@@ -63,11 +66,11 @@ def prepare_pair(
             UserWarning,
             stacklevel=3,
         )
-    if fq.channel_order == fr.channel_order and _looks_swapped(q, r):
+    if check_swap and fq.channel_order == fr.channel_order and _looks_swapped(q, r):
         warnings.warn(
             "the query's colours match the reference's with red and blue swapped: a BGR frame "
             "(cv2.imread, cv2.VideoCapture) against an RGB reference? pass "
-            "channel_order=('bgr', 'rgb')",
+            "channel_order=('bgr', 'rgb'), or channel_order='rgb' to say they are right",
             UserWarning,
             stacklevel=3,
         )
@@ -199,7 +202,7 @@ def pad(
     *,
     value_range: tuple[float, float] | None = None,
     bit_depth: int | None = None,
-    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] = "rgb",
+    channel_order: ChannelOrder | tuple[ChannelOrder, ChannelOrder] | None = None,
 ) -> Detection:
     r"""Probabilistic anomaly detector: background from the reference, target from the query.
 
@@ -214,7 +217,8 @@ def pad(
        imagery," 2014 (the PAD baseline of the ALLO paper, Table III).
     """
     params = params or PADParams()
-    q, r = prepare_pair(query, reference, image_formats(value_range, bit_depth, channel_order))
+    formats = image_formats(value_range, bit_depth, channel_order)
+    q, r = prepare_pair(query, reference, formats, check_swap=channel_order is None)
     rows, cols = grid_edges(q.shape[0], 1), grid_edges(q.shape[1], 1)
     stride = stats_stride(q.shape[0] * q.shape[1])
     with computing():
