@@ -4,8 +4,8 @@ import pytest
 from spacead.data import make_pair
 from spacead.detect import MRADParams, mrad
 from spacead.detect._postprocess import remove_noise, scale_scores
-from spacead.detect._rxd import dual_score
-from spacead.detect._stats import grid_edges
+from spacead.detect._rxd import dual_score_coefficients
+from spacead.detect._stats import evaluate_score, grid_edges
 from tests.helpers import add_blob, flat_scene, iou
 
 
@@ -94,7 +94,8 @@ def test_fixed_scaling_keeps_noise_dark_where_minmax_stretches_it():
     # score of a normal image to 255 whatever it is.
     q, r = flat_scene(seed=5), flat_scene(seed=6)
     rows, cols = grid_edges(q.shape[0], 4), grid_edges(q.shape[1], 4)
-    raw = dual_score(q, r, rows, cols, cov_floor=4.0, gain=True)
+    coef = dual_score_coefficients(q, r, rows, cols, cov_floor=4.0, gain=True)
+    raw = evaluate_score(q, rows, cols, coef)
     assert scale_scores(raw, "fixed", 100.0).max() < MRADParams().min_score
     assert scale_scores(raw, "minmax", 100.0).max() == 255.0
 

@@ -197,7 +197,8 @@ def breakdown_table(runs: Sequence[RunRecord], column: str) -> str | None:
     """
     from sklearn.metrics import roc_auc_score
 
-    evaluated = [r for r in runs if r.group in ("evaluation", "learned") and _predictions(r)]
+    predictions = {r.label: _predictions(r) for r in runs if r.group in ("evaluation", "learned")}
+    evaluated = [r for r in runs if predictions.get(r.label)]
     if not evaluated or not evaluated[0].metrics.get("root"):
         return None
     manifest = Path(evaluated[0].metrics["root"]) / "manifest.csv"
@@ -207,7 +208,7 @@ def breakdown_table(runs: Sequence[RunRecord], column: str) -> str | None:
         rows = {r["image"]: r for r in csv.DictReader(fh) if "image" in r}
     if not rows or column not in next(iter(rows.values())):
         return None
-    per_run = {r.label: {p["image"]: p for p in _predictions(r)} for r in evaluated}
+    per_run = {r.label: {p["image"]: p for p in predictions[r.label]} for r in evaluated}
     first = per_run[evaluated[0].label]
     values = sorted({rows[i][column] for i, p in first.items() if i in rows and p["label"] == "1"})
     if not any(values):  # the column is empty (e.g. a mode this dataset was made without)

@@ -181,7 +181,7 @@ def thresholded_score(
 
 
 @numba.njit(inline="always")
-def _row_span(row: npt.NDArray[np.float32], span: npt.NDArray[np.int64]) -> None:
+def _row_span(row: npt.NDArray[Any], span: npt.NDArray[np.int64]) -> None:
     """First and one-past-last non-zero column of one row into ``span`` (``-1, -1``: none)."""
     w = row.shape[0]
     span[0] = -1
@@ -308,18 +308,9 @@ def cell_counts(
 @numba.njit(parallel=True, cache=True, nogil=True)
 def row_spans(values: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     """Per row, the first and one-past-last column of a non-zero value (``(-1, -1)``: none)."""
-    h, w = values.shape
-    out = np.full((h, 2), -1, dtype=np.int64)
-    for y in numba.prange(h):
-        for x in range(w):
-            if values[y, x] != 0:
-                out[y, 0] = x
-                break
-        if out[y, 0] >= 0:
-            for x in range(w - 1, -1, -1):
-                if values[y, x] != 0:
-                    out[y, 1] = x + 1
-                    break
+    out = np.empty((values.shape[0], 2), dtype=np.int64)
+    for y in numba.prange(values.shape[0]):
+        _row_span(values[y], out[y])
     return out
 
 

@@ -14,7 +14,7 @@ from ._align import find_alignment, warp_reference
 from ._kernels import cell_counts, ranked_scores, row_spans, scale_threshold, scaled_score
 from ._meanshift import mean_shift_modes, snap_to_support
 from ._params import MRADParams
-from ._postprocess import remove_noise
+from ._postprocess import remove_noise, scale_factor
 from ._region import grow_regions
 from ._rxd import dual_score_coefficients, prepare_pair
 from ._stats import evaluate_score, grid_edges, stats_stride
@@ -170,7 +170,6 @@ class MRADDetector:
                 name: np.zeros((h, w), np.float32) for name in ("kept", "cleaned", "blurred")
             }
             self._maps["low"] = np.zeros((h, w), np.uint8)
-            self._maps["kept_spans"] = np.zeros((h, 2), np.int64)
             self._maps["spans"] = np.zeros((h, 2), np.int64)
             self._shape = (h, w)
         return self._maps
@@ -205,13 +204,12 @@ class MRADDetector:
         )  # fmt: skip
         # Steps 2-3: score, scale to [0, 255], zero what is below the minimum score.
         kept, low, spans = maps["kept"], maps["low"], maps["spans"]
-        if params.scale == "fixed":
-            factor = 255.0 / params.scale_max
+        if params.scale == "fixed":  # the factor is known before scoring: one fused pass
+            factor = scale_factor(params.scale, params.scale_max)
             scaled_score(q, rows, cols, coef, factor, params.min_score, kept, low, spans)
         else:
             raw = evaluate_score(q, rows, cols, coef)
-            top = float(raw.max())
-            factor = 255.0 / top if top > 0 else 0.0
+            factor = scale_factor(params.scale, params.scale_max, raw)
             scale_threshold(raw, factor, params.min_score, kept, low, spans)
         opening = max(1, round(params.opening * size))
         cleaned = maps["cleaned"]

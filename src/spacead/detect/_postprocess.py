@@ -25,16 +25,28 @@ def cells(rows: Edges, cols: Edges) -> Iterator[tuple[slice, slice]]:
             yield slice(rows[i], rows[i + 1]), slice(cols[j], cols[j + 1])
 
 
-def scale_scores(raw: FloatMap, mode: ScaleMode, scale_max: float) -> FloatMap:
-    """Map raw scores (squared-Mahalanobis units) to [0, 255]; negative scores become 0.
+def scale_factor(mode: ScaleMode, scale_max: float, raw: FloatMap | None = None) -> float:
+    """The factor taking raw scores (squared-Mahalanobis units) to the 0-255 scale.
 
     ``"fixed"`` maps ``scale_max`` to 255 for every image; ``"minmax"`` maps the
-    image's largest score to 255 (the paper's stretch).
+    image's largest score (of ``raw``) to 255, the paper's stretch. 0 when that
+    largest score is not positive.
     """
-    top = float(raw.max()) if mode == "minmax" else scale_max
-    if top <= 0:
+    if mode == "minmax" and raw is None:
+        raise ValueError("the minmax scaling needs the raw scores")
+    top = float(raw.max()) if mode == "minmax" and raw is not None else scale_max
+    return 255.0 / top if top > 0 else 0.0
+
+
+def scale_scores(raw: FloatMap, mode: ScaleMode, scale_max: float) -> FloatMap:
+    """Map raw scores to [0, 255] (:func:`scale_factor`); negative scores become 0.
+
+    MRAD fuses this step into its scoring kernel; this is the step on its own.
+    """
+    factor = scale_factor(mode, scale_max, raw)
+    if factor == 0.0:
         return np.zeros_like(raw)
-    out = raw * np.float32(255.0 / top)
+    out = raw * np.float32(factor)
     return np.clip(out, 0.0, 255.0, out=out)
 
 

@@ -23,14 +23,12 @@ from ._stats import (
     CellStats,
     cell_stats,
     dual_coefficients,
-    evaluate_score,
     grid_edges,
     rx_coefficients,
     stats_stride,
 )
 from ._types import Detection
 
-FloatImage = npt.NDArray[np.float32]
 Image = npt.NDArray[np.uint8] | npt.NDArray[np.float32]
 
 # Pixels darker than this (8-bit scale) carry no exposure information; brighter than
@@ -261,20 +259,3 @@ def dual_score_coefficients(
     background = CellStats(background.mean, background.cov + np.eye(3) * cov_floor)
     target = cell_stats(query, rows, cols, cov_floor=cov_floor, stride=stride)
     return dual_coefficients(background, target)
-
-
-def dual_score(
-    query: Image,
-    reference: Image,
-    rows: npt.NDArray[np.int64],
-    cols: npt.NDArray[np.int64],
-    *,
-    cov_floor: float,
-    gain: bool,
-    stride: int = 1,
-) -> FloatImage:
-    """PAD/MRAD raw score map (see :func:`dual_score_coefficients`)."""
-    coef = dual_score_coefficients(
-        query, reference, rows, cols, cov_floor=cov_floor, gain=gain, stride=stride
-    )
-    return evaluate_score(query, rows, cols, coef)

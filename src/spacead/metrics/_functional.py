@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._binning import Binning, Histogram, binned_histogram, exact_histogram
 from ._curve import (
@@ -31,11 +32,18 @@ def _histogram(
 ) -> Histogram:
     arr = as_scores(scores, names[0])
     lab = as_labels(labels, names[1], arr.shape, names[0])
+    return _counted(arr, lab, binning, names[0])
+
+
+def _counted(
+    arr: npt.NDArray[Any], lab: npt.NDArray[np.bool_], binning: Binning | None, name: str
+) -> Histogram:
+    """The histogram of validated scores and labels (exact, or in ``binning``)."""
     if binning is None:
-        check_finite(arr, names[0])
+        check_finite(arr, name)
         return exact_histogram(arr, lab)
     flat, flat_labels = flat_for_kernel(arr, lab)
-    return binned_histogram(flat, flat_labels, binning, names[0])
+    return binned_histogram(flat, flat_labels, binning, name)
 
 
 def auroc(scores: Any, labels: Any, *, binning: Binning | None = None) -> float | None:
@@ -199,9 +207,9 @@ def pixel_metrics(score_maps: Any, masks: Any, *, binning: Binning | None = None
     >>> pixel_metrics(maps, np.zeros_like(masks)).to_dict()["reasons"]["pixel_ap"]
     'no anomalous pixels'
     """
-    hist = _histogram(score_maps, masks, binning, ("score_maps", "masks"))
     arr = as_scores(score_maps, "score_maps")
     lab = as_labels(masks, "masks", arr.shape, "score_maps")
+    hist = _counted(arr, lab, binning, "score_maps")
     regions = RegionCounts()
     if lab.any():
         n_bins = hist.counts.shape[1]

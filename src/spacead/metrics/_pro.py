@@ -20,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+from scipy.integrate import trapezoid
 
 FPR_LIMIT = 0.3
 _COMPACT_ROWS = 1 << 16  # merge duplicate (size, bin) rows when this many have piled up
@@ -154,6 +155,4 @@ def aupro_of(
         fpr, pro = fpr[: i + 1], pro[: i + 1]
     if fpr[-1] <= 0:
         return 0.0
-    from scipy.integrate import trapezoid
-
     return float(min(1.0, max(0.0, trapezoid(pro, fpr) / fpr[-1])))
