@@ -161,3 +161,35 @@ def test_nodata_pixels_take_the_tile_mean():
     np.testing.assert_allclose(filled[0, :, :20], valid_mean, rtol=1e-6)
     np.testing.assert_array_equal(filled[0, :, 20:], plain[0, :, 20:])
     np.testing.assert_array_equal(filled[1], plain[1])  # no no-data: unchanged
+
+
+def test_plant_objects_on_real_terrain_changes_only_the_boxes():
+    from skimage import data
+
+    from spacead.tiles import plant_objects
+
+    moon = np.ascontiguousarray(np.tile(data.moon(), (2, 2)))
+    out, objects = plant_objects(moon, 3, rng=1)
+    assert out.shape == moon.shape and out.dtype == np.uint8 and len(objects) == 3
+    changed = out != moon
+    inside = np.zeros_like(changed)
+    for o in objects:
+        inside[max(o.y0, 0) : o.y1, max(o.x0, 0) : o.x1] = True
+    assert changed.any() and not (changed & ~inside).any()
+    again, same = plant_objects(moon, 3, rng=1)
+    assert np.array_equal(again, out) and same == objects
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.zeros((300, 300, 3), np.uint8), "grey uint8 array"),
+        (np.zeros((300, 300), np.float32), "grey uint8 array"),
+        (np.ones((200, 300), np.uint8), "at least 256 px"),
+    ],
+)
+def test_plant_objects_refuses_bad_frames(image, message):
+    from spacead.tiles import plant_objects
+
+    with pytest.raises(ValueError, match=message):
+        plant_objects(image, 1)

@@ -13,7 +13,7 @@ map back to the frame::
 from ._grid import TileGrid, nodata_fraction, tile_coords
 from ._io import ImageLike, Jp2Image, open_image, read_region, write_tiff
 from ._reader import intensity_scale, iter_tile_batches, prepare_tile, to_gray
-from ._synth import OBJECT_KINDS, PlantedObject, make_planetary_frame
+from ._synth import OBJECT_KINDS, PlantedObject, make_planetary_frame, plant_objects
 
 __all__ = [
     "OBJECT_KINDS",
@@ -26,6 +26,7 @@ __all__ = [
     "make_planetary_frame",
     "nodata_fraction",
     "open_image",
+    "plant_objects",
     "prepare_tile",
     "read_region",
     "tile_coords",

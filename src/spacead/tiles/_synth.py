@@ -248,12 +248,79 @@ def make_planetary_frame(
     img = _hillshade(relief, sun_azimuth, sun_elevation) * albedo * np.float32(190)
     img += gen.standard_normal(shape, dtype=np.float32) * np.float32(noise)
     valid = _margin_mask(height, width, gen) if margins else np.ones(shape, dtype=bool)
+    objects = _plant_all(img, valid, n_objects, kinds, sun_azimuth, gen)
+    out = np.clip(img, 1, 255).astype(np.uint8)
+    out[~valid] = 0
+    return out, objects
+
+
+def _plant_all(
+    img: F32,
+    valid: npt.NDArray[np.bool_],
+    n_objects: int,
+    kinds: tuple[str, ...],
+    sun_azimuth: float,
+    gen: np.random.Generator,
+) -> list[PlantedObject]:
     spacing = 256 if n_objects * 256 * 256 * 2 < valid.sum() else 96
     sites = _sites(valid, n_objects, gen, spacing)
-    objects = [
+    return [
         _plant(img, kinds[i % len(kinds)], cy, cx, sun_azimuth, gen)
         for i, (cy, cx) in enumerate(sites)
     ]
+
+
+def plant_objects(
+    image: npt.ArrayLike,
+    n_objects: int,
+    *,
+    rng: int | np.random.Generator | None = None,
+    kinds: tuple[str, ...] = OBJECT_KINDS,
+    sun_azimuth: float = 200.0,
+) -> tuple[npt.NDArray[np.uint8], list[PlantedObject]]:
+    """Plant hardware-like objects on a grey 8-bit frame of real terrain.
+
+    The objects are those of :func:`make_planetary_frame`, at the same places rules
+    (no-data pixels, 0, are avoided; objects at least 256 px apart where they fit):
+    the way to check the completion detector on images it was not built on.
+
+    Parameters
+    ----------
+    image : array_like of uint8, shape (H, W)
+        The frame, at least 256 px on each side; 0 is no-data.
+    n_objects : int
+        Number of objects.
+    rng, kinds, sun_azimuth
+        As in :func:`make_planetary_frame`; `sun_azimuth` sets the shadows' side.
+
+    Returns
+    -------
+    image : ndarray of uint8, shape (H, W)
+        A copy of the frame with the objects.
+    objects : list of PlantedObject
+
+    Examples
+    --------
+    >>> from skimage import data, transform
+    >>> moon = (transform.rescale(data.moon(), 2, order=3) * 255).astype(np.uint8)
+    >>> image, objects = plant_objects(moon, 2, rng=0)
+    >>> image.shape, len(objects)
+    ((1024, 1024), 2)
+    """
+    frame = np.asarray(image)
+    if frame.ndim != 2 or frame.dtype != np.uint8:
+        raise ValueError(
+            f"image must be a grey uint8 array (H, W), got {frame.dtype} of shape {frame.shape}"
+        )
+    if min(frame.shape) < 256:
+        raise ValueError(f"image must be at least 256 px on each side, got {frame.shape}")
+    bad = [k for k in kinds if k not in OBJECT_KINDS]
+    if bad or not kinds:
+        raise ValueError(f"kinds must be among {OBJECT_KINDS}, got {kinds!r}")
+    gen = np.random.default_rng(rng)
+    img = frame.astype(np.float32)
+    valid = frame > 0
+    objects = _plant_all(img, valid, n_objects, kinds, sun_azimuth, gen)
     out = np.clip(img, 1, 255).astype(np.uint8)
     out[~valid] = 0
     return out, objects
