@@ -19,7 +19,16 @@ from . import __version__
 from ._extras import require
 from .baselines import OfflineModelError
 from .data import read_image, write_image
-from .detect import METHODS, as_rgb, overlay, params_class, run_detector, score_image
+from .detect import (
+    METHODS,
+    as_rgb,
+    detector_names,
+    detector_spec,
+    detector_specs,
+    overlay,
+    run_detector,
+    score_image,
+)
 
 EXIT_ERROR = 1
 _SCHEDULER_HELP = (
@@ -144,12 +153,12 @@ def _image_format(args: argparse.Namespace) -> Any:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    params = params_class(args.method).from_strings(args.param)
+    params = detector_spec(args.method).parse_params(args.method, args.param)
     rendered = args.camera is not None or args.cad is not None
     if rendered and (args.camera is None or args.cad is None or args.reference is not None):
         raise ValueError("a rendered reference needs both --camera FRAME.json and --cad MODEL, "
                          "and no REFERENCE image")  # fmt: skip
-    if args.method != "rxd" and args.reference is None and not rendered:
+    if detector_spec(args.method).needs_reference and args.reference is None and not rendered:
         raise ValueError(f"method {args.method} needs a REFERENCE image (or --camera and --cad)")
     fmt = _image_format(args)
     query = as_rgb(read_image(args.query), "query", fmt)
@@ -257,9 +266,7 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--method",
         type=_evaluate_method,
         required=True,
-        help="detector: mrad, pad, rxd; or a learned one, trained on the train split's normal "
-        "images first: inpaint (the completion CNN) or anomalib:<model> (e.g. anomalib:padim; "
-        "needs the anomalib extra)",
+        help=_methods_help(),
     )
     p.add_argument("--split", default="test", help="split folder (default: test)")
     _add_param(p, "detector parameter, repeatable")
@@ -298,31 +305,35 @@ def _add_render_param(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _evaluate_method(text: str) -> str:
-    model = text.partition(":")[2] if text.startswith("anomalib:") else None
-    if text in (*METHODS, "inpaint") or model:
-        return text
-    raise argparse.ArgumentTypeError(
-        f"invalid choice: {text!r} (choose from {', '.join(METHODS)}, inpaint, anomalib:<model>)"
+def _methods_help() -> str:
+    """``--method`` help from the detector registry."""
+    specs = detector_specs()
+    plain = ", ".join(s.label for s in specs if not s.learned)
+    learned = "; ".join(
+        f"{s.label} ({s.summary}" + (f'; pip install "spacead[{s.extra}]")' if s.extra else ")")
+        for s in specs
+        if s.learned
     )
+    return f"detector: {plain}; or a learned one, trained on the train split first: {learned}"
+
+
+def _evaluate_method(text: str) -> str:
+    try:
+        detector_spec(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose from {', '.join(detector_names())})"
+        ) from None
+    return text
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .bench import evaluate, summary_table, write_metrics, write_predictions
 
-    params: Any
-    if args.method.startswith("anomalib:") or args.method == "inpaint":
-        require("inpaint" if args.method == "inpaint" else "anomalib")
-    if args.method.startswith("anomalib:"):
-        from .baselines import AnomalibOptions
-
-        params = AnomalibOptions.from_strings(args.method.partition(":")[2], args.param)
-    elif args.method == "inpaint":
-        from .detect.inpaint import InpaintParams
-
-        params = InpaintParams.from_strings(args.param)
-    else:
-        params = params_class(args.method).from_strings(args.param)
+    spec = detector_spec(args.method)
+    if spec.extra is not None:
+        require(spec.extra)
+    params = spec.parse_params(args.method, args.param)
     result = evaluate(
         args.root,
         args.method,

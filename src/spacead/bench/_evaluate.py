@@ -16,7 +16,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,6 @@ from .. import __version__
 from .._extras import require
 from .._fileio import atomic_write_bytes
 from .._parallel import default_workers, run_tasks
-from ..baselines import AnomalibDetector, AnomalibOptions, train_anomalib
 from ..data import (
     TRANSFORMS,
     AlloDataset,
@@ -42,13 +41,18 @@ from ..data import (
     write_image,
 )
 from ..data._masks import THRESHOLDED
-from ..detect import Detection, make_detector, params_class
-from ..detect._params import MRADParams, RXDParams
+from ..detect import (
+    Detection,
+    Detector,
+    LearnedDetector,
+    detector_spec,
+    fit_detector,
+    make_detector,
+)
 from ..metrics import BenchmarkAccumulator, Binning
 from ._outputs import save_map
 
-if TYPE_CHECKING:  # the completion network imports torch; the reference pipeline renders
-    from ..detect.inpaint import InpaintDetector, InpaintParams
+if TYPE_CHECKING:  # the reference pipeline renders
     from ..reference import ReferenceParams, RenderedReferences
 
 # MRAD maps lie on [0, 255] in steps of 1/2 and are binned exactly by the default
@@ -139,15 +143,14 @@ class _Partials:
 def pixel_transform(method: str) -> str:
     """How a method's pixel scores are accumulated: ``identity``, ``log1p`` or ``symlog``.
 
-    RXD/PAD maps are squared Mahalanobis distances (``log1p``). The learned methods'
-    maps (inpaint, anomalib) have no fixed range or sign and often sit in a narrow
-    band of values (``symlog``: sign(x)·log1p(|x|), over 2^20 bins, so that the band
-    still spans tens of thousands of bins). Both are monotone, so the rank metrics
-    are unchanged; they only set the binning resolution.
+    Its spec's :attr:`~spacead.detect.DetectorSpec.pixel_scores`: RXD/PAD maps are
+    squared Mahalanobis distances (``log1p``); the learned methods' maps (inpaint,
+    anomalib) have no fixed range or sign and often sit in a narrow band of values
+    (``symlog``: sign(x)·log1p(|x|), over 2^20 bins, so that the band still spans
+    tens of thousands of bins). Both are monotone, so the rank metrics are
+    unchanged; they only set the binning resolution.
     """
-    if method in ("rxd", "pad"):
-        return "log1p"
-    return "symlog" if method == "inpaint" or method.startswith("anomalib:") else "identity"
+    return detector_spec(method).pixel_scores
 
 
 def _forward(transform: str, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -170,29 +173,29 @@ def _binning(method: str) -> Binning | None:
     return _BINNINGS[pixel_transform(method)]
 
 
-class _Classic:
+class _Stream:
     """A statistical detector that travels to worker processes by name and parameters.
 
     Each process builds its own stream detector (:func:`spacead.detect.make_detector`)
     on first use, so MRAD's buffers are allocated once per chunk, not per image.
     """
 
-    def __init__(self, method: str, params: RXDParams | MRADParams) -> None:
+    def __init__(self, method: str, params: Any) -> None:
         self.method, self.params = method, params
-        self._detector: Callable[[Any, Any], Detection] | None = None
+        self._detector: Detector | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"method": self.method, "params": self.params, "_detector": None}
 
-    def __call__(self, image: Any, reference: Any) -> Detection:
+    def __call__(self, query: Any, reference: Any) -> Detection:
         if self._detector is None:
             self._detector = make_detector(self.method, self.params)
-        return self._detector(image, reference)
+        return self._detector(query, reference)
 
 
 def _run_chunk(
     method: str,
-    detector: Callable[[Any, Any], Detection],
+    detector: Detector,
     chunk: Sequence[tuple[int, Item]],
     maps_dir: Path | None,
     masks_dir: Path | None = None,
@@ -257,7 +260,7 @@ def evaluate(
     method: str,
     *,
     split: str = "test",
-    params: RXDParams | MRADParams | AnomalibOptions | InpaintParams | None = None,
+    params: Any | None = None,
     maps_dir: str | os.PathLike[str] | None = None,
     masks_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
@@ -274,16 +277,18 @@ def evaluate(
     ----------
     root : path-like
         Dataset root (see :class:`spacead.data.AlloDataset`).
-    method : {"mrad", "pad", "rxd", "inpaint"} or "anomalib:<model>"
-        Detector name. The learned ones are first trained, in this process, on
-        the normal images of the ``train`` split: ``inpaint`` the completion network
-        (:func:`spacead.detect.inpaint.train_inpaint_detector`), ``anomalib:<model>``
+    method : str
+        A registered detector (:func:`spacead.detect.detector_names`): ``"mrad"``,
+        ``"pad"``, ``"rxd"``, or a learned one, first trained in this process on the
+        normal images of the ``train`` split (:func:`spacead.detect.fit_detector`):
+        ``"inpaint"`` the completion network
+        (:func:`spacead.baselines.train_inpaint_detector`), ``"anomalib:<model>"``
         that anomalib model (:func:`spacead.baselines.train_anomalib`; needs the
         ``anomalib`` extra).
     split : str
         Split to evaluate.
-    params : parameter dataclass or AnomalibOptions, optional
-        The method's parameters; its defaults if omitted.
+    params : optional
+        The method's parameters (its spec's parameter class); its defaults if omitted.
     maps_dir : path-like, optional
         Save every pixel score map as ``<maps_dir>/<Camera k>/<name>.npy`` (float32).
     masks_dir : path-like, optional
@@ -323,39 +328,23 @@ def evaluate(
     spacead.baselines.OfflineModelError
         If an anomalib model would need a download.
     """
-    detector: Callable[[Any, Any], Detection]
-    learned: AnomalibDetector | InpaintDetector | None = None
-    if method.startswith("anomalib:") or method == "inpaint":
-        require("inpaint" if method == "inpaint" else "anomalib")
-    if method.startswith("anomalib:"):
-        params = _anomalib_options(method, params, scheduler)
-        learned = train_anomalib(root, params, progress=progress)
-        detector, n_workers, resume_dir = learned, 1, None  # the model lives in this process
-    elif method == "inpaint":
-        from ..detect.inpaint import InpaintParams, train_inpaint_detector
-
-        params = params if params is not None else InpaintParams()
-        if not isinstance(params, InpaintParams):
-            raise TypeError(
-                f"params for inpaint must be InpaintParams, got {type(params).__name__}"
-            )
+    spec = detector_spec(method)
+    if spec.extra is not None:
+        require(spec.extra)
+    params = spec.check_params(method, params)
+    detector: Detector
+    learned: LearnedDetector | None = None
+    if spec.learned:
         if scheduler is not None:
-            raise ValueError("inpaint trains and runs in this process; drop --scheduler")
-        learned = train_inpaint_detector(root, params, progress=progress)
-        detector, n_workers, resume_dir = learned, 1, None
+            raise ValueError(f"{method} trains and runs in this process; drop --scheduler")
+        learned = fit_detector(method, root, params, progress=progress)
+        detector, n_workers, resume_dir = learned, 1, None  # the model lives in this process
     else:
-        cls = params_class(method)
-        params = params if params is not None else cls()
-        if not isinstance(params, cls):
-            raise TypeError(
-                f"params for {method} must be {cls.__name__}, got {type(params).__name__}"
-            )
-        detector = _Classic(method, params)
+        detector = _Stream(method, params)
         n_workers = default_workers() if workers is None else workers
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
-    need_reference = method in ("pad", "mrad")
-    mode = _reference_mode(Path(root), split, references) if need_reference else None
+    mode = _reference_mode(Path(root), split, references) if spec.needs_reference else None
     dataset = AlloDataset(root, split, need_reference=mode == "files", strict=strict)
     rendered = None
     if mode == "render":
@@ -414,21 +403,9 @@ def evaluate(
     return Evaluation(metrics, [r for _, r in rows], problems)
 
 
-def _anomalib_options(method: str, params: Any, scheduler: str | None) -> AnomalibOptions:
-    model = method.partition(":")[2]
-    options = params if params is not None else AnomalibOptions(model)
-    if not isinstance(options, AnomalibOptions):
-        raise TypeError(f"params for {method} must be AnomalibOptions, got {type(params).__name__}")
-    if options.model != model:
-        raise ValueError(f"params are for anomalib:{options.model}, not {method}")
-    if scheduler is not None:
-        raise ValueError("anomalib models train and run in this process; drop --scheduler")
-    return options
-
-
 def _run(
     method: str,
-    detector: Callable[[Any, Any], Detection],
+    detector: Detector,
     items: Sequence[Item],
     maps: Path | None,
     masks: Path | None,
@@ -527,7 +504,7 @@ def _reference_record(
 def _metrics_record(
     acc: BenchmarkAccumulator,
     method: str,
-    params: RXDParams | MRADParams | AnomalibOptions | InpaintParams,
+    params: Any,
     split: str,
     problems: list[Problem],
     seconds: float,

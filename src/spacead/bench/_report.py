@@ -23,6 +23,7 @@ import numpy as np
 
 from .._fileio import atomic_write_bytes
 from ..data import AlloDataset, read_image, to_three_class
+from ..detect import detector_spec
 from ._outputs import SUMMARY_COLUMNS
 
 
@@ -74,13 +75,21 @@ def load_runs(folders: Iterable[str | os.PathLike[str]]) -> list[RunRecord]:
         elif (f / "metrics.json").is_file():
             rec = json.loads((f / "metrics.json").read_text())
             method = str(rec.get("method", f.name))
-            group = "learned" if method.startswith("anomalib:") else "evaluation"
+            group = "learned" if _is_learned(method) else "evaluation"
             runs.append(RunRecord(method.upper(), group, rec, f))
         else:
             raise ReportError(f"{str(f)!r} holds neither metrics.json nor ablation.csv")
     if not runs:
         raise ReportError("no runs found in the given folders")
     return runs
+
+
+def _is_learned(method: str) -> bool:
+    """Whether a run's method is a learned detector (its spec says; unknown names are not)."""
+    try:
+        return detector_spec(method).learned
+    except ValueError:
+        return False
 
 
 def _pct(v: Any) -> str:

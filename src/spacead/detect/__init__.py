@@ -11,6 +11,10 @@ between calls::
     detector = MRADDetector(MRADParams())
     for query, reference in feed:
         det = detector(query, reference)
+
+Every detector, the learned ones of :mod:`spacead.baselines` included, is described
+by a :class:`DetectorSpec` in one registry (:func:`detector_spec`): what runs a
+detector by name reads its properties there.
 """
 
 from .._validate import ImageFormat, as_rgb
@@ -18,26 +22,47 @@ from ._align import align_reference, find_alignment
 from ._mrad import MRADDetector, mrad
 from ._overlay import overlay, score_image
 from ._params import MRADParams, PADParams, RXDParams
-from ._registry import METHODS, make_detector, params_class, run_detector
+from ._registry import (
+    METHODS,
+    Detector,
+    DetectorSpec,
+    LearnedDetector,
+    detector_names,
+    detector_spec,
+    detector_specs,
+    fit_detector,
+    make_detector,
+    params_class,
+    register_detector,
+    run_detector,
+)
 from ._rxd import pad, rxd
 from ._types import Detection
 
 __all__ = [
     "METHODS",
     "Detection",
+    "Detector",
+    "DetectorSpec",
     "ImageFormat",
+    "LearnedDetector",
     "MRADDetector",
     "MRADParams",
     "PADParams",
     "RXDParams",
     "align_reference",
     "as_rgb",
+    "detector_names",
+    "detector_spec",
+    "detector_specs",
     "find_alignment",
+    "fit_detector",
     "make_detector",
     "mrad",
     "overlay",
     "pad",
     "params_class",
+    "register_detector",
     "run_detector",
     "rxd",
     "score_image",

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._validate import as_rgb
+from ._registry import detector_spec
 from ._types import Detection
 
 _OUTLINE = (255, 40, 40)
@@ -16,26 +17,28 @@ _SEED = (40, 255, 255)
 
 
 def score_image(det: Detection) -> npt.NDArray[np.uint8]:
-    """The score map as an 8-bit image.
+    """The score map as an 8-bit image, as the detector's spec says to show it.
 
-    MRAD maps are already on [0, 255]; RXD/PAD squared-Mahalanobis scores are
-    scaled so that twice their detection threshold is white.
+    MRAD maps are already on [0, 255] and are clipped; maps with a pixel threshold
+    (RXD/PAD squared Mahalanobis distances, learned detectors' maps) are scaled so
+    that twice the threshold is white. A map without a threshold, or from a detector
+    that is not registered, is scaled from its minimum (black) to its maximum (white).
     """
-    if det.method == "mrad":
-        return np.clip(det.score_map, 0, 255).round().astype(np.uint8)
-    from ._params import RXDParams
-
-    top = (
-        2.0
-        * RXDParams.from_dict(
-            {
-                k: v
-                for k, v in det.params.items()
-                if k in ("false_alarm_rate", "cov_floor", "anomaly_threshold")
-            }
-        ).score_threshold
-    )
-    scaled: npt.NDArray[np.float32] = np.clip(det.score_map * np.float32(255.0 / top), 0, 255)
+    try:
+        display = detector_spec(det.method).display
+    except ValueError:
+        display = "threshold"
+    smap = np.nan_to_num(np.asarray(det.score_map, dtype=np.float32), nan=0.0)
+    if display == "clip255":
+        return np.clip(smap, 0, 255).round().astype(np.uint8)
+    if det.threshold is not None and det.threshold > 0:
+        low, top = 0.0, 2.0 * det.threshold
+    else:
+        finite = smap[np.isfinite(smap)]
+        low = float(finite.min()) if finite.size else 0.0
+        top = (float(finite.max()) if finite.size else 0.0) - low
+    scale = np.float32(255.0 / top) if top > 0 else np.float32(0.0)
+    scaled: npt.NDArray[np.float32] = np.clip((smap - np.float32(low)) * scale, 0, 255)
     return scaled.round().astype(np.uint8)
 
 

@@ -1,67 +1,295 @@
-"""Name → detector lookup shared by the CLI, the evaluator and the benchmarks."""
+"""One interface for every detector, and the registry that says what each one is.
+
+Everything that runs detectors by name (``spacead detect`` and ``evaluate``, the
+score-image pictures, the report) reads a detector's properties from its
+:class:`DetectorSpec` here, never from its name: whether it needs a reference, whether
+it is trained first, how its score maps are binned and shown, which extra it needs.
+Adding a detector is one module plus one :func:`register_detector` call (see the
+README's "Extending spacead").
+
+Specs name the code they run as ``"module:attribute"`` strings, imported on first
+use, so that listing detectors imports neither torch nor anomalib.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from ._mrad import MRADDetector, mrad
-from ._params import MRADParams, PADParams, RXDParams
-from ._rxd import pad, rxd
 from ._types import Detection
 
-METHODS = ("mrad", "pad", "rxd")
-_PARAMS: dict[str, type[RXDParams] | type[MRADParams]] = {
-    "mrad": MRADParams,
-    "pad": PADParams,
-    "rxd": RXDParams,
-}
+PixelScores = Literal["identity", "log1p", "symlog"]
+Display = Literal["clip255", "threshold"]
 
 
-def params_class(method: str) -> type[RXDParams] | type[MRADParams]:
-    """Parameter dataclass of a detector name."""
-    try:
-        return _PARAMS[method]
-    except KeyError:
-        raise ValueError(
-            f"unknown method {method!r}; valid methods: {', '.join(METHODS)}"
-        ) from None
+@runtime_checkable
+class Detector(Protocol):
+    """A detector ready to score images: ``detector(query, reference) -> Detection``.
+
+    Detectors that do not use a reference accept and ignore one (pass None).
+    """
+
+    def __call__(self, query: Any, reference: Any) -> Detection: ...
 
 
-def run_detector(
-    method: str, query: Any, reference: Any | None, params: RXDParams | MRADParams | None = None
-) -> Detection:
-    """Run a detector by name; RXD ignores ``reference``, PAD and MRAD require it."""
-    cls = params_class(method)
-    if params is not None and not isinstance(params, cls):
-        raise TypeError(f"params for {method} must be {cls.__name__}, got {type(params).__name__}")
-    if method == "rxd":
-        return rxd(query, params)  # type: ignore[arg-type]
-    if reference is None:
-        raise ValueError(f"method {method} needs a reference image")
-    if method == "pad":
-        return pad(query, reference, params)  # type: ignore[arg-type]
-    return mrad(query, reference, params)  # type: ignore[arg-type]
+@runtime_checkable
+class LearnedDetector(Detector, Protocol):
+    """A detector trained on a dataset split (:attr:`DetectorSpec.fit` builds it)."""
+
+    def info(self) -> dict[str, Any]:
+        """What ``metrics.json`` records about its training (times, image counts, ...)."""
+        ...
 
 
-def make_detector(
-    method: str, params: RXDParams | MRADParams | None = None
-) -> Callable[[Any, Any | None], Detection]:
+def _resolve(ref: str | Callable[..., Any]) -> Any:
+    """The object named by ``"module:attribute"`` (imported now), or `ref` itself."""
+    if not isinstance(ref, str):
+        return ref
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """What a detector is, for everything that runs it by name.
+
+    Parameters
+    ----------
+    name : str
+        The method name (``--method``). With `family`, the prefix of ``name:<variant>``
+        names (``anomalib:padim``).
+    summary : str
+        One line for help texts.
+    params : str or type
+        The parameter class (or ``"module:Class"``). It has ``from_strings(pairs)``
+        (``from_strings(variant, pairs)`` for a family), ``to_dict()`` and builds its
+        defaults with ``Class()`` (``Class(variant)`` for a family).
+    needs_reference : bool
+        Whether the detector compares the query with a reference render.
+    build : str or callable, optional
+        ``build(params) -> Detector``: a detector for a stream of frames (statistical
+        detectors, nothing to train).
+    fit : str or callable, optional
+        ``fit(root, params, *, split, progress) -> LearnedDetector``: train on the
+        normal images of a dataset split (learned detectors).
+    pixel_scores : {"identity", "log1p", "symlog"}
+        How score maps are binned by the streaming metrics: as they are (on [0, 255]),
+        as log1p (non-negative, unbounded) or as sign·log1p|x| (any sign, narrow band).
+    display : {"clip255", "threshold"}
+        How :func:`~spacead.detect.score_image` shows a map: clipped to [0, 255], or
+        scaled so that twice :attr:`Detection.threshold` is white.
+    extra : str, optional
+        The ``pip install "spacead[extra]"`` the detector needs.
+    family : bool
+        The name takes a variant after a colon.
+    """
+
+    name: str
+    summary: str
+    params: str | type
+    needs_reference: bool
+    build: str | Callable[..., Any] | None = None
+    fit: str | Callable[..., Any] | None = None
+    pixel_scores: PixelScores = "identity"
+    display: Display = "threshold"
+    extra: str | None = None
+    family: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.build is None) == (self.fit is None):
+            raise ValueError(f"detector {self.name!r} needs exactly one of build or fit")
+
+    @property
+    def learned(self) -> bool:
+        """Whether the detector is trained on a dataset split before it scores."""
+        return self.fit is not None
+
+    @property
+    def label(self) -> str:
+        """The name as help texts show it (``anomalib:<model>`` for a family)."""
+        return f"{self.name}:<model>" if self.family else self.name
+
+    def params_class(self) -> type:
+        """The parameter class (imported now if named by a string)."""
+        cls: type = _resolve(self.params)
+        return cls
+
+    def default_params(self, method: str) -> Any:
+        """The default parameters of `method` (``anomalib:padim`` for a family)."""
+        cls = self.params_class()
+        return cls(_variant(method)) if self.family else cls()
+
+    def parse_params(self, method: str, pairs: Iterable[str]) -> Any:
+        """Parameters from ``NAME=VALUE`` strings (the CLI's ``--param``)."""
+        cls: Any = self.params_class()
+        if self.family:
+            return cls.from_strings(_variant(method), list(pairs))
+        return cls.from_strings(list(pairs))
+
+    def check_params(self, method: str, params: Any | None) -> Any:
+        """`params`, or the defaults when None; TypeError/ValueError when they do not fit."""
+        if params is None:
+            return self.default_params(method)
+        cls = self.params_class()
+        if not isinstance(params, cls):
+            raise TypeError(
+                f"params for {method} must be {cls.__name__}, got {type(params).__name__}"
+            )
+        variant = getattr(params, "model", None)
+        if self.family and variant != _variant(method):
+            raise ValueError(f"params are for {self.name}:{variant}, not {method}")
+        return params
+
+
+_REGISTRY: dict[str, DetectorSpec] = {}
+
+
+def register_detector(spec: DetectorSpec) -> DetectorSpec:
+    """Add a detector to the registry (a new name; re-registering a name replaces it)."""
+    if not spec.name or ":" in spec.name:
+        raise ValueError(f"detector name must be non-empty without ':', got {spec.name!r}")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def detector_specs() -> tuple[DetectorSpec, ...]:
+    """Every registered detector's spec, in registration order."""
+    return tuple(_REGISTRY.values())
+
+
+def detector_names() -> tuple[str, ...]:
+    """Every registered method as help texts show it (``anomalib:<model>`` for families)."""
+    return tuple(s.label for s in _REGISTRY.values())
+
+
+def _variant(method: str) -> str:
+    return method.partition(":")[2]
+
+
+def detector_spec(method: str) -> DetectorSpec:
+    """The spec of a method name (``"mrad"``, ``"anomalib:padim"``, ...).
+
+    Raises
+    ------
+    ValueError
+        If no registered detector has that name.
+    """
+    name, colon, variant = method.partition(":")
+    spec = _REGISTRY.get(name)
+    if spec is not None and spec.family == bool(colon) and (variant or not colon):
+        return spec
+    if spec is not None and spec.family:
+        raise ValueError(f"method {name} needs a model name: {name}:<model>, e.g. {name}:padim")
+    raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(detector_names())}")
+
+
+def params_class(method: str) -> type:
+    """Parameter class of a method name."""
+    return detector_spec(method).params_class()
+
+
+def make_detector(method: str, params: Any | None = None) -> Detector:
     """A detector for a stream of frames: ``detector(query, reference) -> Detection``.
 
-    MRAD keeps its working buffers between frames (:class:`MRADDetector`);
-    RXD and PAD have none worth keeping and run as :func:`run_detector`.
+    MRAD keeps its working buffers between frames (:class:`MRADDetector`). Methods
+    that need a reference refuse a call without one.
+
+    Raises
+    ------
+    ValueError
+        If the method is unknown, or is learned (train it with :func:`fit_detector`).
+    TypeError
+        If `params` is not the method's parameter class.
     """
-    cls = params_class(method)
-    if params is not None and not isinstance(params, cls):
-        raise TypeError(f"params for {method} must be {cls.__name__}, got {type(params).__name__}")
-    if method == "mrad":
-        detector = MRADDetector(params)  # type: ignore[arg-type]
+    spec = detector_spec(method)
+    if spec.build is None:
+        raise ValueError(f"{method} is trained on a dataset first: use fit_detector")
+    detector: Detector = _resolve(spec.build)(spec.check_params(method, params))
+    if not spec.needs_reference:
+        return detector
 
-        def run(query: Any, reference: Any | None) -> Detection:
-            if reference is None:
-                raise ValueError("method mrad needs a reference image")
-            return detector(query, reference)
+    def run(query: Any, reference: Any | None = None) -> Detection:
+        if reference is None:
+            raise ValueError(f"method {method} needs a reference image")
+        return detector(query, reference)
 
-        return run
-    return lambda query, reference: run_detector(method, query, reference, params)
+    return run
+
+
+def fit_detector(
+    method: str,
+    root: Any,
+    params: Any | None = None,
+    *,
+    split: str = "train",
+    progress: bool = False,
+) -> LearnedDetector:
+    """Train a learned detector on the normal images of `split` of a dataset at `root`."""
+    spec = detector_spec(method)
+    if spec.fit is None:
+        raise ValueError(f"{method} has nothing to train: use make_detector")
+    if spec.extra is not None:
+        from .._extras import require
+
+        require(spec.extra)
+    detector: LearnedDetector = _resolve(spec.fit)(
+        root, spec.check_params(method, params), split=split, progress=progress
+    )
+    return detector
+
+
+def run_detector(method: str, query: Any, reference: Any | None, params: Any = None) -> Detection:
+    """Run a detector by name on one image; RXD ignores ``reference``, PAD and MRAD need it."""
+    return make_detector(method, params)(query, reference)
+
+
+def _stream_mrad(params: Any) -> Detector:
+    from ._mrad import MRADDetector
+
+    return MRADDetector(params)
+
+
+def _stream_pad(params: Any) -> Detector:
+    from ._rxd import pad
+
+    return lambda query, reference=None: pad(query, reference, params)
+
+
+def _stream_rxd(params: Any) -> Detector:
+    from ._rxd import rxd
+
+    return lambda query, reference=None: rxd(query, params)
+
+
+register_detector(DetectorSpec(
+    "mrad", "grid-cell RX of the query against a reference render, seeds and region growing",
+    "spacead.detect._params:MRADParams", needs_reference=True, build=_stream_mrad,
+    pixel_scores="identity", display="clip255",
+))  # fmt: skip
+register_detector(DetectorSpec(
+    "pad", "RX of the query against the reference's statistics",
+    "spacead.detect._params:PADParams", needs_reference=True, build=_stream_pad,
+    pixel_scores="log1p",
+))  # fmt: skip
+register_detector(DetectorSpec(
+    "rxd", "global Reed-Xiaoli: RX of the query against its own statistics",
+    "spacead.detect._params:RXDParams", needs_reference=False, build=_stream_rxd,
+    pixel_scores="log1p",
+))  # fmt: skip
+register_detector(DetectorSpec(
+    "inpaint", "image-completion CNN trained on the normal training images",
+    "spacead.baselines._inpaint:InpaintParams", needs_reference=False,
+    fit="spacead.baselines._inpaint:train_inpaint_detector", pixel_scores="symlog",
+    extra="inpaint",
+))  # fmt: skip
+register_detector(DetectorSpec(
+    "anomalib", "an anomalib model trained on the normal training images",
+    "spacead.baselines._anomalib:AnomalibOptions", needs_reference=False,
+    fit="spacead.baselines._anomalib:train_anomalib", pixel_scores="symlog",
+    extra="anomalib", family=True,
+))  # fmt: skip
+
+METHODS = tuple(s.name for s in _REGISTRY.values() if not s.learned)
+"""The detectors that need no training (what ``spacead detect`` runs)."""

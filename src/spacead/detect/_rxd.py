@@ -135,6 +135,7 @@ def _thresholded(
         is_anomalous=count > params.anomaly_threshold,
         method=method,
         params=params.to_dict(),
+        threshold=float(params.score_threshold),
     )
 
 

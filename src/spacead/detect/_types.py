@@ -29,6 +29,10 @@ class Detection:
         The parameters used, as JSON-serialisable values.
     seeds : ndarray of int64, shape (K, 2)
         Region-growing seeds as (row, column); empty for detectors without them.
+    threshold : float or None
+        The pixel score above which :attr:`mask` is set, in score-map units, for
+        detectors whose mask is a threshold of the map (None for MRAD, whose mask
+        grows from seeds); score images scale the map by it.
     """
 
     score_map: npt.NDArray[np.float32]
@@ -38,6 +42,7 @@ class Detection:
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     seeds: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    threshold: float | None = None
 
     @property
     def anomalous_pixels(self) -> int:

@@ -18,7 +18,14 @@ import numpy.typing as npt
 
 from spacead._validate import ChannelOrder, ImageFormat, as_rgb
 from spacead.data import FrameSpec
-from spacead.detect import Detection, MRADParams, PADParams, make_detector
+from spacead.detect import (
+    Detection,
+    MRADParams,
+    PADParams,
+    detector_spec,
+    detector_specs,
+    make_detector,
+)
 from spacead.render import DEFAULT_SPOTLIGHT, Sphere, Spotlight
 from spacead.render._checks import unit_direction
 from spacead.scene import (
@@ -31,7 +38,8 @@ from spacead.scene import (
 
 from ._pipeline import ReferenceParams, ReferencePipeline, ReferenceResult
 
-METHODS = ("mrad", "pad")
+# The detectors that compare a frame with its reference and need no training.
+METHODS = tuple(s.name for s in detector_specs() if s.needs_reference and not s.learned)
 
 
 @dataclass(frozen=True)
@@ -116,12 +124,7 @@ class LiveDetector:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         if not isinstance(intrinsics, Intrinsics):
             raise TypeError(f"intrinsics must be an Intrinsics, got {type(intrinsics).__name__}")
-        want = MRADParams if method == "mrad" else PADParams
-        self.params = params if params is not None else want()
-        if not isinstance(self.params, want):
-            raise TypeError(
-                f"params for {method} must be {want.__name__}, got {type(params).__name__}"
-            )
+        self.params = detector_spec(method).check_params(method, params)
         self.method = method
         self._detector = make_detector(method, self.params)
         self.frame_format = ImageFormat(value_range, bit_depth, channel_order)
