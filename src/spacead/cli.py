@@ -29,6 +29,7 @@ from .detect import (
     run_detector,
     score_image,
 )
+from .detect._presets import PRESETS as INPAINT_PRESETS
 
 EXIT_ERROR = 1
 _SCHEDULER_HELP = (
@@ -708,24 +709,36 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     t.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="TIFF/BigTIFF, JP2, PNG")
     t.add_argument("--out", type=Path, required=True, metavar="MODEL.pt", help="checkpoint")
-    t.add_argument("--epochs", type=int, default=10, help="default 10")
-    t.add_argument("--batch-size", type=int, default=16, help="tiles per step (default 16)")
-    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    t.add_argument("--width", type=int, default=32, help="network width (default 32)")
-    t.add_argument("--tile", type=int, default=256, help="tile side in frame pixels (default 256)")
-    t.add_argument("--stride", type=int, default=256, help="training tile stride (default 256)")
-    t.add_argument("--input-size", type=int, default=128, help="network input side (default 128)")
     t.add_argument(
-        "--max-tiles", type=int, default=20000, help="train on at most this many (default 20000)"
+        "--preset",
+        choices=tuple(INPAINT_PRESETS),
+        default="cpu",
+        help="training recipe the flags below change: cpu (default; about 12 min on 2 cores "
+        "for a 4096-px frame) or article (the article's sizes, for a GPU: --device cuda)",
     )
-    t.add_argument("--seed", type=int, default=0, help="default 0")
+
+    def preset_flag(flag: str, kind: Any, field: str, text: str) -> None:
+        cpu, article = INPAINT_PRESETS["cpu"][field], INPAINT_PRESETS["article"][field]
+        t.add_argument(
+            flag, type=kind, default=None, help=f"{text} (cpu preset {cpu}, article {article})"
+        )
+
+    preset_flag("--epochs", int, "epochs", "passes over the tiles")
+    preset_flag("--batch-size", int, "batch_size", "tiles per step")
+    preset_flag("--lr", float, "lr", "Adam learning rate")
+    preset_flag("--width", int, "width", "network width")
+    preset_flag("--tile", int, "tile", "tile side in frame pixels")
+    preset_flag("--stride", int, "train_stride", "training tile stride")
+    preset_flag("--input-size", int, "input_size", "network input side (tiles are resized)")
+    preset_flag("--max-tiles", int, "max_tiles", "train on at most this many tiles")
+    preset_flag("--seed", int, "seed", "random seed")
     t.add_argument("--device", default=None, help="cpu (default), cuda or cuda:N")
     t.add_argument(
         "--flip",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="random flip augmentation (default on); flips mirror the Sun, so --no-flip keeps "
-        "one frame's illumination",
+        default=None,
+        help="random flip augmentation (cpu preset off, article on); flips mirror the Sun, so "
+        "--no-flip keeps one frame's illumination",
     )
     _add_threads(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -743,9 +756,16 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--stride",
         type=int,
         default=256,
-        help="coarse stride (default 256; unused by --fine-scope frame)",
+        help="coarse stride (default 256; only with --fine-scope hits or --fine-stride 0)",
     )
-    s.add_argument("--fine-stride", type=int, default=16, help="fine stride (default 16; 0 = none)")
+    s.add_argument(
+        "--fine-stride",
+        type=_fine_stride,
+        default="centre",
+        metavar="PIXELS|centre",
+        help="fine stride (default centre: the model's scored-centre side, 24 px for 128-px "
+        "tiles, so the centres cover the frame; 0 = no fine pass)",
+    )
     s.add_argument("--k", type=float, default=3.0, help="flag tiles more than k sigma out (3)")
     s.add_argument(
         "--normalize",
@@ -755,10 +775,11 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     s.add_argument(
         "--fine-scope",
-        choices=("hits", "frame"),
-        default="hits",
-        help="fine pass around coarse hits (default) or over the whole frame (finds objects "
-        "off the coarse tiles' centres; (stride/fine-stride)^2 times more tiles)",
+        choices=("frame", "hits"),
+        default="frame",
+        help="fine pass over the whole frame (default) or only around the coarse pass's hits "
+        "(about (stride/fine-stride)^2 times fewer tiles, but objects off the coarse tiles' "
+        "centres can be missed)",
     )
     s.add_argument(
         "--score",
@@ -808,25 +829,34 @@ def _inpaint_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fine_stride(text: str) -> int | str | None:
+    """``--fine-stride``: a number of pixels, ``centre``, or 0 for no fine pass."""
+    if text.strip().lower() == "centre":
+        return "centre"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of pixels, centre or 0, got {text!r}"
+        ) from None
+    return value or None
+
+
+_TRAIN_FLAGS = {
+    "epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "width": "width",
+    "tile": "tile", "stride": "train_stride", "input_size": "input_size",
+    "max_tiles": "max_tiles", "seed": "seed", "flip": "flip",
+}  # fmt: skip
+
+
 def _inpaint_train(args: argparse.Namespace) -> int:
     require("inpaint")
-    from .detect.inpaint import train_inpainter
+    from .survey import TrainConfig, train_inpainter
 
+    changes = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items()}
+    config = TrainConfig.preset(args.preset, **{k: v for k, v in changes.items() if v is not None})
     path = train_inpainter(
-        args.images,
-        out=args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        width=args.width,
-        tile=args.tile,
-        stride=args.stride,
-        input_size=args.input_size,
-        max_tiles=args.max_tiles,
-        seed=args.seed,
-        progress=not args.quiet,
-        device=args.device,
-        flip=args.flip,
+        args.images, out=args.out, config=config, progress=not args.quiet, device=args.device
     )
     print(f"wrote {path}")
     return 0
@@ -834,18 +864,17 @@ def _inpaint_train(args: argparse.Namespace) -> int:
 
 def _inpaint_scan(args: argparse.Namespace) -> int:
     require("inpaint")
-    from .detect.inpaint import scan_image
+    from .survey import ScanConfig, scan_image
 
+    config = ScanConfig(
+        stride=args.stride, fine_stride=args.fine_stride, fine_scope=args.fine_scope, k=args.k,
+        normalize=args.normalize, score=args.score,
+    )  # fmt: skip
     result = scan_image(
         args.image,
         model=args.model,
         out_dir=args.out,
-        stride=args.stride,
-        fine_stride=args.fine_stride or None,
-        fine_scope=args.fine_scope,
-        k=args.k,
-        normalize=args.normalize,
-        score=args.score,
+        config=config,
         workers=args.workers,
         scheduler=args.scheduler,
         progress=not args.quiet,

@@ -245,16 +245,40 @@ class AnomalibDetector:
     resized (bilinear) to the image, whose image score is the model's raw
     ``pred_score``, and whose mask and decision use ``threshold``: the largest image
     score over the normal training images.
+
+    Parameters
+    ----------
+    module : anomalib model
+        The trained Lightning module.
+    options : AnomalibOptions
+    threshold : float
+        Image-score threshold (also applied to the pixel map).
+    pretrained : bool or None
+        Whether the backbone was pretrained (None: the model has no switch).
+    note : str
+        What the results should say about training (e.g. no pretrained weights).
+    train_seconds : float
+        Training time.
+    n_train : int
+        Normal images trained on.
     """
 
-    def __init__(self, module: Any, options: AnomalibOptions) -> None:
+    def __init__(
+        self,
+        module: Any,
+        options: AnomalibOptions,
+        *,
+        threshold: float = float("inf"),
+        pretrained: bool | None = None,
+        note: str = "",
+        train_seconds: float = 0.0,
+        n_train: int = 0,
+    ) -> None:
         self.module = module.eval()
         self.options = options
-        self.threshold = float("inf")
-        self.pretrained: bool | None = None
-        self.note = ""
-        self.train_seconds = 0.0
-        self.n_train = 0
+        self.threshold = float(threshold)
+        self.pretrained, self.note = pretrained, note
+        self.train_seconds, self.n_train = float(train_seconds), int(n_train)
 
     def raw(self, image: npt.ArrayLike) -> tuple[npt.NDArray[np.float32], float]:
         """The model's anomaly map at the image's size and its image score."""
@@ -272,13 +296,14 @@ class AnomalibDetector:
         score = float(out.pred_score.detach().float().reshape(-1)[0])
         return full, score
 
-    def __call__(self, image: npt.ArrayLike, reference: Any = None) -> Detection:
+    def __call__(self, query: npt.ArrayLike, reference: Any = None) -> Detection:
         """Detect anomalies in one image (the reference is not used)."""
-        full, score = self.raw(image)
+        full, score = self.raw(query)
         mask = full > self.threshold
+        finite = np.isfinite(self.threshold)
         return Detection(
             full, mask, score, score > self.threshold, f"anomalib:{self.options.model}",
-            self.options.to_dict(),
+            self.options.to_dict(), threshold=self.threshold if finite else None,
         )  # fmt: skip
 
     def info(self) -> dict[str, Any]:
@@ -343,10 +368,11 @@ def train_anomalib(
                 raise OfflineModelError(
                     f"anomalib:{options.model} tried to download while training: {exc}"
                 ) from exc
-            detector = AnomalibDetector(module, options)
-            detector.train_seconds = time.perf_counter() - start
-            detector.n_train = len(files)
-            detector.pretrained, detector.note = pretrained, note
+            seconds = time.perf_counter() - start
+            scorer = AnomalibDetector(module, options)
             # The exported training images are exactly the split's normal images.
-            detector.threshold = max(detector.raw(read_image(f))[1] for f in files)
-    return detector
+            threshold = max(scorer.raw(read_image(f))[1] for f in files)
+    return AnomalibDetector(
+        module, options, threshold=threshold, pretrained=pretrained, note=note,
+        train_seconds=seconds, n_train=len(files),
+    )  # fmt: skip

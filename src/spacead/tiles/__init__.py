@@ -12,7 +12,7 @@ map back to the frame::
 
 from ._grid import TileGrid, nodata_fraction, tile_coords
 from ._io import ImageLike, Jp2Image, open_image, read_region, write_tiff
-from ._reader import intensity_scale, iter_tile_batches, prepare_tile, to_gray
+from ._reader import intensity_scale, iter_tile_batches, prepare_tile, sample_tiles, to_gray
 from ._synth import OBJECT_KINDS, PlantedObject, make_planetary_frame, plant_objects
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "plant_objects",
     "prepare_tile",
     "read_region",
+    "sample_tiles",
     "tile_coords",
     "to_gray",
     "write_tiff",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ._grid import tile_coords
 from ._io import ImageLike, read_region
 
 FloatBatch = npt.NDArray[np.float32]
@@ -139,3 +140,70 @@ def iter_tile_batches(
         start = stop
     if buf_t:
         yield np.stack(buf_c), np.stack(buf_t)
+
+
+def sample_tiles(
+    frames: Iterable[ImageLike],
+    *,
+    size: int,
+    stride: int,
+    out_size: int,
+    max_tiles: int | None = None,
+    seed: int = 0,
+    nodata: float | None = 0,
+    scale: float | None = None,
+) -> npt.NDArray[np.float32]:
+    """Cut training tiles from frames: the grid of :func:`tile_coords`, gray, resized.
+
+    Both ways of training the completion network (on orbital frames and on a
+    dataset's camera images) cut their tiles here.
+
+    Parameters
+    ----------
+    frames : iterable of ndarray or Jp2Image
+        The frames (opened with :func:`open_image`, or arrays).
+    size, stride : int
+        Tile side and step in frame pixels; the grid ends with a tile flush with
+        the far edges.
+    out_size : int
+        Side of the returned tiles.
+    max_tiles : int, optional
+        Keep a random subset of at most this many tiles (seeded by `seed`), in
+        frame order.
+    nodata : float or None
+        No-data value: tiles more than half no-data are skipped and no-data pixels
+        take the tile's valid mean. None for images without no-data (camera
+        frames, where black is space).
+    scale : float, optional
+        Intensity divisor (:func:`intensity_scale` of each frame by default).
+
+    Returns
+    -------
+    ndarray of float32, shape (N, out_size, out_size)
+
+    Raises
+    ------
+    ValueError
+        If no frame is given, a frame is smaller than a tile, or no tile is valid.
+    """
+    chunks: list[FloatBatch] = []
+    n_frames = 0
+    for frame in frames:
+        n_frames += 1
+        coords = tile_coords(
+            frame, size=size, stride=stride, skip_nodata=nodata is not None,
+            nodata=0 if nodata is None else nodata,
+        )  # fmt: skip
+        batches = iter_tile_batches(
+            frame, coords, size=size, out_size=out_size, scale=scale, nodata=nodata
+        )
+        chunks += [t for _, t in batches]
+    if n_frames == 0:
+        raise ValueError("no frame to cut training tiles from")
+    if not chunks:
+        raise ValueError(f"no valid {size}-px tile in the {n_frames} frame(s)")
+    tiles = np.concatenate(chunks)
+    if max_tiles is not None and len(tiles) > max_tiles:
+        keep = np.sort(np.random.default_rng(seed).choice(len(tiles), max_tiles, replace=False))
+        tiles = tiles[keep]
+    return tiles

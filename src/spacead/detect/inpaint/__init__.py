@@ -1,58 +1,84 @@
-"""Image-completion anomaly detection on huge orbital frames.
+"""The image-completion network and per-tile scoring (needs the ``inpaint`` extra: torch).
 
-A feed-forward completion network (Haselmann et al., 2018) is trained on tiles of the
-frames to search, with each tile's centre masked; tiles whose centre it cannot
-complete (mean absolute error over the central 24 × 24) more than ``k`` standard
-deviations above the mean are flagged::
+A feed-forward completion network (Haselmann et al., 2018) completes each tile's
+masked centre; its error over the scored centre is the tile's score
+(:func:`score_tiles`). Training on tiles (:func:`train_on_tiles`, :class:`TrainConfig`
+with presets) and checkpoints are here too. What uses it:
 
-    from spacead.detect.inpaint import train_inpainter, scan_image
-    ckpt = train_inpainter(["frame.tif"], out="model.pt", epochs=10)
-    result = scan_image("frame.tif", model=ckpt, out_dir="scan", fine_stride=16)
+- :mod:`spacead.survey`: scanning huge orbital frames (``spacead inpaint``);
+- :class:`spacead.baselines.InpaintDetector`: a learned per-image detector on camera
+  images (``spacead evaluate --method inpaint``).
 
 Paper: doi:10.1109/ICMLA.2018.00201.
 """
 
-from ._detector import InpaintDetector, InpaintParams, train_inpaint_detector
+from typing import Any
+
+from .._presets import PRESETS
+from ._config import TrainConfig
 from ._model import (
     CompletionNet,
     InpaintConfig,
+    TileCentre,
     center_mask,
     corrupt,
     standardize,
     weighted_l1,
 )
-from ._scan import Place, ScanResult, group_places, heatmap, scan_image, score_tiles
+from ._score import Statistic, score_tiles
 from ._train import (
+    fit_network,
     load_checkpoint,
-    load_training_tiles,
     resolve_device,
     save_checkpoint,
     set_determinism,
-    train_inpainter,
     train_on_tiles,
 )
 
 __all__ = [
+    "PRESETS",
     "CompletionNet",
     "InpaintConfig",
-    "InpaintDetector",
-    "InpaintParams",
-    "Place",
-    "ScanResult",
+    "Statistic",
+    "TileCentre",
+    "TrainConfig",
     "center_mask",
     "corrupt",
-    "group_places",
-    "heatmap",
+    "fit_network",
     "load_checkpoint",
-    "load_training_tiles",
     "resolve_device",
     "save_checkpoint",
-    "scan_image",
     "score_tiles",
     "set_determinism",
     "standardize",
-    "train_inpaint_detector",
-    "train_inpainter",
     "train_on_tiles",
     "weighted_l1",
 ]
+
+# Names that moved: the frame survey to spacead.survey, the camera-image detector
+# to spacead.baselines. Kept importable from here, with a DeprecationWarning.
+_MOVED = {
+    "scan_image": "spacead.survey",
+    "train_inpainter": "spacead.survey",
+    "group_places": "spacead.survey",
+    "heatmap": "spacead.survey",
+    "Place": "spacead.survey",
+    "ScanResult": "spacead.survey",
+    "InpaintDetector": "spacead.baselines",
+    "InpaintParams": "spacead.baselines",
+    "train_inpaint_detector": "spacead.baselines",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    import warnings
+
+    warnings.warn(
+        f"spacead.detect.inpaint.{name} moved to {_MOVED[name]}.{name}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(_MOVED[name]), name)

@@ -35,6 +35,45 @@ _TAIL: tuple[float, ...] = (2, 1, 1, 0.5)  # layers 13–16 (13 after the up-sca
 
 
 @dataclass(frozen=True)
+class TileCentre:
+    """The article's centre geometry of a square tile of side `side` (any unit).
+
+    The network completes the masked centre (a quarter of the side: 64 of 256 frame
+    px, 32 of a 128-px input) and scores the error over the scored centre (3/16 of
+    the side: 48 of 256, 24 of 128). Everything that places a tile's centre (the
+    network, training, scanning, places, heat maps) reads it here.
+
+    Examples
+    --------
+    >>> c = TileCentre(256)
+    >>> c.masked, c.scored, c.scored_offset
+    (64, 48, 104)
+    """
+
+    side: int
+
+    @property
+    def masked(self) -> int:
+        """Side of the masked centre."""
+        return self.side // 4
+
+    @property
+    def scored(self) -> int:
+        """Side of the scored centre (at least 1)."""
+        return max(1, self.side * 3 // 16)
+
+    @property
+    def masked_offset(self) -> int:
+        """Distance from the tile's edge to the masked centre."""
+        return (self.side - self.masked) // 2
+
+    @property
+    def scored_offset(self) -> int:
+        """Distance from the tile's edge to the scored centre."""
+        return (self.side - self.scored) // 2
+
+
+@dataclass(frozen=True)
 class InpaintConfig:
     """Architecture and masking of the completion network (plain types only).
 
@@ -112,7 +151,8 @@ class InpaintConfig:
         >>> InpaintConfig.scaled(32, 128) == InpaintConfig()
         True
         """
-        return cls(width, input_size, input_size // 4, input_size * 3 // 16)
+        centre = TileCentre(input_size)
+        return cls(width, input_size, centre.masked, centre.scored)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InpaintConfig:

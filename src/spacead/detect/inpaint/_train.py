@@ -1,4 +1,4 @@
-"""Training the completion network on tiles of the frames themselves, and checkpoints."""
+"""Training the completion network on tiles, devices and checkpoints."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import io
 import os
 import pickle
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,8 @@ from tqdm import tqdm
 
 from spacead._fileio import atomic_write_bytes
 from spacead._threads import get_threads
-from spacead.tiles import iter_tile_batches, open_image, tile_coords
 
+from ._config import TrainConfig
 from ._model import CompletionNet, InpaintConfig, center_mask, weighted_l1
 
 PathLike = str | os.PathLike[str]
@@ -153,31 +152,20 @@ def train_on_tiles(
     return model, losses
 
 
-def load_training_tiles(
-    images: Sequence[PathLike],
+def fit_network(
+    tiles: npt.NDArray[np.float32],
+    config: TrainConfig,
     *,
-    tile: int,
-    stride: int,
-    input_size: int,
-    max_tiles: int | None = None,
-    seed: int = 0,
-) -> npt.NDArray[np.float32]:
-    """Cut, resize and stack the valid tiles of `images` (a random subset of `max_tiles`)."""
-    if not images:
-        raise ValueError("images must name at least one image file, got none")
-    chunks = []
-    for path in images:
-        frame = open_image(path)
-        coords = tile_coords(frame, size=tile, stride=stride)
-        batches = iter_tile_batches(frame, coords, size=tile, out_size=input_size, nodata=0)
-        chunks += [t for _, t in batches]
-    if not chunks:
-        raise ValueError(f"no valid {tile}-px tile in images {[str(p) for p in images]}")
-    tiles = np.concatenate(chunks)
-    if max_tiles is not None and len(tiles) > max_tiles:
-        keep = np.sort(np.random.default_rng(seed).choice(len(tiles), max_tiles, replace=False))
-        tiles = tiles[keep]
-    return tiles
+    threads: int | None = None,
+    progress: bool = False,
+    device: str | torch.device | None = None,
+) -> tuple[CompletionNet, list[float]]:
+    """Train the network `config` describes on `tiles` (:func:`train_on_tiles`)."""
+    return train_on_tiles(
+        tiles, config.network(), epochs=config.epochs, batch_size=config.batch_size,
+        lr=config.lr, seed=config.seed, threads=threads, progress=progress, device=device,
+        flip=config.flip,
+    )  # fmt: skip
 
 
 def save_checkpoint(path: PathLike, model: CompletionNet, meta: dict[str, Any]) -> Path:
@@ -227,64 +215,3 @@ def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
         ) from None
     model.eval()
     return model, meta
-
-
-def train_inpainter(
-    images: Sequence[PathLike],
-    *,
-    out: PathLike,
-    epochs: int = 10,
-    batch_size: int = 16,
-    lr: float = 1e-3,
-    width: int = 32,
-    tile: int = 256,
-    stride: int = 256,
-    input_size: int = 128,
-    max_tiles: int | None = 20000,
-    seed: int = 0,
-    threads: int | None = None,
-    progress: bool = True,
-    device: str | None = None,
-    flip: bool = True,
-) -> Path:
-    """Train a completion network on the valid tiles of `images` and save it to `out`.
-
-    As in the article, the frames to search can be the training data themselves: the
-    few anomalous tiles barely influence the model.
-
-    Parameters
-    ----------
-    images : sequence of path-like
-        Frames (TIFF/BigTIFF, JPEG 2000, PNG/JPEG).
-    out : path-like
-        Checkpoint file to write (atomically).
-    epochs, batch_size, lr, width, seed, threads, progress, device, flip
-        See :func:`train_on_tiles` and :class:`InpaintConfig`.
-    tile, stride : int
-        Tile side and step in frame pixels.
-    input_size : int
-        Model input side; tiles are resized to it (256 → 128 in the article). The
-        masked centre is a quarter of it (32) and the scored centre 3/16 (24).
-    max_tiles : int, optional
-        Train on a random subset of at most this many tiles.
-
-    Returns
-    -------
-    pathlib.Path
-        The checkpoint path.
-    """
-    config = InpaintConfig.scaled(width, input_size)
-    resolve_device(device)  # fail before reading the frames
-    tiles = load_training_tiles(
-        images, tile=tile, stride=stride, input_size=input_size, max_tiles=max_tiles, seed=seed
-    )
-    model, losses = train_on_tiles(
-        tiles, config, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        threads=threads, progress=progress, device=device, flip=flip,
-    )  # fmt: skip
-    meta = {
-        "tile": tile, "stride": stride, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-        "seed": seed, "n_tiles": len(tiles), "losses": losses, "device": device or "cpu",
-        "flip": flip, "images": [str(p) for p in images],
-    }  # fmt: skip
-    return save_checkpoint(out, model, meta)

@@ -11,41 +11,42 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from ..._validate import as_rgb, check_positive
-from ...data import AlloDataset, load_sample
-from ...tiles import iter_tile_batches, to_gray
-from .._params import _Params
-from .._types import Detection
-from ._model import CompletionNet, InpaintConfig
-from ._scan import F64, score_tiles
-from ._train import train_on_tiles
+from .._validate import as_rgb, check_positive
+from ..data import AlloDataset, load_sample
+from ..detect import Detection
+from ..detect.inpaint import (
+    PRESETS,
+    CompletionNet,
+    Statistic,
+    TileCentre,
+    TrainConfig,
+    fit_network,
+    score_tiles,
+)
+from ..tiles import iter_tile_batches, sample_tiles, to_gray
+
+F64 = npt.NDArray[np.float64]
+
+
+_CAMERA = PRESETS["camera"]
 
 
 @dataclass(frozen=True)
-class InpaintParams(_Params):
-    """Training and scoring of the completion network on camera images.
+class InpaintParams(TrainConfig):
+    """Training (:class:`~spacead.detect.inpaint.TrainConfig`) and scoring on camera images.
+
+    The training fields default to the ``camera`` preset (64-px tiles, 3 epochs):
+    camera images are a few hundred pixels across, orbital frames tens of thousands.
 
     Parameters
     ----------
-    tile : int
-        Tile side in image pixels; the scored centre is ``3 tile / 16`` (12 px for 64).
-    input_size : int
-        Network input side (tiles are resized to it).
-    width : int
-        Network width.
-    epochs, batch_size : int
-        Training passes and batch size.
-    lr : float
-        Adam learning rate.
-    train_stride : int
-        Step between training tiles.
-    max_tiles : int
-        Most training tiles (a random subset).
+    tile, input_size, width, epochs, batch_size, lr, train_stride, max_tiles, flip, seed
+        As in :class:`~spacead.detect.inpaint.TrainConfig`.
     stride : int
         Step between scored tiles; 0 (default) is the scored centre side, so the
         centres tile the image.
@@ -53,39 +54,34 @@ class InpaintParams(_Params):
         Tile statistic (see :func:`~spacead.detect.inpaint.score_tiles`).
     k : float
         A pixel is anomalous above mean + k σ of the training tiles' scores.
-    seed : int
-        Seed of training.
     """
 
     method: ClassVar[str] = "inpaint"
-    tile: int = 64
-    input_size: int = 64
-    width: int = 8
-    epochs: int = 3
-    batch_size: int = 16
-    lr: float = 1e-3
-    train_stride: int = 32
-    max_tiles: int = 4000
+    tile: int = _CAMERA["tile"]
+    input_size: int = _CAMERA["input_size"]
+    width: int = _CAMERA["width"]
+    epochs: int = _CAMERA["epochs"]
+    batch_size: int = _CAMERA["batch_size"]
+    lr: float = _CAMERA["lr"]
+    train_stride: int = _CAMERA["train_stride"]
+    max_tiles: int = _CAMERA["max_tiles"]
+    flip: bool = _CAMERA["flip"]
+    seed: int = _CAMERA["seed"]
     stride: int = 0
-    score: Literal["peak", "mae"] = "mae"
+    score: Statistic = "mae"
     k: float = 3.0
-    seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("tile", "input_size", "width", "epochs", "batch_size", "train_stride"):
-            check_positive(getattr(self, name), name)
-        check_positive(self.max_tiles, "max_tiles")
+        super().__post_init__()
         check_positive(self.stride, "stride", allow_zero=True)
-        check_positive(self.lr, "lr")
         check_positive(self.k, "k")
         if self.score not in ("peak", "mae"):
             raise ValueError(f"score must be 'peak' or 'mae', got {self.score!r}")
-        InpaintConfig.scaled(self.width, self.input_size)  # validates the network sizes
 
     @property
     def centre(self) -> int:
         """Side in image pixels of a tile's scored centre."""
-        return max(1, self.tile * 3 // 16)
+        return TileCentre(self.tile).scored
 
 
 def _gray(image: npt.ArrayLike) -> npt.NDArray[np.float32]:
@@ -99,17 +95,42 @@ class InpaintDetector:
     """A completion network trained on normal camera images, scoring every pixel.
 
     Pixel ``(y, x)``'s score is that of the tile whose scored centre covers it; the
-    image is reflected at its borders so that every pixel has a tile. Build it with
-    :func:`train_inpaint_detector`.
+    image is reflected at its borders so that every pixel has a tile. A pixel is
+    anomalous above ``mean + k std`` of the scores of held-out training tiles. Build
+    it with :func:`train_inpaint_detector`.
+
+    Parameters
+    ----------
+    model : CompletionNet
+        The trained network.
+    params : InpaintParams
+    mean, std : float
+        Score statistics of held-out training tiles.
+    train_seconds : float
+        Training time.
+    n_train : int
+        Normal images trained on.
     """
 
-    def __init__(self, model: CompletionNet, params: InpaintParams) -> None:
+    def __init__(
+        self,
+        model: CompletionNet,
+        params: InpaintParams,
+        *,
+        mean: float = 0.0,
+        std: float = 1.0,
+        train_seconds: float = 0.0,
+        n_train: int = 0,
+    ) -> None:
         self.model = model.eval()
         self.params = params
-        self.mean = 0.0
-        self.std = 1.0
-        self.train_seconds = 0.0
-        self.n_train = 0
+        self.mean, self.std = float(mean), max(float(std), 1e-12)
+        self.train_seconds, self.n_train = float(train_seconds), int(n_train)
+
+    @property
+    def threshold(self) -> float:
+        """Pixel score above which a pixel is anomalous: ``mean + k std``."""
+        return self.mean + self.params.k * self.std
 
     def _scores(self, tiles: npt.NDArray[np.float32]) -> F64:
         return score_tiles(self.model, tiles, self.params.score)
@@ -121,7 +142,7 @@ class InpaintDetector:
         p, c = self.params, self.params.centre
         step = p.stride or c
         ny, nx = -(-h // step), -(-w // step)
-        before = (p.tile - c) // 2
+        before = TileCentre(p.tile).scored_offset
         pad_y = (before, max(0, (ny - 1) * step + p.tile - before - h))
         pad_x = (before, max(0, (nx - 1) * step + p.tile - before - w))
         padded = np.pad(gray, (pad_y, pad_x), mode="reflect")
@@ -141,14 +162,14 @@ class InpaintDetector:
         out: npt.NDArray[np.float32] = np.ascontiguousarray(grid[iy][:, ix])
         return out
 
-    def __call__(self, image: npt.ArrayLike, reference: Any = None) -> Detection:
+    def __call__(self, query: npt.ArrayLike, reference: Any = None) -> Detection:
         """Detect anomalies in one image (the reference is not used)."""
-        smap = self.score_map(image)
-        threshold = self.mean + self.params.k * self.std
-        mask = smap > threshold
+        smap = self.score_map(query)
+        threshold = self.threshold
         score = float(smap.max())
         return Detection(
-            smap, mask, score, score > threshold, "inpaint", self.params.to_dict()
+            smap, smap > threshold, score, score > threshold, "inpaint", self.params.to_dict(),
+            threshold=threshold,
         )  # fmt: skip
 
     def info(self) -> dict[str, Any]:
@@ -171,46 +192,40 @@ def train_inpaint_detector(
 ) -> InpaintDetector:
     """Train the completion network on tiles of the normal images of `split`.
 
+    Tiles are cut as for orbital frames (:func:`spacead.tiles.sample_tiles`), without
+    no-data (black is space in camera images).
+
     Raises
     ------
     ValueError
-        If the split has no normal image.
+        If the split has no normal image, or an image is smaller than one tile.
     """
     p = params or InpaintParams()
     start = time.perf_counter()
-    chunks = []
-    n_images = 0
+    frames = []
     for item in AlloDataset(root, split, need_reference=False).items:
         sample = load_sample(item)
         if sample.label:
             continue
         gray = _gray(sample.image)
-        n_images += 1
-        h, w = gray.shape
-        if min(h, w) < p.tile:
-            raise ValueError(f"image {item.relpath} ({h}×{w}) is smaller than one {p.tile}-px tile")
-        ys, xs = np.meshgrid(
-            np.arange(0, h - p.tile + 1, p.train_stride),
-            np.arange(0, w - p.tile + 1, p.train_stride),
-            indexing="ij",
-        )
-        coords = np.stack([ys.ravel(), xs.ravel()], axis=1).astype(np.int64)
-        batches = iter_tile_batches(gray, coords, size=p.tile, out_size=p.input_size, scale=1.0)
-        chunks += [t for _, t in batches]
-    if not chunks:
+        if min(gray.shape) < p.tile:
+            raise ValueError(
+                f"image {item.relpath} ({gray.shape[0]}×{gray.shape[1]}) is smaller than one "
+                f"{p.tile}-px tile"
+            )
+        frames.append(gray)
+    if not frames:
         raise ValueError(f"split {split!r} of {str(root)!r} has no normal image to train on")
-    tiles = np.concatenate(chunks)
-    rng = np.random.default_rng(p.seed)
-    if len(tiles) > p.max_tiles:
-        tiles = tiles[np.sort(rng.choice(len(tiles), p.max_tiles, replace=False))]
-    config = InpaintConfig.scaled(p.width, p.input_size)
-    model, _ = train_on_tiles(
-        tiles, config, epochs=p.epochs, batch_size=p.batch_size, lr=p.lr, seed=p.seed,
-        progress=progress,
+    tiles = sample_tiles(
+        frames, size=p.tile, stride=p.train_stride, out_size=p.input_size,
+        max_tiles=p.max_tiles, seed=p.seed, nodata=None, scale=1.0,
     )  # fmt: skip
+    model, _ = fit_network(tiles, p.training(), progress=progress)
     detector = InpaintDetector(model, p)
+    rng = np.random.default_rng(p.seed)
     held = tiles[np.sort(rng.choice(len(tiles), min(len(tiles), 1000), replace=False))]
     scores = np.concatenate([detector._scores(held[i : i + 256]) for i in range(0, len(held), 256)])
-    detector.mean, detector.std = float(scores.mean()), max(float(scores.std()), 1e-12)
-    detector.train_seconds, detector.n_train = time.perf_counter() - start, n_images
-    return detector
+    return InpaintDetector(
+        model, p, mean=float(scores.mean()), std=float(scores.std()),
+        train_seconds=time.perf_counter() - start, n_train=len(frames),
+    )  # fmt: skip

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from spacead.baselines import InpaintParams, train_inpaint_detector
 from spacead.cli import main
 from spacead.data import AlloDataset, load_sample, write_toy_dataset
-from spacead.detect.inpaint import InpaintParams, train_inpaint_detector
 
 FAST = ["epochs=1", "width=2", "max_tiles=200", "tile=48", "input_size=48"]
 
@@ -65,7 +65,7 @@ def test_evaluate_inpaint_equals_sklearn(dataset, tmp_path):
 
 @pytest.mark.parametrize(
     ("pairs", "match"),
-    [(["tile=0"], "tile must be > 0"), (["score=max"], "score must be 'peak' or 'mae'"),
+    [(["tile=0"], "tile must be a positive integer, got 0"), (["score=max"], "score must be 'peak' or 'mae'"),
      (["input_size=20"], "input_size must be even and at least 34"),
      (["stride=-1"], "stride must be >= 0"), (["bogus=1"], "unknown inpaint parameter")],
 )  # fmt: skip

@@ -1,0 +1,43 @@
+"""Surveys of huge orbital frames with the image-completion detector (HiRISE workflow).
+
+The completion network (:mod:`spacead.detect.inpaint`) is trained on tiles of the
+frames to search, with each tile's centre masked; tiles whose centre it cannot
+complete more than ``k`` standard deviations above their neighbours' are flagged and
+grouped into ranked places to review::
+
+    from spacead.survey import train_inpainter, scan_image
+    ckpt = train_inpainter(["frame.tif"], out="model.pt")      # the CPU preset
+    result = scan_image("frame.tif", model=ckpt, out_dir="scan")
+    result.places[:10]                                          # best places first
+
+Training takes a :class:`~spacead.detect.inpaint.TrainConfig`, scanning a
+:class:`ScanConfig`; the ``spacead inpaint train|scan`` commands build the same
+objects from their flags. This package sits above :mod:`spacead.tiles` (reading and
+cutting frames) and :mod:`spacead.detect.inpaint` (the network).
+
+Paper: doi:10.1109/ICMLA.2018.00201.
+"""
+
+from ..detect.inpaint import PRESETS, TrainConfig
+from ._config import ScanConfig
+from ._outputs import heatmap
+from ._places import Place, group_places
+from ._result import ScanResult
+from ._scan import scan_config, scan_image
+from ._train import train_config, train_inpainter
+from ._zscores import local_stats
+
+__all__ = [
+    "PRESETS",
+    "Place",
+    "ScanConfig",
+    "ScanResult",
+    "TrainConfig",
+    "group_places",
+    "heatmap",
+    "local_stats",
+    "scan_config",
+    "scan_image",
+    "train_config",
+    "train_inpainter",
+]
