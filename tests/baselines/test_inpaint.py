@@ -41,6 +41,14 @@ def test_pixel_map_takes_the_score_of_the_covering_tile(detector, rng):
         assert smap[i * c + c // 2, j * c + c // 2] == pytest.approx(expected, rel=1e-5)
 
 
+def test_the_mask_is_the_threshold_the_detection_reports(detector, rng):
+    image = rng.integers(0, 255, size=(50, 70, 3), dtype=np.uint8)
+    det = detector(image, None)
+    assert det.threshold == pytest.approx(detector.mean + detector.params.k * detector.std)
+    assert np.array_equal(det.mask, det.score_map > det.threshold)
+    assert detector.info()["n_train_images"] == detector.n_train > 0
+
+
 def test_evaluate_inpaint_equals_sklearn(dataset, tmp_path):
     out = tmp_path / "run"
     argv = ["evaluate", str(dataset), "--method", "inpaint", "--out", str(out), "--save-maps"]

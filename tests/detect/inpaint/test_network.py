@@ -142,3 +142,23 @@ def test_peak_score_is_largest_3x3_mean_of_centre_error():
     np.testing.assert_allclose(score_tiles(net, tiles, "peak"), expected, rtol=1e-5)
     with pytest.raises(ValueError, match="statistic must be 'peak' or 'mae', got 'max'"):
         score_tiles(net, tiles, "max")
+
+
+def test_names_that_moved_still_import_with_a_warning():
+    import spacead.detect.inpaint as inpaint
+    import spacead.survey as survey
+
+    with pytest.warns(DeprecationWarning, match="moved to spacead.survey.scan_image"):
+        assert inpaint.scan_image is survey.scan_image
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        inpaint.nothing  # noqa: B018
+
+
+def test_one_centre_geometry_for_the_network_and_the_tiles():
+    from spacead.detect.inpaint import TileCentre
+
+    for side in (64, 128, 256):
+        c = TileCentre(side)
+        net = InpaintConfig.scaled(8, side)
+        assert (net.mask_size, net.score_size) == (c.masked, c.scored)
+        assert c.scored_offset * 2 + c.scored == side or c.scored_offset * 2 + c.scored == side - 1
