@@ -29,10 +29,9 @@ from spacead.detect.inpaint import (
     center_mask,
     corrupt,
     load_checkpoint,
-    scan_image,
-    train_inpainter,
     weighted_l1,
 )
+from spacead.survey import scan_image, train_inpainter
 from spacead.tiles import (
     TileGrid,
     iter_tile_batches,
