@@ -204,3 +204,28 @@ def test_rx_score_images_put_twice_the_chi2_threshold_at_white(rng):
     assert det.threshold is not None and det.threshold > 0
     expected = np.clip(det.score_map * np.float32(255.0 / (2 * det.threshold)), 0, 255)
     assert np.array_equal(score_image(det), expected.round().astype(np.uint8))
+
+
+def test_the_readme_recipe_registers_a_working_detector(toy):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Extending spacead: a new detector", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    import sys
+    import types
+
+    saved = dict(_registry._REGISTRY)
+    module = types.ModuleType("readme_recipe")
+    sys.modules["readme_recipe"] = module  # dataclasses look their module up
+    try:
+        exec(compile(code.group(1), "README.md", "exec"), module.__dict__)
+        result = evaluate(toy, "bright", workers=1, progress=False)
+        assert result.metrics["method"] == "bright" and result.metrics["n_images"] == 6
+        assert result.metrics["params"] == {"level": 200.0}
+    finally:
+        sys.modules.pop("readme_recipe", None)
+        _registry._REGISTRY.clear()
+        _registry._REGISTRY.update(saved)
