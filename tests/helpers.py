@@ -35,3 +35,13 @@ def add_blob(
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a & b) / max(1, np.count_nonzero(a | b)))
+
+
+def terrain_tiles(n=24, seed=0):
+    """`n` 64-px tiles of a synthetic terrain frame, scaled to [0, 1] (completion-network tests)."""
+    from spacead.tiles import make_planetary_frame
+
+    image, _ = make_planetary_frame(512, 512, rng=seed, n_objects=0, margins=False)
+    ys, xs = np.meshgrid(np.arange(0, 448, 64), np.arange(0, 448, 64), indexing="ij")
+    tiles = [image[y : y + 64, x : x + 64] for y, x in zip(ys.ravel(), xs.ravel(), strict=True)]
+    return (np.stack(tiles[:n]) / 255.0).astype(np.float32)

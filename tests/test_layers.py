@@ -77,10 +77,8 @@ def _violations() -> list[str]:
             continue
         for target, line in _imports(path):
             layer = _layer(target)
-            if (
-                layer in (source, "spacead")
-                or (layer in FOUNDATION
-                and (source in ALLOWED or source in FOUNDATION))
+            if layer in (source, "spacead") or (
+                layer in FOUNDATION and (source in ALLOWED or source in FOUNDATION)
             ):
                 continue
             allowed = FOUNDATION if source in FOUNDATION else ALLOWED.get(source, set())

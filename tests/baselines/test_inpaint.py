@@ -46,7 +46,7 @@ def test_the_mask_is_the_threshold_the_detection_reports(detector, rng):
     det = detector(image, None)
     assert det.threshold == pytest.approx(detector.mean + detector.params.k * detector.std)
     assert np.array_equal(det.mask, det.score_map > det.threshold)
-    assert detector.info()["n_train_images"] == detector.n_train > 0
+    assert detector.info()["n_train_images"] == detector.training.n_images > 0
 
 
 def test_evaluate_inpaint_equals_sklearn(dataset, tmp_path):

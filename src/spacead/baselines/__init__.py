@@ -20,6 +20,7 @@ from ._anomalib import (
     OfflineModelError,
     train_anomalib,
 )
+from ._training import TrainingRecord
 
 _TORCH = ("InpaintDetector", "InpaintParams", "train_inpaint_detector")
 
@@ -30,6 +31,7 @@ __all__ = [
     "InpaintDetector",
     "InpaintParams",
     "OfflineModelError",
+    "TrainingRecord",
     "train_anomalib",
     "train_inpaint_detector",
 ]

@@ -35,6 +35,7 @@ from .._validate import as_rgb
 from ..data import export_anomalib, read_image
 from ..detect import Detection
 from ..detect._params import _BOOL_WORDS, split_param
+from ._training import TrainingRecord
 
 # Models that download weights or data while training, not just a backbone.
 UNAVAILABLE_OFFLINE: dict[str, str] = {
@@ -257,10 +258,8 @@ class AnomalibDetector:
         Whether the backbone was pretrained (None: the model has no switch).
     note : str
         What the results should say about training (e.g. no pretrained weights).
-    train_seconds : float
-        Training time.
-    n_train : int
-        Normal images trained on.
+    training : TrainingRecord
+        Training time and the number of normal images trained on.
     """
 
     def __init__(
@@ -271,14 +270,13 @@ class AnomalibDetector:
         threshold: float = float("inf"),
         pretrained: bool | None = None,
         note: str = "",
-        train_seconds: float = 0.0,
-        n_train: int = 0,
+        training: TrainingRecord | None = None,
     ) -> None:
         self.module = module.eval()
         self.options = options
         self.threshold = float(threshold)
         self.pretrained, self.note = pretrained, note
-        self.train_seconds, self.n_train = float(train_seconds), int(n_train)
+        self.training = training if training is not None else TrainingRecord()
 
     def raw(self, image: npt.ArrayLike) -> tuple[npt.NDArray[np.float32], float]:
         """The model's anomaly map at the image's size and its image score."""
@@ -309,9 +307,7 @@ class AnomalibDetector:
     def info(self) -> dict[str, Any]:
         """What ``metrics.json`` records about training."""
         return {
-            "train_seconds": round(self.train_seconds, 3),
-            "n_train_images": self.n_train,
-            "train_seconds_per_image": round(self.train_seconds / max(self.n_train, 1), 4),
+            **self.training.info(),
             "pretrained": self.pretrained,
             "model_args": getattr(self.module, "spacead_model_args", {}),
             "note": self.note,
@@ -374,5 +370,5 @@ def train_anomalib(
             threshold = max(scorer.raw(read_image(f))[1] for f in files)
     return AnomalibDetector(
         module, options, threshold=threshold, pretrained=pretrained, note=note,
-        train_seconds=seconds, n_train=len(files),
+        training=TrainingRecord(seconds, len(files)),
     )  # fmt: skip

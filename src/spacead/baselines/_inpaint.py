@@ -29,6 +29,7 @@ from ..detect.inpaint import (
     score_tiles,
 )
 from ..tiles import iter_tile_batches, sample_tiles, to_gray
+from ._training import TrainingRecord
 
 F64 = npt.NDArray[np.float64]
 
@@ -106,10 +107,8 @@ class InpaintDetector:
     params : InpaintParams
     mean, std : float
         Score statistics of held-out training tiles.
-    train_seconds : float
-        Training time.
-    n_train : int
-        Normal images trained on.
+    training : TrainingRecord
+        Training time and the number of normal images trained on.
     """
 
     def __init__(
@@ -119,13 +118,12 @@ class InpaintDetector:
         *,
         mean: float = 0.0,
         std: float = 1.0,
-        train_seconds: float = 0.0,
-        n_train: int = 0,
+        training: TrainingRecord | None = None,
     ) -> None:
         self.model = model.eval()
         self.params = params
         self.mean, self.std = float(mean), max(float(std), 1e-12)
-        self.train_seconds, self.n_train = float(train_seconds), int(n_train)
+        self.training = training if training is not None else TrainingRecord()
 
     @property
     def threshold(self) -> float:
@@ -177,9 +175,7 @@ class InpaintDetector:
         return {
             "train_tile_mean": self.mean,
             "train_tile_std": self.std,
-            "train_seconds": round(self.train_seconds, 3),
-            "n_train_images": self.n_train,
-            "train_seconds_per_image": round(self.train_seconds / max(self.n_train, 1), 4),
+            **self.training.info(),
         }
 
 
@@ -227,5 +223,5 @@ def train_inpaint_detector(
     scores = np.concatenate([detector._scores(held[i : i + 256]) for i in range(0, len(held), 256)])
     return InpaintDetector(
         model, p, mean=float(scores.mean()), std=float(scores.std()),
-        train_seconds=time.perf_counter() - start, n_train=len(frames),
+        training=TrainingRecord(time.perf_counter() - start, len(frames)),
     )  # fmt: skip

@@ -12,16 +12,9 @@ from spacead.detect.inpaint import (
     score_tiles,
     standardize,
 )
-from spacead.tiles import make_planetary_frame
+from tests.helpers import terrain_tiles
 
 SMALL = InpaintConfig(width=2, input_size=64, mask_size=16, score_size=12)
-
-
-def _tiles(n=24, seed=0):
-    image, _ = make_planetary_frame(512, 512, rng=seed, n_objects=0, margins=False)
-    ys, xs = np.meshgrid(np.arange(0, 448, 64), np.arange(0, 448, 64), indexing="ij")
-    tiles = [image[y : y + 64, x : x + 64] for y, x in zip(ys.ravel(), xs.ravel(), strict=True)]
-    return (np.stack(tiles[:n]) / 255.0).astype(np.float32)
 
 
 def test_output_shape_equals_input():
@@ -79,7 +72,7 @@ def _complete_by_hand(net, tiles):
 
 
 def test_standardize_uses_known_pixels_only():
-    tiles = torch.from_numpy(_tiles(2))
+    tiles = torch.from_numpy(terrain_tiles(2))
     mask = center_mask(64, 16)
     tiles[:, 24:40, 24:40] = 50.0  # the masked centre must not move the statistics
     z, mean, std = standardize(tiles, mask)
@@ -99,7 +92,7 @@ def test_residual_network_starts_from_mean_fill():
     net = CompletionNet(SMALL).eval()
     with torch.no_grad():
         net.convs[-1].weight.zero_()
-    tiles = torch.from_numpy(_tiles(3))
+    tiles = torch.from_numpy(terrain_tiles(3))
     completed, _, _ = net.complete(tiles)
     known = center_mask(64, 16) == 0
     fill = tiles[:, known].mean(dim=1)
@@ -113,7 +106,7 @@ def test_article_network_without_options():
     plain = InpaintConfig(width=2, input_size=64, mask_size=16, score_size=12, residual=False,
                           standardize=False)  # fmt: skip
     net = CompletionNet(plain).eval()
-    tiles = torch.from_numpy(_tiles(2))
+    tiles = torch.from_numpy(terrain_tiles(2))
     with torch.no_grad():
         expected = net(corrupt(tiles, center_mask(64, 16)))[:, 0]
         assert torch.equal(net.complete(tiles)[0], expected)
@@ -123,7 +116,7 @@ def test_article_network_without_options():
 
 def test_score_is_centre_error():
     net = CompletionNet(SMALL).eval()
-    tiles = _tiles(3)
+    tiles = terrain_tiles(3)
     out = _complete_by_hand(net, tiles)
     expected = np.abs(out - tiles)[:, 26:38, 26:38].mean(axis=(1, 2))
     np.testing.assert_allclose(score_tiles(net, tiles), expected, rtol=1e-5)
@@ -135,7 +128,7 @@ def test_peak_score_is_largest_3x3_mean_of_centre_error():
     from scipy.ndimage import uniform_filter
 
     net = CompletionNet(SMALL).eval()
-    tiles = _tiles(3)
+    tiles = terrain_tiles(3)
     out = _complete_by_hand(net, tiles)
     err = np.abs(out - tiles)[:, 26:38, 26:38].astype(np.float64)
     expected = [uniform_filter(e, 3, mode="constant")[1:-1, 1:-1].max() for e in err]
@@ -154,7 +147,7 @@ def test_names_that_moved_still_import_with_a_warning():
         inpaint.nothing  # noqa: B018
 
 
-def test_one_centre_geometry_for_the_network_and_the_tiles():
+def test_one_centre_geometry_for_the_network_and_theterrain_tiles():
     from spacead.detect.inpaint import TileCentre
 
     for side in (64, 128, 256):

@@ -13,20 +13,13 @@ from spacead.detect.inpaint import (
     train_on_tiles,
 )
 from spacead.survey import train_inpainter
-from spacead.tiles import make_planetary_frame
+from tests.helpers import terrain_tiles
 
 SMALL = InpaintConfig(width=2, input_size=64, mask_size=16, score_size=12)
 
 
-def _tiles(n=24, seed=0):
-    image, _ = make_planetary_frame(512, 512, rng=seed, n_objects=0, margins=False)
-    ys, xs = np.meshgrid(np.arange(0, 448, 64), np.arange(0, 448, 64), indexing="ij")
-    tiles = [image[y : y + 64, x : x + 64] for y, x in zip(ys.ravel(), xs.ravel(), strict=True)]
-    return (np.stack(tiles[:n]) / 255.0).astype(np.float32)
-
-
 def test_training_decreases_loss_and_is_deterministic():
-    tiles = _tiles()
+    tiles = terrain_tiles()
     _, losses = train_on_tiles(tiles, SMALL, epochs=4, batch_size=8, lr=3e-3, seed=1, threads=1)
     assert losses[-1] < losses[0]
     _, again = train_on_tiles(tiles, SMALL, epochs=4, batch_size=8, lr=3e-3, seed=1, threads=1)
@@ -37,7 +30,7 @@ def test_train_errors():
     with pytest.raises(ValueError, match=r"tiles must have shape \(N>0, 64, 64\)"):
         train_on_tiles(np.zeros((3, 32, 32), np.float32), SMALL)
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
-        train_on_tiles(_tiles(2), SMALL, epochs=0)
+        train_on_tiles(terrain_tiles(2), SMALL, epochs=0)
     with pytest.raises(ValueError, match="at least one image"):
         train_inpainter([], out="x.pt")
 
@@ -52,7 +45,7 @@ def test_checkpoint_round_trip(tmp_path):
     assert payload["config"] == SMALL.to_dict()
     loaded, meta = load_checkpoint(path)
     assert meta == {"tile": 64, "losses": [0.5, 0.25]}
-    tiles = _tiles(4)
+    tiles = terrain_tiles(4)
     np.testing.assert_array_equal(score_tiles(loaded, tiles), score_tiles(net.eval(), tiles))
     assert not list(path.parent.glob(".*tmp"))
 
@@ -125,7 +118,7 @@ def test_flip_augmentation_can_be_turned_off(monkeypatch):
         return complete(self, tiles)
 
     monkeypatch.setattr(CompletionNet, "complete", spy)
-    tiles = _tiles(8)
+    tiles = terrain_tiles(8)
     given = {t.tobytes() for t in tiles}
     for flip in (False, True):
         seen.clear()
@@ -136,7 +129,7 @@ def test_flip_augmentation_can_be_turned_off(monkeypatch):
 
 
 def test_training_on_an_explicit_cpu_device_matches_the_default():
-    tiles = _tiles(8)
+    tiles = terrain_tiles(8)
     _, default = train_on_tiles(tiles, SMALL, epochs=1, batch_size=4, seed=2, threads=1)
     net, on_cpu = train_on_tiles(
         tiles, SMALL, epochs=1, batch_size=4, seed=2, threads=1, device="cpu"
