@@ -215,6 +215,49 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_ERROR if problems else 0
 
 
+def _add_import_allo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "import-allo",
+        help="import ALLO's raw renders (exp_N/Camera<k>/...) into the canonical layout",
+        description="Read ALLO's raw render folders (exp_N/Camera<k>/{normal, anomaly, "
+        "anomaly_mask, fb_mask}, as its render_binary.py writes them) into OUT/<split>/"
+        "Camera<k>/{images,masks} with 3-class masks, dropping renders whose hazard covers "
+        "too few pixels as ALLO's preprocess.py does, and write the day, hazard, Sun "
+        "strength, scale, depth offset and colour of each render to OUT/manifest.csv.",
+    )
+    p.add_argument("raw", type=Path, help="one exp_N folder, or a folder of them")
+    p.add_argument("out", type=Path, help="dataset root to write")
+    p.add_argument(
+        "--min-pixels",
+        type=int,
+        default=2000,
+        help="drop anomalous renders whose hazard covers at most this many pixels (default "
+        "2000, ALLO's)",
+    )
+    p.add_argument("--normal-split", default="train", help="split of normal renders (train)")
+    p.add_argument("--anomaly-split", default="test", help="split of anomalous renders (test)")
+    _add_run_options(p)
+    p.set_defaults(func=_import_allo)
+
+
+def _import_allo(args: argparse.Namespace) -> int:
+    from .data import import_allo
+
+    result = import_allo(
+        args.raw, args.out, normal_split=args.normal_split, anomaly_split=args.anomaly_split,
+        min_pixels=args.min_pixels, workers=args.workers, scheduler=args.scheduler,
+        progress=not args.quiet,
+    )  # fmt: skip
+    for problem in result.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if result.unparsed_names:
+        print(f"{len(result.unparsed_names)} file name(s) are not ALLO's pattern "
+              f"(<day>_<hazard>_<illum>_<scale>_<depth>_<colour>); their manifest fields are "
+              f"empty, e.g. {result.unparsed_names[0]}", file=sys.stderr)  # fmt: skip
+    print(json.dumps(result.summary()))
+    return 0
+
+
 def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export-anomalib",
@@ -910,6 +953,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_evaluate(sub)
     _add_export(sub)
+    _add_import_allo(sub)
     _add_ablate(sub)
     _add_report(sub)
     _add_bench(sub)

@@ -1,5 +1,6 @@
 """Image and dataset input/output, and toy data for examples and tests."""
 
+from ._allo_import import AlloImport, import_allo, parse_allo_name
 from ._check import check_dataset
 from ._dataset import AlloDataset, DatasetError, Item, Problem, Sample, load_sample, read_manifest
 from ._export import export_anomalib
@@ -24,6 +25,7 @@ __all__ = [
     "FOREGROUND",
     "TRANSFORMS",
     "AlloDataset",
+    "AlloImport",
     "DatasetError",
     "FrameSpec",
     "GenerateConfig",
@@ -39,8 +41,10 @@ __all__ = [
     "check_dataset",
     "export_anomalib",
     "generate",
+    "import_allo",
     "load_sample",
     "make_pair",
+    "parse_allo_name",
     "parse_frame",
     "read_frame",
     "read_image",
