@@ -55,6 +55,19 @@ def test_yaml_with_a_param_mapping_and_the_command_line_winning(toy, tmp_path, c
     assert settings["param"] == ["grid=4", "tolerance=25"] and settings["quiet"] is True
 
 
+def test_command_line_params_add_to_the_files_and_win_by_name(toy, tmp_path, capsys):
+    (tmp_path / "run.yaml").write_text(
+        f"root: {toy}\nmethod: mrad\nout: {tmp_path / 'p'}\nworkers: 1\nquiet: true\n"
+        "param:\n  grid: 4\n  tolerance: 25\n"
+    )
+    argv = ["evaluate", "--config", tmp_path / "run.yaml", "--param", "grid=6"]
+    code, printed, _ = _run(capsys, [*argv, "--print-config"])
+    assert code == 0 and json.loads(printed)["param"] == ["tolerance=25", "grid=6"]
+    assert _run(capsys, argv)[0] == 0
+    params = _metrics(tmp_path / "p")["params"]
+    assert (params["grid"], params["tolerance"]) == (6, 25.0)
+
+
 def test_generate_json_is_a_config_for_generate(tmp_path, capsys):
     out = tmp_path / "g"
     argv = ["generate", out, "--train", "0", "--test", "2", "--width", "48", "--height", "27",

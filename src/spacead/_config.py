@@ -173,7 +173,9 @@ def apply(
             continue
         if not action.option_strings:
             positionals += _tokens(action, config[action.dest], action.dest, path)
-        elif not _given(action, rest):
+        elif not _given(action, rest) or isinstance(action, argparse._AppendAction):
+            # --param NAME=VALUE pairs add up: the file's first, the command line's after
+            # them, so a name given on the command line wins and the file's others stay.
             options += _tokens(action, config[action.dest], action.dest, path)
     if _has_positionals(leaf, rest):
         positionals = []
@@ -183,16 +185,28 @@ def apply(
 def effective(leaf: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
     """The settings a command runs with, as ``--config`` reads them back."""
     out: dict[str, Any] = {}
-    for dest in _settable(leaf):
+    for dest, action in _settable(leaf).items():
         if not hasattr(args, dest):
             continue
         value = getattr(args, dest)
+        if isinstance(action, argparse._AppendAction) and isinstance(value, list):
+            value = _last_per_name(value)
         if isinstance(value, os.PathLike):
             value = os.fspath(value)
         elif isinstance(value, list | tuple):
             value = [os.fspath(v) if isinstance(v, os.PathLike) else v for v in value]
         out[dest] = value
     return out
+
+
+def _last_per_name(pairs: list[Any]) -> list[Any]:
+    """``NAME=VALUE`` pairs with one entry per name, the last given (as parsing keeps it)."""
+    merged: dict[str, Any] = {}
+    for pair in pairs:
+        name = str(pair).partition("=")[0].strip()
+        merged.pop(name, None)
+        merged[name] = pair
+    return list(merged.values())
 
 
 def dumps(settings: Mapping[str, Any]) -> str:
