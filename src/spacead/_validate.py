@@ -181,7 +181,8 @@ def read_image_array(
         if 0 < peak < _LOW_12BIT:
             warnings.warn(
                 f"{name} is uint16 with values only up to {peak}: read over [0, 65535] it is "
-                f"nearly black; if it holds 12-bit (or 10-bit) data, pass bit_depth=12 (or 10)",
+                f"nearly black; if it holds 12-bit (or 10-bit) data, pass bit_depth=12 (or 10), "
+                "and bit_depth=16 for a dark 16-bit frame (no warning then)",
                 UserWarning,
                 stacklevel=4,
             )

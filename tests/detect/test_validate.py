@@ -115,6 +115,20 @@ def test_12_bit_data_needs_its_bit_depth_and_says_so(pair):
     np.testing.assert_array_equal(same_as_range.mask, got.mask)
 
 
+def test_a_dark_16_bit_frame_is_silenced_by_its_bit_depth(pair):
+    import warnings
+
+    query, reference = pair
+    dark_q = (query.astype(np.uint16) * 8).astype(np.uint16)  # a dark 16-bit exposure
+    dark_r = (reference.astype(np.uint16) * 8).astype(np.uint16)
+    with pytest.warns(UserWarning, match="bit_depth=16 for a dark 16-bit frame"):
+        warned = mrad(dark_q, dark_r)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning once the bit depth is given
+        quiet = mrad(dark_q, dark_r, bit_depth=16)
+    np.testing.assert_array_equal(quiet.mask, warned.mask)
+
+
 def test_bgr_frames_from_opencv(pair):
     query, _ = pair
     scene = np.zeros_like(query)  # a coloured scene: red-orange structure on blue
