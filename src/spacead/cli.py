@@ -236,6 +236,7 @@ def _add_import_allo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     p.add_argument("--normal-split", default="train", help="split of normal renders (train)")
     p.add_argument("--anomaly-split", default="test", help="split of anomalous renders (test)")
+    _add_palette_masks(p)
     _add_run_options(p)
     p.set_defaults(func=_import_allo)
 
@@ -245,8 +246,8 @@ def _import_allo(args: argparse.Namespace) -> int:
 
     result = import_allo(
         args.raw, args.out, normal_split=args.normal_split, anomaly_split=args.anomaly_split,
-        min_pixels=args.min_pixels, workers=args.workers, scheduler=args.scheduler,
-        progress=not args.quiet,
+        min_pixels=args.min_pixels, palette_masks=args.palette_masks, workers=args.workers,
+        scheduler=args.scheduler, progress=not args.quiet,
     )  # fmt: skip
     for problem in result.problems:
         print(f"skipped {problem}", file=sys.stderr)
@@ -594,8 +595,18 @@ def _add_generate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=False,
         help="give the references sensor noise too (default off: a clean CAD render)",
     )
+    _add_palette_masks(p)
     _add_run_options(p)
     p.set_defaults(func=_generate)
+
+
+def _add_palette_masks(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--palette-masks",
+        action="store_true",
+        help="write 3-class masks as palette PNGs (0/1/2 shown black, grey, red in viewers; "
+        "spacead reads both, but OpenCV and ALLO's scripts read a palette PNG as colours)",
+    )
 
 
 def _generate_config(args: argparse.Namespace) -> Any:
@@ -617,6 +628,7 @@ def _generate_config(args: argparse.Namespace) -> Any:
         query_exposure_jitter=getattr(args, "query_exposure_jitter", 0.0),
         reference_noise=getattr(args, "reference_noise", False),
         modes=tuple(m.strip() for m in getattr(args, "modes", "").split(",") if m.strip()),
+        palette_masks=getattr(args, "palette_masks", False),
     )
 
 

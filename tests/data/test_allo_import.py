@@ -191,3 +191,18 @@ def test_the_command_imports_and_evaluate_and_report_use_the_fields(raw, tmp_pat
     assert result.metrics["n_images"] == 2 and result.problems == []
     assert main(["import-allo", str(tmp_path / "nowhere"), str(out)]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_palette_masks_on_request(raw, tmp_path):
+    from PIL import Image
+
+    from spacead.data import read_mask_file
+
+    plain = import_allo(raw, tmp_path / "plain", min_pixels=100, workers=1)
+    palette = import_allo(raw, tmp_path / "pal", min_pixels=100, palette_masks=True, workers=1)
+    assert plain.imported == palette.imported
+    for a in sorted((tmp_path / "plain").glob("*/*/masks/*.png")):
+        b = tmp_path / "pal" / a.relative_to(tmp_path / "plain")
+        with Image.open(b) as img:
+            assert img.mode == "P"
+        assert np.array_equal(read_mask_file(a), read_mask_file(b))

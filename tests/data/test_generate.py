@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -272,3 +273,21 @@ def test_resuming_a_folder_whose_older_rows_lack_newer_columns(tmp_path):
     with (root / "manifest.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 9 and sum(r["cam_w"] == "" for r in rows) == 1
+
+
+def test_palette_masks_give_the_same_dataset(tmp_path):
+    from PIL import Image
+
+    from spacead.bench import evaluate
+
+    plain, palette = tmp_path / "plain", tmp_path / "palette"
+    cfg = GenerateConfig(train=0, test=4, width=64, height=36, seed=3)
+    generate(plain, cfg, workers=1, progress=False)
+    generate(palette, dataclasses.replace(cfg, palette_masks=True), workers=1, progress=False)
+    masks = sorted((palette / "test").glob("*/masks/*.png"))
+    with Image.open(masks[0]) as img:
+        assert img.mode == "P"
+    assert "palette_masks" not in json.loads((plain / "generate.json").read_text())
+    same = [evaluate(root, "mrad", workers=1, progress=False).metrics for root in (plain, palette)]
+    keys = ("n_images", "n_anomalous", "image_auroc", "pixel_ap", "pixel_auroc")
+    assert [m[k] for k in keys for m in same[:1]] == [m[k] for k in keys for m in same[1:]]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._fileio import atomic_write_bytes
-from ..data import AlloDataset, read_image, to_three_class
+from ..data import AlloDataset, read_image, read_mask_file, to_three_class
 from ..detect import detector_spec
 from ._outputs import SUMMARY_COLUMNS
 
@@ -304,7 +304,7 @@ def gallery_figure(run: RunRecord, *, max_scan: int = 400) -> str | None:
         pred = folder / "masks" / item.camera / f"{item.name}.png" if item else None
         if item is None or item.mask is None or pred is None or not pred.is_file():
             continue
-        gt = to_three_class(read_image(item.mask)) == 2
+        gt = to_three_class(read_mask_file(item.mask)) == 2
         predicted = np.asarray(read_image(pred)) > 0
         scored.append((_iou(predicted, gt), item))
     if not scored:
@@ -320,7 +320,7 @@ def gallery_figure(run: RunRecord, *, max_scan: int = 400) -> str | None:
             read_image(item.reference) if item.reference else np.zeros_like(score),
             score,
             read_image(folder / "masks" / item.camera / f"{item.name}.png"),
-            to_three_class(read_image(item.mask)) if item.mask else np.zeros_like(score),
+            to_three_class(read_mask_file(item.mask)) if item.mask else np.zeros_like(score),
         )
         for ax, title, img in zip(row, titles, panels, strict=True):
             shown = ax.imshow(img, cmap="inferno" if title == "score map" else "gray")
@@ -365,7 +365,7 @@ def comparison_figure(runs: Sequence[RunRecord], *, n_images: int = 4) -> str | 
         item = items[pick["image"]]
         query = np.asarray(read_image(item.image))
         query = query if query.ndim == 3 else np.dstack([query] * 3)
-        gt = to_three_class(read_image(item.mask)) == 2 if item.mask else None
+        gt = to_three_class(read_mask_file(item.mask)) == 2 if item.mask else None
         panels = [query, _outlined(cv2, query, gt, (0, 255, 0))]
         for r in with_masks:
             path = r.folder / "masks" / item.camera / f"{item.name}.png"

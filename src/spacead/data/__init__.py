@@ -5,7 +5,14 @@ from ._check import check_dataset
 from ._dataset import AlloDataset, DatasetError, Item, Problem, Sample, load_sample, read_manifest
 from ._export import export_anomalib
 from ._generate import GenerateConfig, GenerateError, generate
-from ._image_io import ImageReadError, read_image, write_image
+from ._image_io import (
+    MASK_PALETTE,
+    ImageReadError,
+    read_image,
+    read_mask_file,
+    write_image,
+    write_mask,
+)
 from ._masks import ANOMALY, BACKGROUND, FOREGROUND, anomaly_mask, read_mask, to_three_class
 from ._toy import ToyPair, make_pair, write_toy_dataset
 from ._transforms import (
@@ -23,6 +30,7 @@ __all__ = [
     "ANOMALY",
     "BACKGROUND",
     "FOREGROUND",
+    "MASK_PALETTE",
     "TRANSFORMS",
     "AlloDataset",
     "AlloImport",
@@ -50,9 +58,11 @@ __all__ = [
     "read_image",
     "read_manifest",
     "read_mask",
+    "read_mask_file",
     "read_transforms",
     "to_three_class",
     "write_image",
+    "write_mask",
     "write_toy_dataset",
     "write_transforms",
 ]

@@ -37,7 +37,7 @@ from tqdm import tqdm
 from .._fileio import atomic_write_bytes
 from .._parallel import run_tasks
 from ._dataset import Problem
-from ._image_io import ImageReadError, read_image, write_image
+from ._image_io import ImageReadError, read_image, write_mask
 
 MIN_PIXELS = 2000  # preprocess.py's default --min_pixel
 MANIFEST_FIELDS = (
@@ -213,7 +213,9 @@ def three_class_mask(
     return out
 
 
-def _import_chunk(renders: Sequence[_Render], out: Path, min_pixels: int) -> list[tuple[str, Any]]:
+def _import_chunk(
+    renders: Sequence[_Render], out: Path, min_pixels: int, palette: bool = False
+) -> list[tuple[str, Any]]:
     """Import renders; one ``(status, payload)`` per render: row, small or problem."""
     results: list[tuple[str, Any]] = []
     for r in renders:
@@ -237,7 +239,9 @@ def _import_chunk(renders: Sequence[_Render], out: Path, min_pixels: int) -> lis
                         f"image is {image.shape[1]}×{image.shape[0]} but its masks "
                         f"{mask.shape[1]}×{mask.shape[0]}"
                     )
-                write_image(mask_out, mask)  # the mask first: the image marks a finished render
+                write_mask(
+                    mask_out, mask, palette=palette
+                )  # the mask first: the image marks a finished render
                 atomic_write_bytes(image_out, r.image.read_bytes())  # the render's own bytes
         except (ImageReadError, ValueError) as exc:
             results.append(("problem", Problem(str(r.image), str(exc))))
@@ -282,6 +286,7 @@ def import_allo(
     normal_split: str = "train",
     anomaly_split: str = "test",
     min_pixels: int = MIN_PIXELS,
+    palette_masks: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = False,
@@ -303,6 +308,8 @@ def import_allo(
     min_pixels : int
         Anomalous renders whose hazard covers at most this many pixels are dropped
         (ALLO's ``--min_pixel``, 2000).
+    palette_masks : bool
+        Write the masks as palette PNGs (see :func:`spacead.data.write_mask`).
     workers : int, optional
         Worker processes (default one per core); ``scheduler`` a Dask scheduler.
     progress : bool
@@ -331,7 +338,7 @@ def import_allo(
     renders, problems = _renders(source, normal_split, anomaly_split)
     result = AlloImport(problems=problems)
     rows: list[dict[str, Any]] = []
-    tasks = [(chunk, target, min_pixels) for chunk in _chunks(renders, _CHUNK)]
+    tasks = [(chunk, target, min_pixels, palette_masks) for chunk in _chunks(renders, _CHUNK)]
     bar = tqdm(total=len(renders), unit="img", desc="import-allo", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)  # fmt: skip
     for part in run_tasks(_import_chunk, tasks, workers=workers, scheduler=scheduler):

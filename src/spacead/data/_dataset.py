@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ._image_io import ImageReadError, read_image
+from ._image_io import ImageReadError, read_image, read_mask_file
 from ._masks import THREE_CLASS, Mask, anomaly_mask, read_mask
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -230,7 +230,7 @@ def load_sample(item: Item) -> Sample:
     image = read_image(item.image)
     if item.mask is None:
         raise ValueError(f"{item.relpath} has no mask")
-    mask, encoding = read_mask(read_image(item.mask), name=f"mask {str(item.mask)!r}")
+    mask, encoding = read_mask(read_mask_file(item.mask), name=f"mask {str(item.mask)!r}")
     reference = read_image(item.reference) if item.reference is not None else None
     shape = image.shape[:2]
     if mask.shape != shape:

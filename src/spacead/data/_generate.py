@@ -26,7 +26,7 @@ import numpy as np
 
 from .._fileio import atomic_write_bytes, lock_settings
 from .._validate import check_fraction, check_positive
-from ._image_io import write_image
+from ._image_io import write_image, write_mask
 from ._transforms import TRANSFORMS, FrameSpec
 
 SPLITS = {"train": 0, "test": 1}
@@ -86,6 +86,10 @@ class GenerateConfig:
         with the values in the manifest. A normal test image has no hazard to
         change: it gets the illumination variants only. Empty (default): one
         image per index.
+    palette_masks : bool
+        Write the 3-class masks as palette PNGs (values 0/1/2 shown black, grey
+        and red in image viewers; see :func:`spacead.data.write_mask`). Off by
+        default: OpenCV and ALLO's scripts read a palette PNG as its colours.
     """
 
     train: int = 40
@@ -103,6 +107,7 @@ class GenerateConfig:
     samples: int = 64
     query_exposure_jitter: float = 0.0
     modes: tuple[str, ...] = ()
+    palette_masks: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modes", tuple(self.modes))
@@ -374,7 +379,7 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     query = _render(renderer, root, scene, camera, rng)
     base = root / job.split / job.camera
     write_image(base / "images" / f"{job.name}.png", query.image)
-    write_image(base / "masks" / f"{job.name}.png", query.mask)
+    write_mask(base / "masks" / f"{job.name}.png", query.mask, palette=cfg.palette_masks)
     if job.split == "test":
         ref_camera = perturb(
             camera, rng, cfg.reference_position_sigma, cfg.reference_rotation_sigma
@@ -549,6 +554,8 @@ def _check_settings(root: Path, config: GenerateConfig) -> None:
         del settings["modes"]
     else:
         settings["modes"] = list(config.modes)
+    if not config.palette_masks:  # likewise
+        del settings["palette_masks"]
     changed = lock_settings(root / "generate.json", settings)
     if changed:
         raise GenerateError(

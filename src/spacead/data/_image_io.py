@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import struct
@@ -79,6 +80,86 @@ def read_image(path: str | os.PathLike[str]) -> npt.NDArray[np.generic]:
     return out
 
 
+def _is_palette_png(data: npt.NDArray[np.uint8]) -> bool:
+    """Whether a file's bytes are a PNG with a colour palette (IHDR colour type 3)."""
+    return _png_size(data) is not None and data.size > 25 and int(data[25]) == 3
+
+
+# Colours of the 3-class mask's palette: space black, station grey, anomaly red.
+MASK_PALETTE = ((0, 0, 0), (128, 128, 128), (255, 40, 40))
+
+
+def read_mask_file(path: str | os.PathLike[str]) -> npt.NDArray[np.generic]:
+    """Read a mask file: as :func:`read_image`, but a palette PNG gives its indices.
+
+    A 3-class mask written with a palette (:func:`write_mask`, ``palette=True``; also
+    the masks of many segmentation datasets) holds the class numbers as palette
+    indices, which OpenCV would expand to colours.
+
+    Raises
+    ------
+    ImageReadError
+        As :func:`read_image`.
+    """
+    p = Path(path)
+    data = np.fromfile(p, dtype=np.uint8) if p.is_file() else np.zeros(0, np.uint8)
+    if not _is_palette_png(data):
+        return read_image(p)
+    size = _png_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        return read_image(p)  # its one-line refusal
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data.tobytes())) as img:
+            img.load()
+            indices: npt.NDArray[np.generic] = np.array(img, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise ImageReadError(f"cannot read image {str(p)!r}: {exc}") from None
+    return indices
+
+
+def write_mask(
+    path: str | os.PathLike[str], mask: npt.NDArray[np.generic], *, palette: bool = False
+) -> Path:
+    """Write a 3-class mask (0, 1, 2) atomically, optionally as a palette PNG.
+
+    With ``palette=True`` the values stay 0/1/2 as palette indices, shown black, grey
+    and red by image viewers (a plain grey mask looks black). spacead reads both
+    (:func:`read_mask_file`); OpenCV's ``imread`` and ALLO's scripts read a palette
+    PNG as its colours, so plain grey values stay the default.
+    """
+    arr = np.asarray(mask)
+    if not palette:
+        return write_image(path, arr)
+    if arr.ndim != 2 or arr.dtype != np.uint8 or (arr.size and int(arr.max()) > 2):
+        raise ValueError(
+            f"a palette mask must be a uint8 (H, W) array of 0, 1 and 2; got {arr.dtype} "
+            f"of shape {arr.shape}"
+        )
+    from PIL import Image
+
+    img = Image.frombytes("P", (arr.shape[1], arr.shape[0]), np.ascontiguousarray(arr).tobytes())
+    img.putpalette([v for rgb in MASK_PALETTE for v in rgb])
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False)
+    return _atomic_write(Path(path), buf.getvalue())
+
+
+def _atomic_write(p: Path, data: bytes) -> Path:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600; give the usual rw-r--r--
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
 def write_image(path: str | os.PathLike[str], image: npt.NDArray[np.generic]) -> Path:
     """Write an RGB or grayscale image atomically (temporary file, then rename).
 
@@ -93,14 +174,4 @@ def write_image(path: str | os.PathLike[str], image: npt.NDArray[np.generic]) ->
         raise ValueError(
             f"cannot encode image for {str(p)!r} (dtype {arr.dtype}, shape {arr.shape})"
         )
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.tobytes())
-        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600; give the usual rw-r--r--
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return _atomic_write(p, buf.tobytes())
