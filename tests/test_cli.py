@@ -200,12 +200,14 @@ def test_ctrl_c_stops_in_one_line_and_the_same_command_resumes(tmp_path):
     from tests.data.test_generate import _files
 
     out = tmp_path / "g"
+    # enough images that the run is still going when the first ones are on disk
     command = [sys.executable, "-m", "spacead", "generate", str(out), "--train", "0",
-               "--test", "60", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
+               "--test", "240", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and not list(out.rglob("*.png")):
-        time.sleep(0.1)  # wait until images are being written
+        time.sleep(0.05)  # wait until images are being written
+    assert proc.poll() is None, "generate finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
