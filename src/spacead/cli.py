@@ -20,7 +20,6 @@ from ._extras import require
 from .baselines import OfflineModelError
 from .data import read_image, write_image
 from .detect import (
-    METHODS,
     as_rgb,
     detector_names,
     detector_spec,
@@ -28,6 +27,7 @@ from .detect import (
     overlay,
     run_detector,
     score_image,
+    stream_methods,
 )
 from .detect._presets import PRESETS as INPAINT_PRESETS
 
@@ -97,7 +97,12 @@ def _add_detect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         nargs="?",
         help="reference render of the same pose (or render one with --camera and --cad)",
     )
-    p.add_argument("--method", choices=METHODS, default="mrad", help="detector (default: mrad)")
+    p.add_argument(
+        "--method",
+        type=_detect_method,
+        default="mrad",
+        help=f"detector: {', '.join(stream_methods())} (default: mrad)",
+    )
     _add_param(p, "detector parameter, repeatable (e.g. --param grid=8 --param tolerance=25)")
     _add_threads(p)
     p.add_argument(
@@ -348,6 +353,15 @@ def _add_render_param(p: argparse.ArgumentParser) -> None:
         "refine=true|false, tone=srgb|gamma2.2|linear, exposure, psf_sigma, refine_steps, "
         "refine_budget_s, fit_pixels, fit_prior",
     )
+
+
+def _detect_method(text: str) -> str:
+    """``detect --method``: a registered detector that needs no training."""
+    if text not in stream_methods():
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose from {', '.join(stream_methods())})"
+        )
+    return text
 
 
 def _methods_help() -> str:
@@ -910,6 +924,9 @@ def _inpaint_train(args: argparse.Namespace) -> int:
 
     changes = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items()}
     config = TrainConfig.preset(args.preset, **{k: v for k, v in changes.items() if v is not None})
+    if not args.quiet:  # what the preset and the flags make (flips differ between presets)
+        settings = ", ".join(f"{k} {v}" for k, v in config.to_dict().items())
+        print(f"training ({args.preset} preset): {settings}", file=sys.stderr)
     path = train_inpainter(
         args.images, out=args.out, config=config, progress=not args.quiet, device=args.device
     )

@@ -86,3 +86,37 @@ def test_training_needs_normal_images(tmp_path):
     root = write_toy_dataset(tmp_path / "d", train=0, test=2, height=64, width=80, cameras=1)
     with pytest.raises(ValueError, match=r"split folder .*/d/train' does not exist"):
         train_inpaint_detector(root, InpaintParams.from_strings(FAST))
+    # a split of anomalous images only: no normal image to train on
+    only = write_toy_dataset(tmp_path / "a", train=0, test=4, height=64, width=80, cameras=1,
+                             anomalous_fraction=1.0)  # fmt: skip
+    with pytest.raises(ValueError, match=r"split 'test' of .* has no normal image to train on"):
+        train_inpaint_detector(only, InpaintParams.from_strings(FAST), split="test")
+
+
+def test_images_smaller_than_a_tile_are_refused(tmp_path):
+    root = write_toy_dataset(tmp_path / "d", train=2, test=1, height=40, width=80, cameras=1)
+    with pytest.raises(ValueError, match=r"\(40×80\) is smaller than one 48-px tile"):
+        train_inpaint_detector(root, InpaintParams.from_strings(FAST))
+
+
+def test_the_threshold_comes_from_held_out_tiles_of_the_same_generator(dataset):
+    # With more tiles than max_tiles, one generator draws the training subset and then
+    # the held-out tiles (as before the tile cutter was shared): redraw both by hand.
+    from spacead.detect.inpaint import score_tiles
+    from spacead.tiles import sample_tiles
+
+    params = InpaintParams.from_strings([*FAST, "max_tiles=1100", "train_stride=1"])
+    detector = train_inpaint_detector(dataset, params)
+    frames = [
+        load_sample(i).image.mean(axis=2, dtype=np.float32) / 255
+        for i in AlloDataset(dataset, "train", need_reference=False).items
+        if not load_sample(i).label
+    ]
+    rng = np.random.default_rng(params.seed)
+    tiles = sample_tiles(frames, size=48, stride=params.train_stride, out_size=48,
+                         max_tiles=1100, seed=rng, nodata=None, scale=1.0)  # fmt: skip
+    assert len(tiles) == 1100  # subsampled, and more than the 1,000 held-out tiles
+    held = tiles[np.sort(rng.choice(len(tiles), min(len(tiles), 1000), replace=False))]
+    scores = score_tiles(detector.model, held, params.score)
+    assert detector.mean == pytest.approx(float(scores.mean()), rel=1e-6)
+    assert detector.std == pytest.approx(float(scores.std()), rel=1e-6)

@@ -76,7 +76,7 @@ def test_renders_become_the_canonical_layout_with_3_class_masks(raw, tmp_path):
     result = import_allo(raw, out, min_pixels=100, workers=1)
     assert result.imported == {"train": 4, "test": 2} and result.skipped_small == 1
     assert result.problems == [] and result.unparsed_names == []
-    name = "exp_2-4_blanket2_5_0.3_-1_red"  # several experiments: names carry theirs
+    name = "exp_2-4_blanket2_5_0.3_-1_red"  # names carry their experiment
     image = out / "test" / "Camera1" / "images" / f"{name}.png"
     source = raw / "exp_2" / "Camera1" / "anomaly" / "4_blanket2_5_0.3_-1_red.png"
     assert image.read_bytes() == source.read_bytes()  # the render's own bytes
@@ -115,13 +115,24 @@ def test_the_manifest_keeps_every_field_of_the_name(raw, tmp_path):
     assert {i.metadata["anomaly"] for i in items} == {"blanket2", "hand_drill"}
 
 
-def test_one_experiment_keeps_the_raw_names_and_min_pixels_defaults_to_allos(raw, tmp_path):
+def test_experiments_imported_one_by_one_into_one_folder(raw, tmp_path):
     out = tmp_path / "one"
     result = import_allo(raw / "exp_2", out, workers=1)
-    assert result.imported == {} and result.skipped_small == 3  # all below 2000 px
+    assert result.imported == {} and result.skipped_small == 3  # all below 2000 px (ALLO's)
     result = import_allo(raw / "exp_2", out, min_pixels=0, workers=1)
     assert result.imported == {"test": 3}
-    assert (out / "test" / "Camera1" / "images" / "5_cable_1_0.5_1_blue.png").is_file()
+    small = out / "test" / "Camera1" / "images" / "exp_2-5_cable_1_0.5_1_blue.png"
+    assert small.is_file()
+    assert import_allo(raw / "exp_1", out, workers=1).imported == {"train": 4}
+    with (out / "manifest.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted({r["experiment"] for r in rows}) == ["exp_1", "exp_2"] and len(rows) == 7
+    # a higher limit drops what it no longer admits, from the files and the manifest
+    import_allo(raw / "exp_2", out, min_pixels=100, workers=1)
+    with (out / "manifest.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert not small.exists() and not small.parent.parent.joinpath("masks", small.name).exists()
+    assert len(rows) == 6 and not any("5_cable" in r["image"] for r in rows)
 
 
 def test_an_interrupted_import_resumes_without_rewriting(raw, tmp_path):

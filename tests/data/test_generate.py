@@ -229,12 +229,6 @@ def test_bad_modes_are_refused(modes, message):
         GenerateConfig(modes=modes)
 
 
-def test_modes_take_one_order_whatever_order_they_are_given_in():
-    given = GenerateConfig(modes=("colour", "depth", "illumination"))
-    assert given.modes == ("illumination", "depth", "colour")
-    assert given == GenerateConfig(modes=["illumination", "colour", "depth"])
-
-
 def test_scale_and_colour_modes_change_the_hazard_only(tmp_path):
     from spacead.data import read_image
 

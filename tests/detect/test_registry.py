@@ -142,7 +142,7 @@ def test_a_new_detector_is_one_module_plus_one_entry(registered, toy, tmp_path, 
     det = make_detector("bright")(query, None)
     assert isinstance(make_detector("bright"), Detector)
     assert det.mask.sum() == 1 and det.mask[2, 3]
-    # evaluate runs it without references (needs_reference=False) in worker processes
+    # evaluate runs it without references (needs_reference=False)
     result = evaluate(toy, "bright", params=BrightParams(150.0), workers=2, progress=False)
     assert result.metrics["method"] == "bright" and result.metrics["params"] == {"level": 150.0}
     assert result.metrics["n_images"] == 6 and "references" not in result.metrics
@@ -156,6 +156,24 @@ def test_a_new_detector_is_one_module_plus_one_entry(registered, toy, tmp_path, 
         result.metrics["pixel_auroc"]
     )
     capsys.readouterr()
+
+
+def _masked_pixels(stream: Any, image: Any) -> int:
+    """Run a stream detector in a worker process (module level: it is pickled)."""
+    return int(stream(image, None).mask.sum())
+
+
+def test_a_registered_detector_runs_in_a_fresh_worker_process(registered):
+    import multiprocessing
+
+    from spacead.bench._evaluate import _Stream
+
+    image = np.zeros((8, 8, 3), np.uint8)
+    image[1:3, 1:4] = 250
+    stream = _Stream("bright", BrightParams(150.0))
+    # a spawned process imports spacead afresh: "bright" is not in its registry
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_masked_pixels, (stream, image)) == 6
 
 
 def test_a_learned_detector_trains_first_in_this_process(registered, toy, tmp_path):

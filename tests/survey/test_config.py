@@ -19,6 +19,7 @@ def test_training_defaults_are_the_cpu_preset_and_presets_are_named():
     article = TrainConfig.preset("article")
     assert (article.tile, article.input_size, article.width) == (256, 128, 32)
     assert TrainConfig.preset("article", epochs=50).epochs == 50
+    assert train_config(max_tiles=None).max_tiles is None  # no limit, as before
     assert train_config(stride=16).train_stride == 16  # the old keyword still works
     assert set(PRESETS) == {"cpu", "article", "camera"}
     for name, values in PRESETS.items():
@@ -32,6 +33,8 @@ def test_training_defaults_are_the_cpu_preset_and_presets_are_named():
         ({"tile": 1.5}, "tile must be a positive integer, got 1.5"),
         ({"lr": -1.0}, "lr must be > 0"),
         ({"flip": "yes"}, "flip must be True or False"),
+        ({"seed": -1}, "seed must be a non-negative integer, got -1"),
+        ({"max_tiles": 0}, "max_tiles must be a positive integer, got 0"),
         ({"input_size": 20}, "input_size must be even and at least 34"),
         ({"bogus": 1}, "unknown inpaint training parameter"),
     ],
@@ -71,6 +74,11 @@ def test_settings_are_checked_before_the_frame_or_model_is_read(tmp_path):
         scan_image(tmp_path / "none.tif", model=tmp_path / "none.pt", out_dir=tmp_path, k=-1)
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         train_inpainter([tmp_path / "none.tif"], out=tmp_path / "m.pt", epochs=0)
+    with pytest.raises(ValueError, match="workers must be an integer >= 1, got 0"):
+        scan_image(tmp_path / "none.tif", model=tmp_path / "none.pt", out_dir=tmp_path,
+                   workers=0)  # fmt: skip
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        train_inpainter([tmp_path / "none.tif"], out=tmp_path / "m.pt", seed=-1)
     with pytest.raises(ValueError, match="device must be 'cpu', 'cuda' or 'cuda:N'"):
         scan_image(tmp_path / "none.tif", model=tmp_path / "none.pt", out_dir=tmp_path,
                    device="tpu")  # fmt: skip
@@ -109,7 +117,8 @@ def test_train_preset_article_and_flags_build_the_config(tmp_path, monkeypatch, 
     assert main(["inpaint", "train", "f.tif", "--out", str(tmp_path / "m.pt"),
                  "--stride", "16"]) == 0  # fmt: skip
     assert seen["config"] == TrainConfig(train_stride=16)
-    capsys.readouterr()
+    err = capsys.readouterr().err  # what the preset and the flags made, flips included
+    assert "training (cpu preset): tile 128, input_size 64" in err and "flip False" in err
 
 
 def test_scan_flags_build_the_config(tmp_path, monkeypatch, capsys):

@@ -65,7 +65,7 @@ class InpaintParams(TrainConfig):
     batch_size: int = _CAMERA["batch_size"]
     lr: float = _CAMERA["lr"]
     train_stride: int = _CAMERA["train_stride"]
-    max_tiles: int = _CAMERA["max_tiles"]
+    max_tiles: int | None = _CAMERA["max_tiles"]
     flip: bool = _CAMERA["flip"]
     seed: int = _CAMERA["seed"]
     stride: int = 0
@@ -212,13 +212,15 @@ def train_inpaint_detector(
         frames.append(gray)
     if not frames:
         raise ValueError(f"split {split!r} of {str(root)!r} has no normal image to train on")
+    # One generator draws the training subset, then the held-out tiles whose scores
+    # set the threshold.
+    rng = np.random.default_rng(p.seed)
     tiles = sample_tiles(
         frames, size=p.tile, stride=p.train_stride, out_size=p.input_size,
-        max_tiles=p.max_tiles, seed=p.seed, nodata=None, scale=1.0,
+        max_tiles=p.max_tiles, seed=rng, nodata=None, scale=1.0,
     )  # fmt: skip
     model, _ = fit_network(tiles, p.training(), progress=progress)
     detector = InpaintDetector(model, p)
-    rng = np.random.default_rng(p.seed)
     held = tiles[np.sort(rng.choice(len(tiles), min(len(tiles), 1000), replace=False))]
     scores = np.concatenate([detector._scores(held[i : i + 256]) for i in range(0, len(held), 256)])
     return InpaintDetector(

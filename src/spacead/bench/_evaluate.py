@@ -181,15 +181,18 @@ class _Stream:
     """
 
     def __init__(self, method: str, params: Any) -> None:
-        self.method, self.params = method, params
+        # The spec travels too: a detector registered at run time in this process is
+        # not in a spawned worker's registry.
+        self.method, self.params, self.spec = method, params, detector_spec(method)
         self._detector: Detector | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"method": self.method, "params": self.params, "_detector": None}
+        return {"method": self.method, "params": self.params, "spec": self.spec,
+                "_detector": None}  # fmt: skip
 
     def __call__(self, query: Any, reference: Any) -> Detection:
         if self._detector is None:
-            self._detector = make_detector(self.method, self.params)
+            self._detector = make_detector(self.method, self.params, spec=self.spec)
         return self._detector(query, reference)
 
 

@@ -152,7 +152,6 @@ def _renders(
             f"no ALLO experiment in {str(raw)!r}: expected exp_N/Camera<k>/ folders holding "
             "normal/ and fb_mask/, or anomaly/, anomaly_mask/ and fb_mask/"
         )
-    several = len(experiments) > 1
     renders: list[_Render] = []
     problems: list[Problem] = []
     for exp in experiments:
@@ -170,7 +169,9 @@ def _renders(
                             str(path), f"no matching {missing[0].parent.name}/{path.name}"
                         ))  # fmt: skip
                         continue
-                    name = f"{exp.name}-{path.stem}" if several else path.stem
+                    # The experiment in every name: imports of several experiments into
+                    # one folder (at once or one by one) cannot collide.
+                    name = f"{exp.name}-{path.stem}"
                     renders.append(_Render(
                         exp.name, cam.name, image, fb, path if kind == "anomaly_mask" else None,
                         split, name,
@@ -230,7 +231,9 @@ def _import_chunk(
             mask = three_class_mask(fb, anomaly)
             count = int(np.count_nonzero(mask == 2))
             if r.anomaly_mask is not None and count <= min_pixels:
-                results.append(("small", r.name))
+                for stale in (image_out, mask_out):  # kept by a run with a lower limit
+                    stale.unlink(missing_ok=True)
+                results.append(("small", f"{r.split}/{r.camera}/images/{r.name}.png"))
                 continue
             if not (image_out.is_file() and mask_out.is_file()):  # else done by an earlier run
                 image = read_image(r.image)
@@ -263,10 +266,10 @@ def _chunks(items: Sequence[_Render], size: int) -> Iterator[Sequence[_Render]]:
         yield items[start : start + size]
 
 
-def _write_manifest(out: Path, rows: list[dict[str, Any]]) -> Path:
+def _write_manifest(out: Path, rows: list[dict[str, Any]], dropped: set[str]) -> Path:
     """``OUT/manifest.csv``: these rows, and an earlier manifest's rows for other images."""
     path = out / "manifest.csv"
-    mine = {r["image"] for r in rows}
+    mine = {r["image"] for r in rows} | dropped
     kept: list[dict[str, Any]] = []
     if path.is_file():
         with path.open(newline="", encoding="utf-8") as fh:
@@ -296,8 +299,9 @@ def import_allo(
     Parameters
     ----------
     raw : path-like
-        One ``exp_N`` folder, or a folder of them. With several experiments each
-        output name is prefixed with its experiment (``exp_2-<name>``).
+        One ``exp_N`` folder, or a folder of them. Every output name starts with
+        its experiment (``exp_2-<name>``), so experiments imported into one folder,
+        at once or one by one, never collide.
     out : path-like
         Dataset root to write: ``<split>/Camera<k>/images/<name>.png`` (the render's
         own bytes), ``<split>/Camera<k>/masks/<name>.png`` (0 space, 1 station and
@@ -328,7 +332,8 @@ def import_allo(
     Notes
     -----
     Writes are atomic and a render whose image and mask are already in `out` is not
-    written again, so an interrupted import resumes where it stopped.
+    written again, so an interrupted import resumes where it stopped; a render that a
+    higher `min_pixels` now drops is removed from `out` and its manifest.
     """
     source, target = Path(raw), Path(out)
     if not source.is_dir():
@@ -338,6 +343,7 @@ def import_allo(
     renders, problems = _renders(source, normal_split, anomaly_split)
     result = AlloImport(problems=problems)
     rows: list[dict[str, Any]] = []
+    dropped: set[str] = set()
     tasks = [(chunk, target, min_pixels, palette_masks) for chunk in _chunks(renders, _CHUNK)]
     bar = tqdm(total=len(renders), unit="img", desc="import-allo", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)  # fmt: skip
@@ -346,6 +352,7 @@ def import_allo(
         for status, payload in part:
             if status == "small":
                 result.skipped_small += 1
+                dropped.add(payload)
             elif status == "problem":
                 result.problems.append(payload)
             else:
@@ -355,5 +362,5 @@ def import_allo(
     bar.close()
     for row in rows:
         result.imported[row["split"]] = result.imported.get(row["split"], 0) + 1
-    result.manifest = _write_manifest(target, rows)
+    result.manifest = _write_manifest(target, rows, dropped)
     return result

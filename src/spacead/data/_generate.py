@@ -116,8 +116,6 @@ class GenerateConfig:
                 raise ValueError(f"unknown generation mode {mode!r}; modes: {', '.join(MODES)}")
         if len(set(self.modes)) != len(self.modes):
             raise ValueError(f"modes must not repeat, got {', '.join(self.modes)}")
-        # One order whatever order they were given in: file names and resuming depend on it.
-        object.__setattr__(self, "modes", tuple(m for m in MODES if m in self.modes))
         for name in ("renderer", "reference_renderer"):
             value = getattr(self, name)
             if value not in RENDERERS and not (name == "reference_renderer" and value is None):

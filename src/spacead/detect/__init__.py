@@ -35,6 +35,7 @@ from ._registry import (
     params_class,
     register_detector,
     run_detector,
+    stream_methods,
 )
 from ._rxd import pad, rxd
 from ._types import Detection
@@ -66,4 +67,5 @@ __all__ = [
     "run_detector",
     "rxd",
     "score_image",
+    "stream_methods",
 ]

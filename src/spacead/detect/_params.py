@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -74,6 +75,12 @@ def split_param(pair: str) -> tuple[str, str]:
 
 def _convert(text: str, hint: Any, name: str) -> Any:
     """Convert one ``--param`` string to the field's type."""
+    options = typing.get_args(hint)
+    if type(None) in options and typing.get_origin(hint) in (typing.Union, types.UnionType):
+        if text.lower() == "none":  # an optional field (e.g. max_tiles=none: no limit)
+            return None
+        rest = [o for o in options if o is not type(None)]
+        hint = rest[0] if len(rest) == 1 else hint
     if hint is bool:
         if text.lower() not in _BOOL_WORDS:
             raise ValueError(f"{name} must be true or false, got {text!r}")

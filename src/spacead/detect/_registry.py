@@ -190,11 +190,15 @@ def params_class(method: str) -> type:
     return detector_spec(method).params_class()
 
 
-def make_detector(method: str, params: Any | None = None) -> Detector:
+def make_detector(
+    method: str, params: Any | None = None, *, spec: DetectorSpec | None = None
+) -> Detector:
     """A detector for a stream of frames: ``detector(query, reference) -> Detection``.
 
     MRAD keeps its working buffers between frames (:class:`MRADDetector`). Methods
-    that need a reference refuse a call without one.
+    that need a reference refuse a call without one. `spec` builds it without a
+    registry lookup (what worker processes do: a detector registered at run time in
+    the parent is not in a fresh process's registry).
 
     Raises
     ------
@@ -203,7 +207,7 @@ def make_detector(method: str, params: Any | None = None) -> Detector:
     TypeError
         If `params` is not the method's parameter class.
     """
-    spec = detector_spec(method)
+    spec = spec if spec is not None else detector_spec(method)
     if spec.build is None:
         raise ValueError(f"{method} is trained on a dataset first: use fit_detector")
     detector: Detector = _resolve(spec.build)(spec.check_params(method, params))
@@ -216,6 +220,11 @@ def make_detector(method: str, params: Any | None = None) -> Detector:
         return detector(query, reference)
 
     return run
+
+
+def stream_methods() -> tuple[str, ...]:
+    """The registered detectors that need no training (what ``spacead detect`` runs)."""
+    return tuple(s.name for s in _REGISTRY.values() if not s.learned)
 
 
 def fit_detector(
@@ -291,5 +300,5 @@ register_detector(DetectorSpec(
     extra="anomalib", family=True,
 ))  # fmt: skip
 
-METHODS = tuple(s.name for s in _REGISTRY.values() if not s.learned)
-"""The detectors that need no training (what ``spacead detect`` runs)."""
+METHODS = stream_methods()
+"""The built-in detectors that need no training (:func:`stream_methods` adds registered ones)."""

@@ -38,8 +38,13 @@ from spacead.scene import (
 
 from ._pipeline import ReferenceParams, ReferencePipeline, ReferenceResult
 
-# The detectors that compare a frame with its reference and need no training.
-METHODS = tuple(s.name for s in detector_specs() if s.needs_reference and not s.learned)
+
+def reference_methods() -> tuple[str, ...]:
+    """The registered detectors that compare a frame with its reference, untrained."""
+    return tuple(s.name for s in detector_specs() if s.needs_reference and not s.learned)
+
+
+METHODS = reference_methods()  # the built-in ones: mrad, pad
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,9 @@ class LiveDetector:
         bit_depth: int | None = None,
         channel_order: ChannelOrder = "rgb",
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        methods = reference_methods()
+        if method not in methods:
+            raise ValueError(f"method must be one of {', '.join(methods)}, got {method!r}")
         if not isinstance(intrinsics, Intrinsics):
             raise TypeError(f"intrinsics must be an Intrinsics, got {type(intrinsics).__name__}")
         self.params = detector_spec(method).check_params(method, params)

@@ -24,7 +24,7 @@ from ._outputs import heatmap
 from ._places import Place, group_places
 from ._result import ScanResult
 from ._scan import scan_config, scan_image
-from ._train import train_config, train_inpainter
+from ._train import load_training_tiles, train_config, train_inpainter
 from ._zscores import local_stats
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "TrainConfig",
     "group_places",
     "heatmap",
+    "load_training_tiles",
     "local_stats",
     "scan_config",
     "scan_image",

@@ -96,6 +96,10 @@ def scan_image(
         read), or the image or model cannot be read.
     """
     cfg = scan_config(config, **settings)
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     if device is not None and (scheduler is not None or workers != 1):
         raise ValueError("device applies to single-process scans (workers=1, no scheduler)")
     dev = resolve_device(device)

@@ -92,3 +92,24 @@ def train_inpainter(
         "images": [str(p) for p in images], "training": cfg.to_dict(),
     }  # fmt: skip
     return save_checkpoint(out, model, meta)
+
+
+def load_training_tiles(
+    images: Sequence[PathLike],
+    *,
+    tile: int,
+    stride: int,
+    input_size: int,
+    max_tiles: int | None = None,
+    seed: int = 0,
+) -> Any:
+    """The training tiles of frames, as :func:`train_inpainter` cuts them.
+
+    Kept for code written before :func:`spacead.tiles.sample_tiles`, which it calls.
+    """
+    if not images:
+        raise ValueError("images must name at least one image file, got none")
+    return sample_tiles(
+        (open_image(p) for p in images), size=tile, stride=stride, out_size=input_size,
+        max_tiles=max_tiles, seed=seed, nodata=0,
+    )  # fmt: skip

@@ -149,7 +149,7 @@ def sample_tiles(
     stride: int,
     out_size: int,
     max_tiles: int | None = None,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     nodata: float | None = 0,
     scale: float | None = None,
 ) -> npt.NDArray[np.float32]:
@@ -168,8 +168,9 @@ def sample_tiles(
     out_size : int
         Side of the returned tiles.
     max_tiles : int, optional
-        Keep a random subset of at most this many tiles (seeded by `seed`), in
-        frame order.
+        Keep a random subset of at most this many tiles, in frame order.
+    seed : int or numpy.random.Generator
+        Seed (or generator, which then advances) of that subset.
     nodata : float or None
         No-data value: tiles more than half no-data are skipped and no-data pixels
         take the tile's valid mean. None for images without no-data (camera
@@ -204,6 +205,7 @@ def sample_tiles(
         raise ValueError(f"no valid {size}-px tile in the {n_frames} frame(s)")
     tiles = np.concatenate(chunks)
     if max_tiles is not None and len(tiles) > max_tiles:
-        keep = np.sort(np.random.default_rng(seed).choice(len(tiles), max_tiles, replace=False))
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        keep = np.sort(rng.choice(len(tiles), max_tiles, replace=False))
         tiles = tiles[keep]
     return tiles

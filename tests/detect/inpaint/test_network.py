@@ -147,11 +147,17 @@ def test_names_that_moved_still_import_with_a_warning():
         inpaint.nothing  # noqa: B018
 
 
-def test_one_centre_geometry_for_the_network_and_theterrain_tiles():
+def test_one_centre_geometry_for_the_network_and_the_tiles():
     from spacead.detect.inpaint import TileCentre
 
+    # the article's 256-px tiles: a 64-px masked centre and a 48-px scored one
+    assert (TileCentre(256).masked, TileCentre(256).scored) == (64, 48)
     for side in (64, 128, 256):
         c = TileCentre(side)
         net = InpaintConfig.scaled(8, side)
-        assert (net.mask_size, net.score_size) == (c.masked, c.scored)
-        assert c.scored_offset * 2 + c.scored == side or c.scored_offset * 2 + c.scored == side - 1
+        rows = np.flatnonzero(center_mask(side, net.mask_size).numpy().any(axis=1))
+        # the network masks exactly where the tile geometry says the masked centre is
+        assert (rows[0], rows[-1] + 1) == (c.masked_offset, c.masked_offset + c.masked)
+        # and the scored centre lies inside the masked one
+        assert c.masked_offset <= c.scored_offset
+        assert c.scored_offset + c.scored <= c.masked_offset + c.masked

@@ -60,6 +60,7 @@ __all__ = [
 _MOVED = {
     "scan_image": "spacead.survey",
     "train_inpainter": "spacead.survey",
+    "load_training_tiles": "spacead.survey",
     "group_places": "spacead.survey",
     "heatmap": "spacead.survey",
     "Place": "spacead.survey",

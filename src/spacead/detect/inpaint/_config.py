@@ -43,8 +43,8 @@ class TrainConfig(_Params):
         Learning rate.
     train_stride : int
         Step between training tiles in image pixels.
-    max_tiles : int
-        Train on a random subset of at most this many tiles.
+    max_tiles : int or None
+        Train on a random subset of at most this many tiles (None: every tile).
     flip : bool
         Random horizontal and vertical flips. A flip mirrors the Sun's direction, so
         on the tiles of one frame (one illumination) the network also learns
@@ -68,20 +68,20 @@ class TrainConfig(_Params):
     batch_size: int = PRESETS["cpu"]["batch_size"]
     lr: float = PRESETS["cpu"]["lr"]
     train_stride: int = PRESETS["cpu"]["train_stride"]
-    max_tiles: int = PRESETS["cpu"]["max_tiles"]
+    max_tiles: int | None = PRESETS["cpu"]["max_tiles"]
     flip: bool = PRESETS["cpu"]["flip"]
     seed: int = PRESETS["cpu"]["seed"]
 
     def __post_init__(self) -> None:
-        for name in (
-            "tile", "input_size", "width", "epochs", "batch_size", "train_stride", "max_tiles",
-        ):  # fmt: skip
+        for name in ("tile", "input_size", "width", "epochs", "batch_size", "train_stride"):
             check_count(getattr(self, name), name)
+        if self.max_tiles is not None:
+            check_count(self.max_tiles, "max_tiles")
         check_positive(self.lr, "lr")
         if not isinstance(self.flip, bool):
             raise ValueError(f"flip must be True or False, got {self.flip!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         self.network()  # validates the network sizes
 
     @classmethod
