@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import struct
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-_FILE_MODE = stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH
+from .._fileio import atomic_write_bytes
 
 
 class ImageReadError(ValueError):
@@ -52,6 +50,11 @@ def read_image(path: str | os.PathLike[str]) -> npt.NDArray[np.generic]:
         If the file does not exist or cannot be decoded; the message names the file.
     """
     p = Path(path)
+    return _decode(p, _read_bytes(p))
+
+
+def _read_bytes(p: Path) -> npt.NDArray[np.uint8]:
+    """A file's bytes, refused in one line if missing or if its PNG header is too large."""
     if not p.is_file():
         raise ImageReadError(f"cannot read image {str(p)!r}: no such file")
     data = np.fromfile(p, dtype=np.uint8)
@@ -61,6 +64,11 @@ def read_image(path: str | os.PathLike[str]) -> npt.NDArray[np.generic]:
             f"cannot read image {str(p)!r}: its header says {size[0]} x {size[1]} pixels, more "
             f"than the {MAX_PIXELS:,} an image file may hold (huge frames: spacead.tiles)"
         )
+    return data
+
+
+def _decode(p: Path, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.generic]:
+    """:func:`read_image` of bytes already read from `p`."""
     try:
         image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     except cv2.error as exc:  # e.g. a JPEG or TIFF header claiming gigapixels
@@ -102,12 +110,9 @@ def read_mask_file(path: str | os.PathLike[str]) -> npt.NDArray[np.generic]:
         As :func:`read_image`.
     """
     p = Path(path)
-    data = np.fromfile(p, dtype=np.uint8) if p.is_file() else np.zeros(0, np.uint8)
+    data = _read_bytes(p)
     if not _is_palette_png(data):
-        return read_image(p)
-    size = _png_size(data)
-    if size is not None and size[0] * size[1] > MAX_PIXELS:
-        return read_image(p)  # its one-line refusal
+        return _decode(p, data)
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -143,21 +148,7 @@ def write_mask(
     img.putpalette([v for rgb in MASK_PALETTE for v in rgb])
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False)
-    return _atomic_write(Path(path), buf.getvalue())
-
-
-def _atomic_write(p: Path, data: bytes) -> Path:
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600; give the usual rw-r--r--
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return atomic_write_bytes(Path(path), buf.getvalue())
 
 
 def write_image(path: str | os.PathLike[str], image: npt.NDArray[np.generic]) -> Path:
@@ -174,4 +165,4 @@ def write_image(path: str | os.PathLike[str], image: npt.NDArray[np.generic]) ->
         raise ValueError(
             f"cannot encode image for {str(p)!r} (dtype {arr.dtype}, shape {arr.shape})"
         )
-    return _atomic_write(p, buf.tobytes())
+    return atomic_write_bytes(p, buf.tobytes())
