@@ -20,8 +20,6 @@ scale, which equals ``== 255`` on the binary masks Blender writes.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import sys
@@ -34,9 +32,9 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from .._fileio import atomic_write_bytes
+from .._fileio import atomic_write_bytes, write_csv
 from .._parallel import run_tasks
-from ._dataset import Problem
+from ._dataset import Problem, _natural_key, read_manifest
 from ._image_io import ImageReadError, read_image, write_mask
 
 MIN_PIXELS = 2000  # preprocess.py's default --min_pixel
@@ -139,8 +137,7 @@ def _experiments(raw: Path) -> list[Path]:
     if has_cameras(raw):
         return [raw]
     found = [p for p in raw.iterdir() if p.is_dir() and has_cameras(p)]
-    return sorted(found, key=lambda p: [int(t) if t.isdigit() else t
-                                        for t in re.split(r"(\d+)", p.name)])  # fmt: skip
+    return sorted(found, key=lambda p: _natural_key(p.name))
 
 
 def _renders(
@@ -268,18 +265,13 @@ def _chunks(items: Sequence[_Render], size: int) -> Iterator[Sequence[_Render]]:
 
 def _write_manifest(out: Path, rows: list[dict[str, Any]], dropped: set[str]) -> Path:
     """``OUT/manifest.csv``: these rows, and an earlier manifest's rows for other images."""
-    path = out / "manifest.csv"
     mine = {r["image"] for r in rows} | dropped
-    kept: list[dict[str, Any]] = []
-    if path.is_file():
-        with path.open(newline="", encoding="utf-8") as fh:
-            kept = [r for r in csv.DictReader(fh) if r.get("image") not in mine]
+    kept = [r for image, r in read_manifest(out).items() if image not in mine]
     fields = list(dict.fromkeys([*MANIFEST_FIELDS, *(k for r in kept for k in r)]))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(sorted(kept + rows, key=lambda r: str(r["image"])))
-    return atomic_write_bytes(path, buf.getvalue().encode())
+    ordered = sorted(kept + rows, key=lambda r: str(r["image"]))
+    return write_csv(
+        out / "manifest.csv", fields, ([r.get(f, "") for f in fields] for r in ordered)
+    )
 
 
 def import_allo(
