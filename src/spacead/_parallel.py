@@ -38,6 +38,24 @@ def default_workers() -> int:
     return usable_cores()
 
 
+def check_workers(workers: Any) -> int:
+    """The number of workers `workers` asks for (None: one per core).
+
+    Raises
+    ------
+    ValueError
+        If `workers` is not an integer >= 1 (NumPy's integers included, bools not).
+    """
+    n = default_workers() if workers is None else workers
+    try:
+        n = operator.index(n)  # any integer, NumPy's included
+    except TypeError:
+        raise ValueError(f"workers must be an integer >= 1, got {n!r}") from None
+    if isinstance(workers, bool) or n < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {n!r}")
+    return int(n)
+
+
 def run_tasks(
     fn: Callable[..., T],
     tasks: Sequence[tuple[Any, ...]],
@@ -61,13 +79,7 @@ def run_tasks(
         Address of a Dask distributed scheduler (``tcp://host:8786``), or
         ``"local"`` for a local Dask cluster; None uses local processes.
     """
-    n = default_workers() if workers is None else workers
-    try:
-        n = operator.index(n)  # any integer, NumPy's included
-    except TypeError:
-        raise ValueError(f"workers must be an integer >= 1, got {n!r}") from None
-    if isinstance(workers, bool) or n < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {n!r}")
+    n = check_workers(workers)
     if scheduler is not None:
         yield from _run_dask(fn, tasks, scheduler, n)
     elif n == 1 or len(tasks) <= 1:

@@ -42,6 +42,10 @@ class _Params:
         check_known_fields(cls, values, f"{cls.method} parameter")
         return cls(**values)
 
+    def replace(self, **changes: Any) -> Self:
+        """These parameters with some fields changed, validated, unknown names refused."""
+        return self.from_dict({**self.to_dict(), **changes}) if changes else self
+
     @classmethod
     def from_strings(cls, pairs: Iterable[str]) -> Self:
         """Build parameters from ``NAME=VALUE`` strings (the CLI's ``--param``).

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from .._parallel import check_workers
 from .._threads import get_threads
 from ..detect.inpaint import TileCentre, load_checkpoint, resolve_device
 from ..tiles import intensity_scale, nodata_fraction, open_image
@@ -28,8 +29,7 @@ _log = logging.getLogger("spacead.survey")
 
 def scan_config(config: ScanConfig | None = None, **settings: Any) -> ScanConfig:
     """`config` (default :class:`ScanConfig`) with the named fields changed."""
-    base = config if config is not None else ScanConfig()
-    return ScanConfig.from_dict({**base.to_dict(), **settings}) if settings else base
+    return (config if config is not None else ScanConfig()).replace(**settings)
 
 
 def scan_image(
@@ -96,10 +96,7 @@ def scan_image(
         read), or the image or model cannot be read.
     """
     cfg = scan_config(config, **settings)
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    check_workers(workers)  # before anything is read
     if device is not None and (scheduler is not None or workers != 1):
         raise ValueError("device applies to single-process scans (workers=1, no scheduler)")
     dev = resolve_device(device)

@@ -26,10 +26,7 @@ def train_config(config: TrainConfig | None = None, **settings: Any) -> TrainCon
     ``stride`` is accepted for ``train_stride``.
     """
     base = config if config is not None else TrainConfig()
-    if not settings:
-        return base
-    changes = {_OLD_NAMES.get(k, k): v for k, v in settings.items()}
-    return TrainConfig.from_dict({**base.to_dict(), **changes})
+    return base.replace(**{_OLD_NAMES.get(k, k): v for k, v in settings.items()})
 
 
 def train_inpainter(
@@ -78,11 +75,9 @@ def train_inpainter(
     """
     cfg = train_config(config, **settings)
     resolve_device(device)
-    if not images:
-        raise ValueError("images must name at least one image file, got none")
-    tiles = sample_tiles(
-        (open_image(p) for p in images), size=cfg.tile, stride=cfg.train_stride,
-        out_size=cfg.input_size, max_tiles=cfg.max_tiles, seed=cfg.seed, nodata=0,
+    tiles = load_training_tiles(
+        images, tile=cfg.tile, stride=cfg.train_stride, input_size=cfg.input_size,
+        max_tiles=cfg.max_tiles, seed=cfg.seed,
     )  # fmt: skip
     model, losses = fit_network(tiles, cfg, threads=threads, progress=progress, device=device)
     meta = {
@@ -105,7 +100,7 @@ def load_training_tiles(
 ) -> Any:
     """The training tiles of frames, as :func:`train_inpainter` cuts them.
 
-    Kept for code written before :func:`spacead.tiles.sample_tiles`, which it calls.
+    The frames' valid tiles (:func:`spacead.tiles.sample_tiles`, 0 as no-data).
     """
     if not images:
         raise ValueError("images must name at least one image file, got none")
