@@ -160,6 +160,11 @@ def _plant(
     )
 
 
+def _check_kinds(kinds: tuple[str, ...]) -> None:
+    if not kinds or any(k not in OBJECT_KINDS for k in kinds):
+        raise ValueError(f"kinds must be among {OBJECT_KINDS}, got {kinds!r}")
+
+
 def _sites(
     valid: npt.NDArray[np.bool_], n: int, rng: np.random.Generator, spacing: int
 ) -> list[tuple[int, int]]:
@@ -234,9 +239,7 @@ def make_planetary_frame(
     """
     if height < 256 or width < 256:
         raise ValueError(f"height and width must be at least 256, got {height}×{width}")
-    bad = [k for k in kinds if k not in OBJECT_KINDS]
-    if bad or not kinds:
-        raise ValueError(f"kinds must be among {OBJECT_KINDS}, got {kinds!r}")
+    _check_kinds(kinds)
     gen = np.random.default_rng(rng)
     shape = (height, width)
     relief = _fbm(shape, 3.2, gen) * np.float32(0.03 * min(height, width) ** 0.6)
@@ -314,9 +317,7 @@ def plant_objects(
         )
     if min(frame.shape) < 256:
         raise ValueError(f"image must be at least 256 px on each side, got {frame.shape}")
-    bad = [k for k in kinds if k not in OBJECT_KINDS]
-    if bad or not kinds:
-        raise ValueError(f"kinds must be among {OBJECT_KINDS}, got {kinds!r}")
+    _check_kinds(kinds)
     gen = np.random.default_rng(rng)
     img = frame.astype(np.float32)
     valid = frame > 0
