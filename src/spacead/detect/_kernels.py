@@ -93,11 +93,11 @@ def _coefficients(p: npt.NDArray[np.float32]) -> tuple[Any, ...]:
 
 
 @numba.njit(inline="always")
-def _quadratic(c: tuple[Any, ...], v0: Any, v1: Any, v2: Any) -> Any:
-    """One cell's quadratic form at pixel value ``v`` (``c`` from :func:`_coefficients`)."""
-    d0 = v0 - c[0]
-    d1 = v1 - c[1]
-    d2 = v2 - c[2]
+def _quadratic(c: tuple[Any, ...], image: npt.NDArray[np.generic], y: int, x: int) -> Any:
+    """One cell's quadratic form at pixel ``(y, x)`` (``c`` from :func:`_coefficients`)."""
+    d0 = np.float32(image[y, x, 0]) - c[0]
+    d1 = np.float32(image[y, x, 1]) - c[1]
+    d2 = np.float32(image[y, x, 2]) - c[2]
     return (
         d0 * (c[3] * d0 + c[6] * d1 + c[7] * d2 + c[9])
         + d1 * (c[4] * d1 + c[8] * d2 + c[10])
@@ -136,10 +136,7 @@ def quadratic_score(
         for ci in range(col_edges.shape[0] - 1):
             p = _coefficients(cf[ri, ci])
             for x in range(col_edges[ci], col_edges[ci + 1]):
-                out[y, x] = _quadratic(
-                    p, np.float32(image[y, x, 0]), np.float32(image[y, x, 1]),
-                    np.float32(image[y, x, 2]),
-                )  # fmt: skip
+                out[y, x] = _quadratic(p, image, y, x)
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -167,10 +164,7 @@ def thresholded_score(
         for ci in range(col_edges.shape[0] - 1):
             p = _coefficients(cf[ri, ci])
             for x in range(col_edges[ci], col_edges[ci + 1]):
-                s = _quadratic(
-                    p, np.float32(image[y, x, 0]), np.float32(image[y, x, 1]),
-                    np.float32(image[y, x, 2]),
-                )  # fmt: skip
+                s = _quadratic(p, image, y, x)
                 s = s if s > zero else zero  # +0.0, as np.maximum(score, 0) gave
                 out[y, x] = s
                 hit = s > limit
@@ -238,10 +232,7 @@ def scaled_score(
         for ci in range(col_edges.shape[0] - 1):
             p = _coefficients(cf[ri, ci])
             for x in range(col_edges[ci], col_edges[ci + 1]):
-                s = _quadratic(
-                    p, np.float32(image[y, x, 0]), np.float32(image[y, x, 1]),
-                    np.float32(image[y, x, 2]),
-                ) * f  # fmt: skip
+                s = _quadratic(p, image, y, x) * f
                 _store_scaled(min(max(s, zero), high), y, x, cut, level, kept, low)
         _row_span(kept[y], spans[y])
 
