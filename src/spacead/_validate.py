@@ -258,6 +258,17 @@ def check_positive(value: float, name: str, *, allow_zero: bool = False) -> None
         raise ValueError(f"{name} must be {bound}, got {value!r}")
 
 
+def check_count(value: Any, name: str, *, allow_zero: bool = False) -> None:
+    """Raise ``ValueError`` unless ``value`` is a positive integer (or 0 where allowed).
+
+    Bools are refused although Python counts them as integers.
+    """
+    low = 0 if allow_zero else 1
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        kind = "0 or a positive integer" if allow_zero else "a positive integer"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+
+
 def check_known_fields(cls: type, values: Mapping[str, Any], what: str) -> None:
     """Raise ``ValueError`` if ``values`` names a field the dataclass ``cls`` lacks.
 

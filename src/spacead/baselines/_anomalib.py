@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .._validate import as_rgb
+from .._validate import as_rgb, check_count
 from ..data import export_anomalib, read_image
 from ..detect import Detection
 from ..detect._params import _BOOL_WORDS, split_param
@@ -98,9 +98,7 @@ class AnomalibOptions:
         if not self.model or not self.model.replace("_", "").isalnum():
             raise ValueError(f"anomalib model name must be snake_case, got {self.model!r}")
         for name in ("max_epochs", "batch_size", "image_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_count(getattr(self, name), name)
 
     @classmethod
     def from_strings(cls, model: str, pairs: Iterable[str]) -> AnomalibOptions:

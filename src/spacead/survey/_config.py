@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from .._validate import check_count
 from ..detect._params import _Params
 from ..detect.inpaint import Statistic, TileCentre
-from ..detect.inpaint._config import check_count
 
 FineStride = int | Literal["centre"] | None
 
 
-def _count_or_zero(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,9 @@ class ScanConfig(_Params):
     def __post_init__(self) -> None:
         for name in ("stride", "window", "batch_size"):
             check_count(getattr(self, name), name)
-        if not _count_or_zero(self.max_crops):
-            raise ValueError(f"max_crops must be 0 or a positive integer, got {self.max_crops!r}")
+        check_count(self.max_crops, "max_crops", allow_zero=True)
         fine = self.fine_stride
-        if fine is not None and fine != "centre" and not (_count_or_zero(fine) and fine):
+        if fine is not None and fine != "centre" and not _is_count(fine):
             raise ValueError(
                 f"fine_stride must be a positive integer, 'centre' or None, got {fine!r}"
             )

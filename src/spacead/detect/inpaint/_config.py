@@ -11,16 +11,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from ..._validate import check_positive
+from ..._validate import check_count, check_positive
 from .._params import _Params
 from .._presets import PRESETS
 from ._model import InpaintConfig
-
-
-def check_count(value: Any, name: str) -> None:
-    """Raise ``ValueError`` unless `value` is a positive integer (not a bool)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from ..._validate import check_count
+
 # (kernel, dilation, stride, channel multiple of `width`) of layers 1–12; layer 13 is
 # bilinear ×2 up-scaling then a convolution, layers 14–17 refine at input resolution.
 _LAYERS: tuple[tuple[int, int, int, float], ...] = (
@@ -119,9 +121,7 @@ class InpaintConfig:
 
     def __post_init__(self) -> None:
         for name in ("width", "input_size", "mask_size", "score_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_count(getattr(self, name), name)
         if self.input_size % 2 or self.input_size // 2 <= 16:
             raise ValueError(
                 f"input_size must be even and at least 34 (dilation 16 at half "
