@@ -181,9 +181,10 @@ def _renders(
     return renders, problems
 
 
-def _binary(mask: npt.NDArray[Any], scale: float) -> npt.NDArray[np.bool_]:
-    """A render mask (grey or RGB, 8 or 16 bit) thresholded at half scale."""
+def _binary(mask: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """A render mask (grey or RGB, 8 or 16 bit) thresholded at half its scale."""
     grey = mask if mask.ndim == 2 else mask[..., :3].max(axis=2)
+    scale = 65535.0 if mask.dtype == np.uint16 else 255.0
     out: npt.NDArray[np.bool_] = grey > scale / 2
     return out
 
@@ -198,16 +199,14 @@ def three_class_mask(
     ValueError
         If the two masks differ in size.
     """
-    scale = 65535.0 if fb_mask.dtype == np.uint16 else 255.0
-    out = _binary(fb_mask, scale).astype(np.uint8)
+    out = _binary(fb_mask).astype(np.uint8)
     if anomaly_mask is not None:
         if anomaly_mask.shape[:2] != fb_mask.shape[:2]:
             raise ValueError(
                 f"anomaly mask is {anomaly_mask.shape[1]}×{anomaly_mask.shape[0]} but the "
                 f"foreground mask {fb_mask.shape[1]}×{fb_mask.shape[0]}"
             )
-        a_scale = 65535.0 if anomaly_mask.dtype == np.uint16 else 255.0
-        out[_binary(anomaly_mask, a_scale)] = 2
+        out[_binary(anomaly_mask)] = 2
     return out
 
 
