@@ -751,6 +751,21 @@ def _bench_learned(data: Path, model: str, folder: Path, args: argparse.Namespac
     return folder
 
 
+# `inpaint train`'s flags that change a TrainConfig field of the preset: flag, field,
+# type, help.
+_TRAIN_FLAGS: tuple[tuple[str, str, Any, str], ...] = (
+    ("--epochs", "epochs", int, "passes over the tiles"),
+    ("--batch-size", "batch_size", int, "tiles per step"),
+    ("--lr", "lr", float, "Adam learning rate"),
+    ("--width", "width", int, "network width"),
+    ("--tile", "tile", int, "tile side in frame pixels"),
+    ("--stride", "train_stride", int, "training tile stride"),
+    ("--input-size", "input_size", int, "network input side (tiles are resized)"),
+    ("--max-tiles", "max_tiles", int, "train on at most this many tiles"),
+    ("--seed", "seed", int, "random seed"),
+)
+
+
 def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "inpaint",
@@ -792,15 +807,8 @@ def _add_inpaint(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
             flag, type=kind, default=None, help=f"{text} (cpu preset {cpu}, article {article})"
         )
 
-    preset_flag("--epochs", int, "epochs", "passes over the tiles")
-    preset_flag("--batch-size", int, "batch_size", "tiles per step")
-    preset_flag("--lr", float, "lr", "Adam learning rate")
-    preset_flag("--width", int, "width", "network width")
-    preset_flag("--tile", int, "tile", "tile side in frame pixels")
-    preset_flag("--stride", int, "train_stride", "training tile stride")
-    preset_flag("--input-size", int, "input_size", "network input side (tiles are resized)")
-    preset_flag("--max-tiles", int, "max_tiles", "train on at most this many tiles")
-    preset_flag("--seed", int, "seed", "random seed")
+    for flag, field, kind, text in _TRAIN_FLAGS:
+        preset_flag(flag, kind, field, text)
     t.add_argument("--device", default=None, help="cpu (default), cuda or cuda:N")
     t.add_argument(
         "--flip",
@@ -911,18 +919,14 @@ def _fine_stride(text: str) -> int | str | None:
     return value or None
 
 
-_TRAIN_FLAGS = {
-    "epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "width": "width",
-    "tile": "tile", "stride": "train_stride", "input_size": "input_size",
-    "max_tiles": "max_tiles", "seed": "seed", "flip": "flip",
-}  # fmt: skip
-
-
 def _inpaint_train(args: argparse.Namespace) -> int:
     require("inpaint")
     from .survey import TrainConfig, train_inpainter
 
-    changes = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items()}
+    changes = {
+        field: getattr(args, flag[2:].replace("-", "_")) for flag, field, _, _ in _TRAIN_FLAGS
+    }
+    changes["flip"] = args.flip
     config = TrainConfig.preset(args.preset, **{k: v for k, v in changes.items() if v is not None})
     if not args.quiet:  # what the preset and the flags make (flips differ between presets)
         settings = ", ".join(f"{k} {v}" for k, v in config.to_dict().items())
