@@ -44,9 +44,6 @@ def reference_methods() -> tuple[str, ...]:
     return tuple(s.name for s in detector_specs() if s.needs_reference and not s.learned)
 
 
-METHODS = reference_methods()  # the built-in ones: mrad, pad
-
-
 @dataclass(frozen=True)
 class LiveResult:
     """One frame's detection with its reference.
