@@ -18,24 +18,27 @@ import numpy.typing as npt
 def combine_tone(
     radiance: npt.NDArray[np.float32],
     mask: npt.NDArray[np.uint8],
+    group: npt.NDArray[np.int16],
     scales: npt.NDArray[np.float32],
     lut: npt.NDArray[np.uint8],
     out: npt.NDArray[np.uint8],
 ) -> None:  # pragma: no cover - compiled; tested through PhotometricFit.apply
-    """``out[i, c] = lut[Σ_k scales[k, c] · radiance[i, k, c] · len(lut)]`` where ``mask[i]``.
+    """``out[i, c] = lut[Σ_k scales[group[i], k, c] · radiance[i, k, c] · n]`` where ``mask[i]``.
 
-    ``radiance`` (N, K, 3), ``mask`` (N,), ``out`` (N, 3) zero-filled by the caller;
-    indices are clipped to the table.
+    ``n`` is the table's length; indices are clipped to it. ``radiance`` (N, K, 3),
+    ``mask`` and ``group`` (N,), ``scales`` (G, K, 3), ``out`` (N, 3) zero-filled
+    by the caller.
     """
     n_lut = lut.shape[0]
     top = n_lut - 1
     for i in range(radiance.shape[0]):
         if mask[i] == 0:
             continue
+        s = scales[group[i]]
         for c in range(3):
             acc = 0.0
             for k in range(radiance.shape[1]):
-                acc += scales[k, c] * radiance[i, k, c]
+                acc += s[k, c] * radiance[i, k, c]
             j = int(acc * n_lut)
             out[i, c] = lut[0 if j < 0 else (top if j > top else j)]
 

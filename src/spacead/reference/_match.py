@@ -1,12 +1,13 @@
 r"""Photometric matching: fit a render's light scales and the exposure to a real frame.
 
 A :class:`~spacead.render.LightComponents` render gives, per pixel and colour
-channel :math:`c`, the linear radiance :math:`C_{kc}` of each light :math:`k`
-(Sun, spotlight, ambient, emission) at unit scale. The camera records
+channel :math:`c`, the linear radiance :math:`C_{kc}` of each light path
+:math:`k` (direct Sun, spotlight, ambient, emission, glossy and diffuse
+bounces) at unit scale. The camera records
 :math:`q_c = T(\sum_k s_{kc} C_{kc})` with its tone curve :math:`T` and
 unknown scales :math:`s_{kc} \ge 0` (light levels times exposure times white
-balance). :func:`fit_photometric` estimates the scales on a sample of station
-pixels of the frame:
+balance, and whatever the model's materials get wrong). :func:`fit_photometric`
+estimates the scales on a sample of station pixels of the frame:
 
 1. pixels the render sees as station (mask 1), away from depth and silhouette
    edges (a pose error shifts those), not saturated in the frame;
@@ -15,7 +16,12 @@ pixels of the frame:
    units, :math:`\min_s \sum_i \rho\left(T(A_i s) - q_i\right)` with the
    soft-L1 loss (iteratively reweighted, non-negative Gauss-Newton steps), so
    that pixels the render cannot explain (the hazard itself, unmodelled
-   details) do not pull the fit.
+   details) do not pull the fit;
+3. then the same fit per material (each part's material in the model file,
+   the Moon, the Earth) on that material's pixels, held towards the global
+   scales by a prior worth ``material_prior`` pixels: a material whose
+   reflectance the file gets wrong gets its own scales, one with few pixels
+   keeps the global ones.
 
 :meth:`PhotometricFit.apply` then combines the components with the fitted
 scales and applies the tone curve: the reference image MRAD compares the
@@ -47,8 +53,10 @@ _LUT_BITS = 20  # linear-to-8-bit lookup: 2^20 steps keep the darkest levels exa
 _MIN_PIXELS = 50  # fewer usable station pixels than this: no fit, nominal scales
 _IRLS_STEPS = 8
 _APPLY_TILE = 1 << 18  # pixels per thread task of apply()
-NOMINAL = (1.0, 1.0, 0.0, 1.0)
-"""Relative scales of the Sun, spotlight, ambient and emission a render is made with."""
+NOMINAL = (1.0, 1.0, 0.0, 1.0, 1.0, 1.0)
+"""Relative scales of the components a render is made with (:data:`~spacead.render.COMPONENTS`):
+the frame's lights as given, no ambient light."""
+_MATERIAL_MIN = 100  # usable pixels a material needs for scales of its own
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class PhotometricFit:
 
     Attributes
     ----------
-    scales : ndarray of float64, shape (4, 3)
+    scales : ndarray of float64, shape (K, 3)
         Scale of each of :data:`~spacead.render.COMPONENTS` per colour channel
         (exposure included).
     tone : str
@@ -68,6 +76,12 @@ class PhotometricFit:
         Median absolute residual of those pixels, in 8-bit grey levels.
     inlier_fraction : float
         Fraction of them within 3 × ``f_scale`` grey levels of the model.
+    material_scales : ndarray of float64, shape (G, K, 3), or None
+        Scales of each material group of the render
+        (:attr:`~spacead.render.LightComponents.material_names`); a group
+        without a fit of its own holds the global ``scales``.
+    material_names : tuple of str
+        The groups' names.
     """
 
     scales: F64
@@ -75,6 +89,8 @@ class PhotometricFit:
     n_pixels: int = 0
     residual: float = math.nan
     inlier_fraction: float = math.nan
+    material_scales: F64 | None = None
+    material_names: tuple[str, ...] = ()
 
     @property
     def fitted(self) -> bool:
@@ -82,11 +98,9 @@ class PhotometricFit:
         return self.n_pixels > 0
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-serialisable summary."""
-        return {
-            "scales": {
-                k: [round(float(v), 6) for v in self.scales[i]] for i, k in enumerate(COMPONENTS)
-            },
+        """A JSON-serialisable summary (global and per-material scales, by component)."""
+        out: dict[str, object] = {
+            "scales": _named(self.scales),
             "tone": self.tone,
             "n_pixels": self.n_pixels,
             "residual": None if math.isnan(self.residual) else round(self.residual, 3),
@@ -94,10 +108,35 @@ class PhotometricFit:
             if math.isnan(self.inlier_fraction)
             else round(self.inlier_fraction, 4),
         }
+        if self.material_scales is not None:
+            out["materials"] = {
+                name: _named(self.material_scales[g]) for g, name in enumerate(self.material_names)
+            }
+        return out
+
+    def table(self, components: LightComponents) -> F32:
+        """Scales (G + 1, K, 3) by material group of ``components``; the last row: global."""
+        k = components.n_components
+        if self.scales.shape[0] != k:
+            raise ValueError(
+                f"the fit has {self.scales.shape[0]} components, the render {k}"
+            )
+        rows = [self.scales]
+        if self.material_scales is not None and components.material is not None:
+            if len(self.material_names) != len(components.material_names):
+                raise ValueError("the fit's material groups are not the render's")
+            rows = [*self.material_scales, self.scales]
+        out: F32 = np.stack(rows).astype(np.float32)
+        return out
 
     def radiance(self, components: LightComponents) -> F32:
         """The combined linear radiance (H, W, 3), before the tone curve."""
-        return components.combine(self.scales)
+        table = self.table(components)
+        if len(table) == 1 or components.material is None:
+            return components.combine(self.scales)
+        group = np.where(components.material >= 0, components.material, len(table) - 1)
+        out: F32 = np.einsum("hwkc,hwkc->hwc", components.radiance, table[group])
+        return out
 
     def apply(self, components: LightComponents, *, psf_sigma: float = 0.0) -> U8:
         """The 8-bit reference image: scaled components, optional blur, tone curve.
@@ -115,24 +154,37 @@ class PhotometricFit:
             lin = cv2.GaussianBlur(self.radiance(components), (0, 0), sigmaX=float(psf_sigma))
             return to_uint8(lin, self.tone)
         h, w = components.mask.shape
-        flat = components.radiance.reshape(h * w, len(COMPONENTS), 3)
-        mask = components.mask.reshape(-1)
+        flat = components.radiance.reshape(h * w, components.n_components, 3)
+        # a pixel whose centre sees space may still hold light from its filter's reach
+        # (anti-aliased silhouettes): every pixel next to a surface is combined
+        mask = cv2.dilate(components.mask, np.ones((3, 3), np.uint8)).reshape(-1)
+        table = self.table(components)
+        group = np.full(h * w, len(table) - 1, np.int16)
+        if len(table) > 1 and components.material is not None:
+            group = np.where(components.material >= 0, components.material, group[0]).ravel()
         out = np.zeros((h * w, 3), np.uint8)
-        scales = self.scales.astype(np.float32)
         lut = tone_table(self.tone)
 
         def run(start: int, stop: int) -> None:
-            combine_tone(flat[start:stop], mask[start:stop], scales, lut, out[start:stop])
+            combine_tone(flat[start:stop], mask[start:stop], group[start:stop], table, lut,
+                         out[start:stop])  # fmt: skip
 
         map_tiles(run, h * w, _APPLY_TILE, tile_threads())
         return out.reshape(h, w, 3)
 
 
-def nominal_fit(tone: str, exposure: float = 1.0, ambient: float = 0.0) -> PhotometricFit:
+def _named(scales: F64) -> dict[str, list[float]]:
+    return {k: [round(float(v), 6) for v in scales[i]] for i, k in enumerate(COMPONENTS)}
+
+
+def nominal_fit(
+    tone: str, exposure: float = 1.0, ambient: float = 0.0, components: int = len(NOMINAL)
+) -> PhotometricFit:
     """The scales a render has without matching: the nominal lights times ``exposure``."""
     check_tone(tone)
-    scales = np.array([1.0, 1.0, ambient, 1.0])[:, None] * np.full((1, 3), float(exposure))
-    return PhotometricFit(scales, tone)
+    base = np.array(NOMINAL[:components], np.float64)
+    base[2] = ambient
+    return PhotometricFit(base[:, None] * np.full((1, 3), float(exposure)), tone)
 
 
 _LUTS: dict[str, U8] = {}
@@ -204,11 +256,12 @@ def fit_photometric(
     components: LightComponents,
     *,
     tone: str = "srgb",
-    nominal: npt.ArrayLike = NOMINAL,
+    nominal: npt.ArrayLike | None = None,
     prior: float = 0.02,
     max_pixels: int = 8000,
     f_scale: float = 6.0,
     edge_px: int = 2,
+    material_prior: float | None = 500.0,
 ) -> PhotometricFit:
     """Fit the light scales and exposure of a render to a frame (see the module notes).
 
@@ -217,7 +270,9 @@ def fit_photometric(
     nominal scale by a weak prior, so a light the usable pixels cannot
     separate (e.g. a Sun whose every lit pixel saturates) keeps its nominal
     share instead of dropping to zero. Saturated pixels are censored: they
-    only say that the model should reach saturation there.
+    only say that the model should reach saturation there. Then, per material
+    with at least 100 usable pixels, the same fit held towards the global
+    scales.
 
     Parameters
     ----------
@@ -227,10 +282,9 @@ def fit_photometric(
         The render at the frame's (reported or refined) pose.
     tone : {"srgb", "gamma2.2", "linear"}
         The frame's tone curve.
-    nominal : array_like, shape (4,)
-        Expected relative scales of the Sun, spotlight, ambient and emission
-        components (the render already holds the frame's reported light levels,
-        so 1, 1, 0, 1 by default).
+    nominal : array_like, shape (K,), optional
+        Expected relative scales of the components; default :data:`NOMINAL`
+        (the render already holds the frame's reported light levels).
     prior : float
         Weight of the prior towards ``nominal`` (times the exposure), as a
         fraction of the pixels' weight; 0 fits the lights freely.
@@ -241,6 +295,9 @@ def fit_photometric(
         residuals much larger count as outliers (e.g. the hazard).
     edge_px : int
         Half-width of the edge band left out (see :func:`fit_pixels`).
+    material_prior : float or None
+        Weight, in pixels, of each material's prior towards the global scales;
+        ``None``: one set of scales for every material.
 
     Returns
     -------
@@ -269,27 +326,47 @@ def fit_photometric(
     """
     check_tone(tone)
     q = np.asarray(query)
+    k = components.n_components
     want = (*components.mask.shape, 3)
     if q.shape != want:
         raise ValueError(f"query must have shape {want} to match the render, got {q.shape}")
-    base = np.asarray(nominal, np.float64)
-    if base.shape != (len(COMPONENTS),) or not np.all(np.isfinite(base)) or base.min() < 0:
-        raise ValueError(f"nominal must be 4 finite scales >= 0, got {base.tolist()}")
+    base = np.asarray(NOMINAL[:k] if nominal is None else nominal, np.float64)
+    if base.shape != (k,) or not np.all(np.isfinite(base)) or base.min() < 0:
+        raise ValueError(f"nominal must be {k} finite scales >= 0, got {base.tolist()}")
     if not (np.isfinite(prior) and prior >= 0):
         raise ValueError(f"prior must be a finite number >= 0, got {prior!r}")
+    if material_prior is not None and not (np.isfinite(material_prior) and material_prior >= 0):
+        raise ValueError(f"material_prior must be a finite number >= 0, got {material_prior!r}")
     usable = fit_pixels(components, edge_px=edge_px, limit=max_pixels)
     if usable.size < _MIN_PIXELS:
-        return nominal_fit(tone)
-    a = np.ascontiguousarray(
-        components.radiance.reshape(-1, len(COMPONENTS), 3)[usable], np.float64
-    )
+        return nominal_fit(tone, components=k)
+    a = np.ascontiguousarray(components.radiance.reshape(-1, k, 3)[usable], np.float64)
     y = q.reshape(-1, 3)[usable].astype(np.float64) / 255.0
     saturated = q.reshape(-1, 3)[usable].max(axis=1) >= SATURATED
     f, tid = f_scale / 255.0, TONE_IDS[tone]
     mix = np.ascontiguousarray(np.einsum("nkc,k->nc", a, base)[:, None, :])
     exposure = irls_fit(mix, y, saturated, tid, f, np.zeros((1, 3)), 0.0, _IRLS_STEPS)
     scales = irls_fit(a, y, saturated, tid, f, exposure * base[:, None], prior, _IRLS_STEPS)
-    r = encode(np.einsum("nkc,kc->nc", a, scales), tone) - y
+    model = np.einsum("nkc,kc->nc", a, scales)
+    per_material = None
+    if material_prior is not None and components.material is not None:
+        group = components.material.reshape(-1)[usable]
+        per_material = np.repeat(scales[None], len(components.material_names), axis=0)
+        for g in np.unique(group[group >= 0]):
+            own = np.flatnonzero(group == g)
+            if own.size < _MATERIAL_MIN:
+                continue
+            ag = np.ascontiguousarray(a[own])
+            if __import__("os").environ.get("MATMODE", "gain") == "gain":
+                mixed = np.ascontiguousarray(model[own][:, None, :])
+                gain = irls_fit(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
+                                material_prior / own.size, _IRLS_STEPS)  # fmt: skip
+                per_material[g] = scales * gain
+            else:
+                per_material[g] = irls_fit(ag, y[own], saturated[own], tid, f, scales,
+                                           material_prior / own.size, _IRLS_STEPS)  # fmt: skip
+            model[own] = np.einsum("nkc,kc->nc", ag, per_material[g])
+    r = encode(model, tone) - y
     r[saturated[:, None] & (r > 0)] = 0.0  # censored: the model reaching saturation is right
     res = np.abs(r).ravel() * 255.0
     return PhotometricFit(
@@ -298,4 +375,6 @@ def fit_photometric(
         n_pixels=int(usable.size),
         residual=float(np.median(res)),
         inlier_fraction=float(np.mean(res < 3 * f_scale)),
+        material_scales=per_material,
+        material_names=components.material_names if per_material is not None else (),
     )

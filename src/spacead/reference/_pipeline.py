@@ -22,7 +22,8 @@ from spacead._tone import check_tone
 from spacead._validate import as_rgb, check_positive
 from spacead.data import FrameSpec
 from spacead.detect._params import _Params
-from spacead.render import LightComponents, ReferenceRenderer
+from spacead.render import LightComponents, LightPaths, ReferenceRenderer
+from spacead.render._lights import QUALITIES
 from spacead.scene import PBR_MATERIALS, Camera, StationModel, load_model
 
 from ._match import PhotometricFit, fit_photometric, nominal_fit
@@ -69,6 +70,17 @@ class ReferenceParams(_Params):
         Weight of the fit's prior towards the frame's nominal light mix (see
         :func:`fit_photometric`; 0.02 was best of 0, 0.002, 0.02 and 0.1 on the
         development set, ``docs/reference-pipeline.md``).
+    quality : {"direct", "live", "high"}
+        The light paths rendered (:meth:`spacead.render.LightPaths.preset`):
+        ``"direct"`` the one-bounce ray cast, ``"live"`` glossy and diffuse
+        bounces, the Sun's disc and the pixel filter at edges, fast enough for
+        a camera feed; ``"high"`` the same with more rays, for offline
+        ``spacead render``.
+    fit_materials : bool
+        Fit scales per material too (a material the file gets wrong is
+        absorbed), held towards the global scales by ``material_prior``.
+    material_prior : float
+        Weight, in pixels, of each material's prior towards the global scales.
     """
 
     method: ClassVar[str] = "reference"
@@ -82,6 +94,9 @@ class ReferenceParams(_Params):
     refine_budget_s: float = 0.0
     fit_pixels: int = 8000
     fit_prior: float = 0.02
+    quality: Literal["direct", "live", "high"] = "live"
+    fit_materials: bool = True
+    material_prior: float = 500.0
 
     def __post_init__(self) -> None:
         if self.materials not in MATERIAL_MODES:
@@ -89,7 +104,12 @@ class ReferenceParams(_Params):
                 f"materials must be one of {', '.join(MATERIAL_MODES)}, got {self.materials!r}"
             )
         check_tone(self.tone)
-        for name in ("match", "refine"):
+        if self.quality not in QUALITIES:
+            raise ValueError(
+                f"quality must be one of {', '.join(QUALITIES)}, got {self.quality!r}"
+            )
+        check_positive(self.material_prior, "material_prior", allow_zero=True)
+        for name in ("match", "refine", "fit_materials"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
         check_positive(self.exposure, "exposure")
@@ -185,16 +205,24 @@ class ReferencePipeline:
         loaded = model if isinstance(model, StationModel) else load_model(model)
         if self.params.materials == "default":
             loaded = painted(loaded)
-        self.renderer = ReferenceRenderer(loaded, threads=threads)
+        self.renderer = ReferenceRenderer(
+            loaded, threads=threads, paths=LightPaths.preset(self.params.quality)
+        )
 
-    def render(self, frame: FrameSpec, camera: Camera | None = None) -> LightComponents:
-        """The light components of ``frame`` (at ``camera`` if given, else its reported pose)."""
+    def render(
+        self, frame: FrameSpec, camera: Camera | None = None, paths: LightPaths | None = None
+    ) -> LightComponents:
+        """The light components of ``frame`` (at ``camera`` if given, else its reported pose).
+
+        ``paths`` overrides the light paths of :attr:`ReferenceParams.quality`.
+        """
         return self.renderer.render(
             camera if camera is not None else frame.camera,
             sun_direction=frame.sun_direction,
             sun_strength=frame.sun_strength,
             spotlight=frame.spotlight,
             bodies=frame.bodies,
+            paths=paths,
         )
 
     def reference(self, query: Any, frame: FrameSpec) -> ReferenceResult:
@@ -229,11 +257,17 @@ class ReferencePipeline:
         t1 = time.perf_counter()
         components = self.render(frame, camera)
         t2 = time.perf_counter()
-        fit = (
-            fit_photometric(q, components, tone=p.tone, max_pixels=p.fit_pixels, prior=p.fit_prior)
-            if p.match
-            else nominal_fit(p.tone, p.exposure)
-        )
+        if p.match:
+            fit = fit_photometric(
+                q,
+                components,
+                tone=p.tone,
+                max_pixels=p.fit_pixels,
+                prior=p.fit_prior,
+                material_prior=p.material_prior if p.fit_materials else None,
+            )
+        else:
+            fit = nominal_fit(p.tone, p.exposure, components=components.n_components)
         image = fit.apply(components, psf_sigma=p.psf_sigma * k.height / 1080.0)
         t3 = time.perf_counter()
         seconds = {"refine": t1 - t0, "render": t2 - t1, "match": t3 - t2, "total": t3 - t0}

@@ -39,7 +39,7 @@ import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 from spacead.data import FrameSpec
-from spacead.render import LightComponents
+from spacead.render import LightComponents, LightPaths
 from spacead.scene import FOREGROUND, Camera
 
 from ._match import PhotometricFit, fit_photometric
@@ -327,7 +327,7 @@ def refine_pose(
         h = max(8, round(height * w / width))
         cam = reported.intrinsics.scaled(w, h).camera(reported.position, reported.rotation)
         small = cv2.resize(q, (w, h), interpolation=cv2.INTER_AREA) if w != width else q
-        components = pipeline.render(frame, cam)
+        components = pipeline.render(frame, cam, LightPaths.preset("direct"))
         if fit is None:  # light scales do not depend on the resolution: fit them once
             fit = fit_photometric(small, components, tone=tone, max_pixels=_FIT_PIXELS)
         level = _level(small, components, cam, fit)

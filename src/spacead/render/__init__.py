@@ -19,19 +19,20 @@ same scenes with Blender Cycles, and renders a user's ``.blend`` file.
 """
 
 from ._cycles import CyclesRenderer
-from ._protocol import Renderer
-from ._raycast import LinearRender, RaycastRenderer
-from ._reference import (
+from ._lights import (
     COMPONENTS,
     DEFAULT_SPOTLIGHT,
     SPOT_POWER_PER_INTENSITY,
     LightComponents,
-    ReferenceRenderer,
+    LightPaths,
     Sphere,
     Spotlight,
+    spot_cone,
 )
+from ._protocol import Renderer
+from ._raycast import LinearRender, RaycastRenderer
+from ._reference import ReferenceRenderer
 from ._sensor import SensorModel, glare_bloom
-from ._shading import spot_cone
 
 __all__ = [
     "COMPONENTS",
@@ -39,6 +40,7 @@ __all__ = [
     "SPOT_POWER_PER_INTENSITY",
     "CyclesRenderer",
     "LightComponents",
+    "LightPaths",
     "LinearRender",
     "RaycastRenderer",
     "ReferenceRenderer",

@@ -104,3 +104,36 @@ def sphere_shadow(points: F64, direction: F64, centers: F64, radii: F64) -> npt.
         perp2 = np.einsum("ij,ij->i", oc, oc) - proj**2
         blocked |= (proj > 0) & (perp2 < radius**2)
     return blocked
+
+
+def intersect_spheres_from(
+    origins: F64, directions: F32, centers: F64, radii: F64
+) -> tuple[F64, I32]:
+    """Nearest sphere hit of rays from their own ``origins`` (N, 3) along unit ``directions``.
+
+    As :func:`intersect_spheres`, for rays that leave the station's surfaces
+    (bounces): every ray is tested against every sphere (there are few).
+
+    Examples
+    --------
+    >>> o = np.array([[0.0, 0, 0], [5.0, 0, 0]])
+    >>> d = np.array([[0, 0, 1], [0, 0, 1]], np.float32)
+    >>> t, i = intersect_spheres_from(o, d, np.array([[0.0, 0, 10]]), np.array([2.0]))
+    >>> t.tolist(), i.tolist()
+    ([8.0, inf], [0, -1])
+    """
+    n = directions.shape[0]
+    best = np.full(n, np.inf)
+    index = np.full(n, -1, np.int32)
+    d = directions.astype(np.float64)
+    for b, (center, radius) in enumerate(zip(centers, radii, strict=True)):
+        oc = np.asarray(center, np.float64)[None, :] - origins
+        proj = np.einsum("ij,ij->i", d, oc)
+        h2 = radius**2 - (np.einsum("ij,ij->i", oc, oc) - proj**2)
+        root = np.sqrt(np.maximum(h2, 0.0))
+        inside = np.einsum("ij,ij->i", oc, oc) <= radius**2
+        t = np.where(inside, proj + root, proj - root)
+        ok = (h2 >= 0) & (t > 0) & (t < best)
+        best[ok] = t[ok]
+        index[ok] = b
+    return best, index

@@ -48,9 +48,9 @@ from ._cycles_scene import (
     import_gltf,
     make_material,
 )
+from ._lights import DEFAULT_SPOTLIGHT, Sphere, Spotlight
 from ._options import RendererOptions
 from ._raycast import LinearRender
-from ._reference import DEFAULT_SPOTLIGHT, Sphere, Spotlight
 from ._sensor import RNG, SensorModel
 
 F32 = npt.NDArray[np.float32]
@@ -109,6 +109,11 @@ class CyclesRenderer(RendererOptions):
         Sun seen from the Moon: hard shadows with a thin penumbra).
     threads : int or None
         CPU threads of Cycles and the sensor; ``None`` = all available CPUs.
+    max_bounces, diffuse_bounces, glossy_bounces : int or None
+        Cycles' light-path limits (``None``: Blender's defaults, 12, 4 and 4).
+        ``max_bounces=0`` renders direct light only; ``diffuse_bounces=0`` or
+        ``glossy_bounces=0`` removes one kind of bounce: what spacead's own
+        light paths are measured against.
 
     Notes
     -----
@@ -142,9 +147,16 @@ class CyclesRenderer(RendererOptions):
     spot_blend: float = 0.3
     sun_angle_deg: float = 0.53
     threads: int | None = None
+    max_bounces: int | None = None
+    diffuse_bounces: int | None = None
+    glossy_bounces: int | None = None
 
     def __post_init__(self) -> None:
         self._check_shared()
+        for name in ("max_bounces", "diffuse_bounces", "glossy_bounces"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and 0 <= value <= 128):
+                raise ValueError(f"{name} must be None or an integer in [0, 128], got {value!r}")
         if not (isinstance(self.samples, int | np.integer) and self.samples >= 1):
             raise ValueError(f"samples must be an integer >= 1, got {self.samples!r}")
         if self.device not in _DEVICES:
@@ -295,6 +307,28 @@ class CyclesRenderer(RendererOptions):
         -------
         RenderResult
         """
+        lin = self.render_model_linear(
+            path, camera, sun_direction=sun_direction, sun_strength=sun_strength,
+            spotlight=spotlight, bodies=bodies, ambient=ambient, extra_parts=extra_parts,
+        )  # fmt: skip
+        return self._finish(lin, rng)
+
+    def render_model_linear(
+        self,
+        path: str | PathLike[str],
+        camera: Camera,
+        *,
+        sun_direction: npt.ArrayLike,
+        sun_strength: float = 1.0,
+        spotlight: Spotlight | None = DEFAULT_SPOTLIGHT,
+        bodies: Sequence[Sphere] = (),
+        ambient: float = 0.0,
+        extra_parts: Sequence[Part] = (),
+    ) -> LinearRender:
+        """Linear radiance, mask and depth of :meth:`render_model`, before the sensor.
+
+        The parameters are :meth:`render_model`'s (without ``rng``).
+        """
         check_camera(camera)
         file = Path(path)
         if not file.is_file() or file.suffix.lower() not in (".glb", ".gltf"):
@@ -328,13 +362,18 @@ class CyclesRenderer(RendererOptions):
                 lin = self._render(bpy, bscene, camera, Path(tmp))
             finally:
                 reset(bpy)
-        return self._finish(lin, rng)
+        return lin
 
     def _render(self, bpy: Any, bscene: Any, camera: Camera, folder: Path) -> LinearRender:
         configure(bscene, camera.width, camera.height, self.threads)
         select_device(bpy, bscene, self.device)
+        bounces = {
+            name: getattr(self, name)
+            for name in ("max_bounces", "diffuse_bounces", "glossy_bounces")
+            if getattr(self, name) is not None
+        }
         radiance, index, z = render_passes(
-            bpy, bscene, folder, samples=int(self.samples), denoise=self.denoise
+            bpy, bscene, folder, samples=int(self.samples), denoise=self.denoise, bounces=bounces
         )
         return LinearRender(radiance, _labels(index), ray_distance(z, camera))
 

@@ -248,8 +248,9 @@ def read_exr(bpy: Any, path: Path) -> F32:
 
 
 def render_passes(
-    bpy: Any, scene: Any, folder: Path, *, samples: int, denoise: bool
-) -> tuple[F32, F32, F32]:
+    bpy: Any, scene: Any, folder: Path, *, samples: int, denoise: bool,
+    bounces: dict[str, int] | None = None,
+) -> tuple[F32, F32, F32]:  # fmt: skip
     """Beauty and label renders of the configured ``scene``.
 
     Returns
@@ -263,6 +264,8 @@ def render_passes(
         where the ray hits nothing.
     """
     cycles = scene.cycles
+    for name, value in (bounces or {}).items():  # max_bounces, diffuse_bounces, glossy_bounces
+        setattr(cycles, name, int(value))
     cycles.samples = int(samples)
     cycles.use_denoising = bool(denoise)
     cycles.denoising_prefilter = "FAST"  # "ACCURATE" costs ~5x the denoise itself on the CPU

@@ -76,6 +76,17 @@ class EmbreeMeshes:
             return RayHits.none(n)
         start = np.empty((n, 3), np.float32)
         start[:] = (np.asarray(origin, np.float64) - self.origin).astype(np.float32)
+        return self._first_hits(start, directions)
+
+    def intersect_from(self, origins: F64, directions: F32) -> RayHits:
+        """First hit of rays from world ``origins`` (N, 3) along unit ``directions`` (N, 3)."""
+        n = directions.shape[0]
+        if self.empty or n == 0:
+            return RayHits.none(n)
+        return self._first_hits((origins - self.origin).astype(np.float32), directions)
+
+    def _first_hits(self, start: F32, directions: F32) -> RayHits:
+        n = directions.shape[0]
         dirs = np.ascontiguousarray(directions, dtype=np.float32)
         out = self._scene.run(start, dirs, output=1)
         geom = out["geomID"]
@@ -101,6 +112,23 @@ class EmbreeMeshes:
         org = (points - self.origin).astype(np.float32)
         dirs = np.asarray(direction, np.float32).reshape(1, 3)  # one row: shared by every ray
         res: npt.NDArray[np.int32] = self._scene.run(org, dirs, query="OCCLUDED")
+        blocked: npt.NDArray[np.bool_] = res != -1
+        return blocked
+
+    def occluded_along(
+        self, points: F64, directions: F32, distances: F32 | None = None
+    ) -> npt.NDArray[np.bool_]:
+        """Whether a mesh lies on each ray from ``points`` (N, 3) along ``directions`` (N, 3).
+
+        ``distances`` (N,) limits each ray (e.g. to a light at a finite distance).
+        """
+        n = points.shape[0]
+        if self.empty or n == 0:
+            return np.zeros(n, np.bool_)
+        org = (points - self.origin).astype(np.float32)
+        dirs = np.ascontiguousarray(directions, np.float32)
+        dists = None if distances is None else np.ascontiguousarray(distances, np.float32)
+        res: npt.NDArray[np.int32] = self._scene.run(org, dirs, dists=dists, query="OCCLUDED")
         blocked: npt.NDArray[np.bool_] = res != -1
         return blocked
 

@@ -1,13 +1,14 @@
-r"""glTF 2.0 metallic-roughness shading of ray hits, one light component at a time.
+r"""glTF 2.0 metallic-roughness shading, and the sampling of its lobes (compiled with numba).
 
 The BRDF is the one the glTF 2.0 specification gives (Appendix B): for unit
 normal :math:`n`, view :math:`v`, light :math:`l`, half vector :math:`h`,
-roughness :math:`r` (:math:`\alpha = r^2`), base colour :math:`b` and
-metalness :math:`m`,
+roughness :math:`r` (:math:`\alpha = r^2`), base colour :math:`b`, metalness
+:math:`m` and dielectric reflectance :math:`F_{0,d}` (0.04 unless the
+material gives it),
 
 .. math::
 
-    c_{diff} &= (1 - m)\, b, \qquad F_0 = 0.04 (1 - m) + m\, b, \qquad
+    c_{diff} &= (1 - m)\, b, \qquad F_0 = (1 - m) F_{0,d} + m\, b, \qquad
     F = F_0 + (1 - F_0)(1 - |v \cdot h|)^5 \\
     D &= \frac{\alpha^2}{\pi \left((n \cdot h)^2 (\alpha^2 - 1) + 1\right)^2}, \qquad
     V = \frac{1}{\left(|n \cdot l| + \sqrt{\alpha^2 + (1 - \alpha^2)(n \cdot l)^2}\right)
@@ -15,29 +16,31 @@ metalness :math:`m`,
     f &= (1 - F)\, \frac{c_{diff}}{\pi} + F\, D\, V
 
 (GGX distribution, height-correlated Smith visibility, Schlick's Fresnel).
-Materials that give their own :math:`F_0` (OBJ/MTL ``Ks``) replace the metallic
-workflow's. Radiance is on spacead's scale, :math:`L = \pi f E (n \cdot l)`, so
-a white Lambertian surface facing a unit Sun has radiance 1 (as in
-:mod:`spacead.render._shading`). Three components are returned per hit:
+Radiance is on spacead's scale, :math:`L = \pi f E (n \cdot l)`, so a white
+Lambertian surface facing a unit Sun has radiance 1. Per hit:
 
-- **sun**: :math:`\pi f(l = s)\,(n \cdot s)` times the Sun's visibility;
-- **spot**: the camera spotlight, whose light direction is the view direction
-  (:math:`h = v`, :math:`F = F_0`), times its cone factor over :math:`r^2`;
-- **ambient**: a uniform environment of unit radiance, without occlusion:
-  :math:`c_{diff}` plus the specular directional albedo, from Karis's analytic
-  fit of the split-sum environment BRDF [1]_.
+- :func:`shade_direct` gives the direct components seen by the camera: the
+  **sun** (times its visibility), the camera **spot**light (light direction =
+  view direction), the **ambient** term (a uniform environment of unit
+  radiance, unoccluded but for the occlusion map: :math:`c_{diff}` plus the
+  specular directional albedo of Karis's split-sum fit [1]_) and **emission**;
+- :func:`shade_lit` gives the total radiance a surface sends towards any
+  viewer, for the surfaces that bounce rays reach;
+- :func:`sample_glossy` draws reflection directions from the visible normals
+  of the GGX lobe [3]_ (weight :math:`F\, G_2 / G_1`), :func:`sample_diffuse`
+  cosine-weighted directions (weight :math:`(1 - F) c_{diff}`): the Monte
+  Carlo estimators of light arriving by one glossy or one diffuse bounce.
 
-The kernel is compiled with numba because it fuses, per hit, the vertex-normal
-and texture-coordinate interpolation, the texture lookups and three BRDF
-evaluations: NumPy would need ~60 full-array passes (measured ~120 ms for 1.3 M
-hits), OpenCV has no such operation, and ``cv2.remap`` would need one call per
-textured material and tile. It releases the GIL, so the renderer runs it on its
-tile threads (no numba thread pool, no oversubscription).
+Written with numba because each kernel fuses, per hit, a dozen vector
+operations and branches: NumPy would need ~60 full-array passes (measured
+~120 ms for 1.3 M hits), and no library shades arbitrary ray hits. The kernels
+release the GIL, so the renderer runs them on its tile threads.
 
 References
 ----------
 .. [1] B. Karis, "Physically Based Shading on Mobile", Unreal Engine blog, 2014.
 .. [2] The Khronos Group, "glTF 2.0 Specification", Appendix B: BRDF Implementation.
+.. [3] E. Heitz, "Sampling the GGX Distribution of Visible Normals", JCGT 7(4), 2018.
 """
 
 from __future__ import annotations
@@ -48,39 +51,14 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from ._surface import S_BASE, S_EMIT, S_F0, S_METAL, S_NORMAL, S_OCC, S_ROUGH
+
 F32 = npt.NDArray[np.float32]
-I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
 
-# Columns of the per-material table (one row per material).
-BASE, METALLIC, ROUGHNESS, EMISSIVE, F0, HAS_F0, TEX_BASE, TEX_MR, TEX_EMISSIVE = (
-    0, 3, 4, 5, 8, 11, 12, 13, 14,
-)  # fmt: skip
-MATERIAL_COLUMNS = 15
 _MIN_ALPHA2 = 1e-6  # alpha^2 floor: roughness 0 would make D a Dirac peak
-
-
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _texel(
-    data: F32, meta: I32, tex: int, u: float, v: float, out: F32
-) -> None:  # pragma: no cover
-    """Bilinear, wrapped (glTF's default REPEAT) lookup of texture ``tex`` at (u, v)."""
-    off, h, w, c = meta[tex, 0], meta[tex, 1], meta[tex, 2], meta[tex, 3]
-    x = (u - math.floor(u)) * w - 0.5
-    y = (1.0 - v - math.floor(1.0 - v)) * h - 0.5  # trimesh's v is up; rows run down
-    x0 = math.floor(x)
-    y0 = math.floor(y)
-    fx = x - x0
-    fy = y - y0
-    for k in range(c):
-        acc = 0.0
-        for dy in range(2):
-            yy = (y0 + dy) % h
-            wy = fy if dy else 1.0 - fy
-            for dx in range(2):
-                xx = (x0 + dx) % w
-                wx = fx if dx else 1.0 - fx
-                acc += wy * wx * data[off + (yy * w + xx) * c + k]
-        out[k] = acc
+_R2 = (0.7548776662466927, 0.5698402909980532)  # the R2 sequence's steps (Roberts 2018)
+_MASK32 = 0xFFFFFFFF
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -94,109 +72,279 @@ def _ggx(ndl: float, ndv: float, ndh: float, alpha2: float) -> float:  # pragma:
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def shade_hits(  # one fused pass over every hit
-    rows: npt.NDArray[np.intp],
-    face: I32,
-    bary: F32,
-    geo_normal: F32,
+def _lobe(
+    s: F32, vx: float, vy: float, vz: float, lx: float, ly: float, lz: float
+) -> tuple[float, float, float]:  # pragma: no cover - compiled
+    r"""Per channel :math:`\pi f(l, v) (n \cdot l)` of surface row ``s`` (0 below the horizon)."""
+    nx, ny, nz = s[S_NORMAL], s[S_NORMAL + 1], s[S_NORMAL + 2]
+    ndl = nx * lx + ny * ly + nz * lz
+    if ndl <= 0.0:
+        return 0.0, 0.0, 0.0
+    ndv = max(nx * vx + ny * vy + nz * vz, 1e-4)
+    rough = s[S_ROUGH]
+    alpha2 = max(rough * rough * rough * rough, _MIN_ALPHA2)
+    hx, hy, hz = lx + vx, ly + vy, lz + vz
+    hn = 1.0 / max(math.sqrt(hx * hx + hy * hy + hz * hz), 1e-20)
+    ndh = max((nx * hx + ny * hy + nz * hz) * hn, 0.0)
+    vdh = max((vx * hx + vy * hy + vz * hz) * hn, 0.0)
+    fw = (1.0 - vdh) ** 5
+    spec = _ggx(ndl, ndv, ndh, alpha2) * math.pi
+    m = s[S_METAL]
+    f0r = (1.0 - m) * s[S_F0] + m * s[S_BASE]
+    f0g = (1.0 - m) * s[S_F0 + 1] + m * s[S_BASE + 1]
+    f0b = (1.0 - m) * s[S_F0 + 2] + m * s[S_BASE + 2]
+    fr, fg, fb = f0r + (1.0 - f0r) * fw, f0g + (1.0 - f0g) * fw, f0b + (1.0 - f0b) * fw
+    d = 1.0 - m
+    return (
+        ndl * ((1.0 - fr) * d * s[S_BASE] + fr * spec),
+        ndl * ((1.0 - fg) * d * s[S_BASE + 1] + fg * spec),
+        ndl * ((1.0 - fb) * d * s[S_BASE + 2] + fb * spec),
+    )
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _env_brdf(rough: float, ndv: float) -> tuple[float, float]:  # pragma: no cover
+    """Karis's analytic fit of the split-sum environment BRDF: (scale, bias) of F0."""
+    r0 = rough * -1.0 + 1.0
+    r1 = rough * -0.0275 + 0.0425
+    r2 = rough * -0.572 + 1.04
+    r3 = rough * 0.022 - 0.04
+    a004 = min(r0 * r0, 2.0 ** (-9.28 * ndv)) * r0 + r1
+    return -1.04 * a004 + r2, 1.04 * a004 + r3
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def albedos(surf: F32, view: F32, out: F32) -> None:  # pragma: no cover - compiled
+    """Directional albedos (N, 6): specular (Karis's fit) then diffuse :math:`(1 - F_0) c_{diff}`.
+
+    What the bounce light of a pixel is divided by before it is smoothed, and
+    multiplied by after: texture detail survives the smoothing.
+    """
+    for i in range(surf.shape[0]):
+        s = surf[i]
+        ndv = max(
+            s[S_NORMAL] * view[i, 0] + s[S_NORMAL + 1] * view[i, 1] + s[S_NORMAL + 2] * view[i, 2],
+            1e-4,
+        )
+        scale, bias = _env_brdf(s[S_ROUGH], ndv)
+        m = s[S_METAL]
+        for c in range(3):
+            f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
+            out[i, c] = f0 * scale + bias
+            out[i, 3 + c] = (1.0 - f0) * (1.0 - m) * s[S_BASE + c]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def shade_direct(
+    surf: F32,
+    subnormals: F32,
     view: F32,
-    sun_visible: F32,
-    spot: F32,
-    faces: I32,
-    vertex_normals: F32,
-    smooth: npt.NDArray[np.bool_],
-    uvs: F32,
-    face_material: I32,
-    materials: F32,
-    tex_data: F32,
-    tex_meta: I32,
     sun: F32,
+    sun_light: F32,
+    spot_light: F32,
+    rows: npt.NDArray[np.intp],
     out: F32,
 ) -> None:  # pragma: no cover - compiled; tested through the renderer
-    """Shade mesh hits: ``out[rows[i]] = (sun, spot, ambient, emission)`` RGB of hit ``i``.
+    """Direct components of camera hits: ``out[rows[i], 0:4]`` = sun, spot, ambient, emission.
 
-    ``out`` has shape (M, 4, 3), M above every row. Per hit: ``face``, its global
-    triangle; ``bary``, Embree's (u, v); ``geo_normal``, the unnormalised
-    geometric normal; ``view``, the unit direction to the camera;
-    ``sun_visible``, the Sun's visibility (0/1) times its strength; ``spot``,
-    the spotlight's cone factor over r². Per triangle: ``faces`` (global vertex
-    ids), ``smooth`` (the file gave vertex normals), ``face_material``.
-    ``sun``: unit vector towards the Sun.
+    ``sun`` (N, 3) is the direction towards the Sun (one point of its disc) per
+    hit, ``sun_light`` its visibility times its strength, ``spot_light`` the
+    spotlight's cone factor over r² (the spot shines along the view ray). Sun
+    and spot are averaged over the S normals and roughnesses of
+    ``subnormals`` (N, S, 4) (see :func:`~spacead.render._surface.fetch_surfaces`).
     """
-    texel = np.empty(3, np.float32)
-    for i in range(face.shape[0]):
-        f = face[i]
+    row = np.empty(surf.shape[1], np.float32)
+    n_sub = subnormals.shape[1]
+    inv = 1.0 / n_sub
+    for i in range(surf.shape[0]):
+        s = surf[i]
         o = out[rows[i]]
         vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
-        gx, gy, gz = geo_normal[i, 0], geo_normal[i, 1], geo_normal[i, 2]
-        flip = 1.0 if gx * vx + gy * vy + gz * vz >= 0.0 else -1.0  # two-sided: face the camera
-        w1, w2 = bary[i, 0], bary[i, 1]
-        w0 = 1.0 - w1 - w2
-        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
-        if smooth[f]:
-            nx = w0 * vertex_normals[a, 0] + w1 * vertex_normals[b, 0] + w2 * vertex_normals[c, 0]
-            ny = w0 * vertex_normals[a, 1] + w1 * vertex_normals[b, 1] + w2 * vertex_normals[c, 1]
-            nz = w0 * vertex_normals[a, 2] + w1 * vertex_normals[b, 2] + w2 * vertex_normals[c, 2]
-        else:
-            nx, ny, nz = gx, gy, gz
-        inv = flip / max(math.sqrt(nx * nx + ny * ny + nz * nz), 1e-20)
-        nx, ny, nz = nx * inv, ny * inv, nz * inv
-        mat = materials[face_material[f]]
-        u = w0 * uvs[a, 0] + w1 * uvs[b, 0] + w2 * uvs[c, 0]
-        v = w0 * uvs[a, 1] + w1 * uvs[b, 1] + w2 * uvs[c, 1]
-        br, bg, bb = mat[BASE], mat[BASE + 1], mat[BASE + 2]
-        if mat[TEX_BASE] >= 0:
-            _texel(tex_data, tex_meta, int(mat[TEX_BASE]), u, v, texel)
-            br, bg, bb = br * texel[0], bg * texel[1], bb * texel[2]
-        metal, rough = mat[METALLIC], mat[ROUGHNESS]
-        if mat[TEX_MR] >= 0:
-            _texel(tex_data, tex_meta, int(mat[TEX_MR]), u, v, texel)
-            rough, metal = rough * texel[0], metal * texel[1]
-        er, eg, eb = mat[EMISSIVE], mat[EMISSIVE + 1], mat[EMISSIVE + 2]
-        if mat[TEX_EMISSIVE] >= 0:
-            _texel(tex_data, tex_meta, int(mat[TEX_EMISSIVE]), u, v, texel)
-            er, eg, eb = er * texel[0], eg * texel[1], eb * texel[2]
-        if mat[HAS_F0] > 0.5:
-            f0r, f0g, f0b = mat[F0], mat[F0 + 1], mat[F0 + 2]
-            dr, dg, db = br, bg, bb
-        else:
-            f0r = 0.04 * (1.0 - metal) + metal * br
-            f0g = 0.04 * (1.0 - metal) + metal * bg
-            f0b = 0.04 * (1.0 - metal) + metal * bb
-            dr, dg, db = (1.0 - metal) * br, (1.0 - metal) * bg, (1.0 - metal) * bb
-        alpha2 = max(rough * rough * rough * rough, _MIN_ALPHA2)
-        ndv = max(nx * vx + ny * vy + nz * vz, 1e-4)
-        # Sun
-        ndl = nx * sun[0] + ny * sun[1] + nz * sun[2]
-        if ndl > 0.0 and sun_visible[i] > 0.0:
-            hx, hy, hz = sun[0] + vx, sun[1] + vy, sun[2] + vz
+        row[:] = s
+        sr = sg = sb = pr = pg = pb = 0.0
+        for k in range(n_sub):
+            sub = subnormals[i, k]
+            row[S_NORMAL], row[S_NORMAL + 1], row[S_NORMAL + 2] = sub[0], sub[1], sub[2]
+            row[S_ROUGH] = sub[3]
+            if sun_light[i] > 0.0:
+                r, g, b = _lobe(row, vx, vy, vz, sun[i, 0], sun[i, 1], sun[i, 2])
+                sr, sg, sb = sr + r, sg + g, sb + b
+            r, g, b = _lobe(row, vx, vy, vz, vx, vy, vz)
+            pr, pg, pb = pr + r, pg + g, pb + b
+        k = sun_light[i] * inv
+        o[0, 0], o[0, 1], o[0, 2] = k * sr, k * sg, k * sb
+        k = spot_light[i] * inv
+        o[1, 0], o[1, 1], o[1, 2] = k * pr, k * pg, k * pb
+        ndv = max(s[S_NORMAL] * vx + s[S_NORMAL + 1] * vy + s[S_NORMAL + 2] * vz, 1e-4)
+        scale, bias = _env_brdf(s[S_ROUGH], ndv)
+        m = s[S_METAL]
+        for c in range(3):
+            f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
+            o[2, c] = s[S_OCC] * ((1.0 - m) * s[S_BASE + c] * (1.0 - f0) + f0 * scale + bias)
+            o[3, c] = s[S_EMIT + c]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def shade_lit(
+    surf: F32, view: F32, sun: F32, sun_light: F32, spot_dir: F32, spot_light: F32, out: F32
+) -> None:  # pragma: no cover - compiled; tested through the renderer
+    """Radiance ``out[i]`` (RGB) that surface ``i`` sends along ``view[i]``: Sun, spot, emission.
+
+    ``spot_dir`` is the unit direction from the surface to the spotlight.
+    """
+    for i in range(surf.shape[0]):
+        s = surf[i]
+        vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
+        r = s[S_EMIT]
+        g = s[S_EMIT + 1]
+        b = s[S_EMIT + 2]
+        if sun_light[i] > 0.0:
+            sr, sg, sb = _lobe(s, vx, vy, vz, sun[0], sun[1], sun[2])
+            k = sun_light[i]
+            r, g, b = r + k * sr, g + k * sg, b + k * sb
+        if spot_light[i] > 0.0:
+            sr, sg, sb = _lobe(s, vx, vy, vz, spot_dir[i, 0], spot_dir[i, 1], spot_dir[i, 2])
+            k = spot_light[i]
+            r, g, b = r + k * sr, g + k * sg, b + k * sb
+        out[i, 0], out[i, 1], out[i, 2] = r, g, b
+
+
+@numba.njit(cache=True, nogil=True)
+def _hash(x: int) -> int:  # pragma: no cover - compiled
+    """lowbias32 integer hash."""
+    h = x & _MASK32
+    h ^= h >> 16
+    h = (h * 0x7FEB352D) & _MASK32
+    h ^= h >> 15
+    h = (h * 0x846CA68B) & _MASK32
+    h ^= h >> 16
+    return h
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def sequence(key: int, s: int, salt: int) -> tuple[float, float]:  # pragma: no cover
+    """Sample ``s`` of a pixel's 2-D sequence: R2, shifted by a hash of (key, salt).
+
+    The same pixel, sample and salt give the same numbers in every render and
+    thread (no random state); different pixels get decorrelated shifts.
+    """
+    h = _hash(key * 0x9E3779B9 + salt * 0x85EBCA6B)
+    u = (h >> 8) * (1.0 / 16777216.0) + s * _R2[0]
+    v = (_hash(h) >> 8) * (1.0 / 16777216.0) + s * _R2[1]
+    return u - math.floor(u), v - math.floor(v)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _basis(nx: float, ny: float, nz: float) -> tuple[float, float, float, float, float, float]:
+    """Two unit vectors completing unit (nx, ny, nz) to an orthonormal basis (Duff et al. 2017)."""
+    sign = 1.0 if nz >= 0.0 else -1.0
+    a = -1.0 / (sign + nz)
+    b = nx * ny * a
+    return 1.0 + sign * nx * nx * a, sign * b, -sign * nx, b, sign + ny * ny * a, -ny
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def sample_glossy(
+    surf: F32,
+    view: F32,
+    keys: I64,
+    samples: int,
+    salt: int,
+    dirs: F32,
+    weights: F32,
+) -> None:  # pragma: no cover - compiled; tested through the renderer
+    """GGX visible-normal samples: ``dirs[i*samples + k]``, ``weights[...]`` = :math:`F G_2/G_1`.
+
+    A sample below the surface gets weight 0 (its direction is then meaningless).
+    """
+    for i in range(surf.shape[0]):
+        s = surf[i]
+        nx, ny, nz = s[S_NORMAL], s[S_NORMAL + 1], s[S_NORMAL + 2]
+        vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
+        tx, ty, tz, bx, by, bz = _basis(nx, ny, nz)
+        lvx = vx * tx + vy * ty + vz * tz  # view in the local frame (z = normal)
+        lvy = vx * bx + vy * by + vz * bz
+        lvz = vx * nx + vy * ny + vz * nz
+        rough = s[S_ROUGH]
+        alpha = math.sqrt(max(rough * rough * rough * rough, _MIN_ALPHA2))
+        alpha2 = alpha * alpha
+        m = s[S_METAL]
+        for k in range(samples):
+            j = i * samples + k
+            if lvz <= 1e-4:
+                weights[j, 0] = weights[j, 1] = weights[j, 2] = 0.0
+                continue
+            u1, u2 = sequence(keys[i], k, salt)
+            # Heitz 2018: stretch the view, sample the projected hemisphere, unstretch
+            hx, hy, hz = alpha * lvx, alpha * lvy, lvz
+            inv = 1.0 / math.sqrt(hx * hx + hy * hy + hz * hz)
+            hx, hy, hz = hx * inv, hy * inv, hz * inv
+            lensq = hx * hx + hy * hy
+            if lensq > 0.0:
+                il = 1.0 / math.sqrt(lensq)
+                t1x, t1y, t1z = -hy * il, hx * il, 0.0
+            else:
+                t1x, t1y, t1z = 1.0, 0.0, 0.0
+            t2x, t2y, t2z = hy * t1z - hz * t1y, hz * t1x - hx * t1z, hx * t1y - hy * t1x
+            r = math.sqrt(u1)
+            phi = 2.0 * math.pi * u2
+            p1, p2 = r * math.cos(phi), r * math.sin(phi)
+            w = 0.5 * (1.0 + hz)
+            p2 = (1.0 - w) * math.sqrt(max(1.0 - p1 * p1, 0.0)) + w * p2
+            p3 = math.sqrt(max(1.0 - p1 * p1 - p2 * p2, 0.0))
+            mx = alpha * (p1 * t1x + p2 * t2x + p3 * hx)
+            my = alpha * (p1 * t1y + p2 * t2y + p3 * hy)
+            mz = max(p1 * t1z + p2 * t2z + p3 * hz, 1e-6)
+            inv = 1.0 / math.sqrt(mx * mx + my * my + mz * mz)
+            mx, my, mz = mx * inv, my * inv, mz * inv
+            vdh = lvx * mx + lvy * my + lvz * mz
+            llx, lly, llz = 2.0 * vdh * mx - lvx, 2.0 * vdh * my - lvy, 2.0 * vdh * mz - lvz
+            if llz <= 0.0:
+                weights[j, 0] = weights[j, 1] = weights[j, 2] = 0.0
+                continue
+            dirs[j, 0] = llx * tx + lly * bx + llz * nx
+            dirs[j, 1] = llx * ty + lly * by + llz * ny
+            dirs[j, 2] = llx * tz + lly * bz + llz * nz
+            gl = math.sqrt(alpha2 + (1.0 - alpha2) * llz * llz)
+            gv = math.sqrt(alpha2 + (1.0 - alpha2) * lvz * lvz)
+            g2_over_g1 = llz * (lvz + gv) / (lvz * gl + llz * gv)
+            fw = (1.0 - max(vdh, 0.0)) ** 5
+            for c in range(3):
+                f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
+                weights[j, c] = (f0 + (1.0 - f0) * fw) * g2_over_g1
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def sample_diffuse(
+    surf: F32,
+    view: F32,
+    keys: I64,
+    samples: int,
+    salt: int,
+    dirs: F32,
+    weights: F32,
+) -> None:  # pragma: no cover - compiled; tested through the renderer
+    """Cosine-weighted samples ``dirs[i*samples + k]``, weights :math:`(1-F) c_{diff}`."""
+    for i in range(surf.shape[0]):
+        s = surf[i]
+        nx, ny, nz = s[S_NORMAL], s[S_NORMAL + 1], s[S_NORMAL + 2]
+        vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
+        tx, ty, tz, bx, by, bz = _basis(nx, ny, nz)
+        m = s[S_METAL]
+        for k in range(samples):
+            j = i * samples + k
+            u1, u2 = sequence(keys[i], k, salt)
+            r = math.sqrt(u1)
+            phi = 2.0 * math.pi * u2
+            lx, ly, lz = r * math.cos(phi), r * math.sin(phi), math.sqrt(max(1.0 - u1, 0.0))
+            dx = lx * tx + ly * bx + lz * nx
+            dy = lx * ty + ly * by + lz * ny
+            dz = lx * tz + ly * bz + lz * nz
+            dirs[j, 0], dirs[j, 1], dirs[j, 2] = dx, dy, dz
+            hx, hy, hz = dx + vx, dy + vy, dz + vz
             hn = 1.0 / max(math.sqrt(hx * hx + hy * hy + hz * hz), 1e-20)
-            ndh = max((nx * hx + ny * hy + nz * hz) * hn, 0.0)
             vdh = max((vx * hx + vy * hy + vz * hz) * hn, 0.0)
             fw = (1.0 - vdh) ** 5
-            spec = _ggx(ndl, ndv, ndh, alpha2) * math.pi
-            k = ndl * sun_visible[i]
-            fr, fg, fb = f0r + (1 - f0r) * fw, f0g + (1 - f0g) * fw, f0b + (1 - f0b) * fw
-            o[0, 0] = k * ((1.0 - fr) * dr + fr * spec)
-            o[0, 1] = k * ((1.0 - fg) * dg + fg * spec)
-            o[0, 2] = k * ((1.0 - fb) * db + fb * spec)
-        else:
-            o[0, 0] = o[0, 1] = o[0, 2] = 0.0
-        # spotlight at the camera: l = h = v
-        spec = _ggx(ndv, ndv, ndv, alpha2) * math.pi
-        k = ndv * spot[i]
-        o[1, 0] = k * ((1.0 - f0r) * dr + f0r * spec)
-        o[1, 1] = k * ((1.0 - f0g) * dg + f0g * spec)
-        o[1, 2] = k * ((1.0 - f0b) * db + f0b * spec)
-        # ambient: uniform unit environment (Karis's fit of the environment BRDF)
-        r0 = rough * -1.0 + 1.0
-        r1 = rough * -0.0275 + 0.0425
-        r2 = rough * -0.572 + 1.04
-        r3 = rough * 0.022 - 0.04
-        a004 = min(r0 * r0, 2.0 ** (-9.28 * ndv)) * r0 + r1
-        scale = -1.04 * a004 + r2
-        bias = 1.04 * a004 + r3
-        o[2, 0] = dr * (1.0 - f0r) + f0r * scale + bias
-        o[2, 1] = dg * (1.0 - f0g) + f0g * scale + bias
-        o[2, 2] = db * (1.0 - f0b) + f0b * scale + bias
-        o[3, 0], o[3, 1], o[3, 2] = er, eg, eb
+            for c in range(3):
+                f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
+                weights[j, c] = (1.0 - (f0 + (1.0 - f0) * fw)) * (1.0 - m) * s[S_BASE + c]

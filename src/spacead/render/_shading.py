@@ -29,25 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from spacead.scene import Lighting, Material
-
-from ._noise import apply_facets, fbm
+from spacead.scene import Lighting
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
-
-
-def _rotation(axis: tuple[float, float, float], angle: float) -> F64:
-    """Rotation matrix about ``axis`` by ``angle`` radians (Rodrigues)."""
-    k = np.asarray(axis, np.float64) / np.linalg.norm(axis)
-    cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    rot: F64 = np.eye(3) + np.sin(angle) * cross + (1 - np.cos(angle)) * cross @ cross
-    return rot
-
-
-# Fixed, arbitrary lattice rotation: facet walls never line up with axis-aligned faces.
-_FACET_ROTATION = _rotation((0.31, 0.77, 0.56), 0.83)
-_BODY_FREQUENCY = 2.5  # noise cells across a body's unit sphere (first octave)
 
 
 @dataclass(frozen=True)
@@ -115,73 +100,4 @@ def shade(surface: Surface, lighting: Lighting) -> F32:
     radiance = surface.albedo * (np.float32(lighting.ambient) + e_sun + e_spot)[:, None]
     radiance += lobe[:, None]
     out: F32 = radiance.astype(np.float32, copy=False)
-    return out
-
-
-def spot_cone(cos_axis: F32, size_deg: float, blend: float) -> F32:
-    """Spotlight falloff in [0, 1] from the cosine of the angle to the optical axis.
-
-    Full intensity inside the inner cone of half-angle ``(1 - blend) · size / 2``,
-    smoothstep down to 0 at the outer half-angle ``size / 2`` (Blender's spot
-    size and blend).
-
-    Examples
-    --------
-    >>> c = np.cos(np.radians([0.0, 30.0, 40.0])).astype(np.float32)
-    >>> [round(float(v), 3) for v in spot_cone(c, 70.0, 0.3)]
-    [1.0, 0.524, 0.0]
-    """
-    cos_outer = float(np.cos(np.radians(size_deg / 2)))
-    if blend <= 0:
-        hard: F32 = (cos_axis >= cos_outer).astype(np.float32)
-        return hard
-    cos_inner = float(np.cos(np.radians((1.0 - blend) * size_deg / 2)))
-    x = np.clip((cos_axis - np.float32(cos_outer)) / np.float32(cos_inner - cos_outer), 0.0, 1.0)
-    smooth: F32 = (x * x * (3.0 - 2.0 * x)).astype(np.float32, copy=False)
-    return smooth
-
-
-def texture_facets(
-    points: F64, normal: F32, albedo: F32, amplitude: F32, cell: float
-) -> tuple[F32, F32]:
-    """Crumpled-facet texture: per-facet brightness and normal tilt scaled by ``amplitude``.
-
-    Facets are the cells (side ``cell`` metres) of a fixed, rotated lattice in
-    world coordinates, so a part looks the same from every pose. ``normal`` and
-    ``albedo`` are modified in place (rows with zero amplitude are untouched)
-    and returned.
-
-    Examples
-    --------
-    >>> pts = np.array([[0.3, 0.1, 2.0], [0.3, 0.1, 2.0]])
-    >>> n = np.array([[0, 0, 1], [0, 0, 1]], np.float32)
-    >>> alb = np.full((2, 3), 0.5, np.float32)
-    >>> n, alb = texture_facets(pts, n, alb, np.array([0.35, 0.0], np.float32), 0.08)
-    >>> bool(alb[0, 0] != 0.5), alb[1].tolist(), n[1].tolist()
-    (True, [0.5, 0.5, 0.5], [0.0, 0.0, 1.0])
-    """
-    apply_facets(points, normal, albedo, amplitude, _FACET_ROTATION, cell, 0)
-    return normal, albedo
-
-
-def body_albedo(unit: F64, material: Material, cloudy: bool) -> F32:
-    """Albedo (N, 3) of points on a body, from their unit position on its sphere.
-
-    A multi-octave value noise modulates the material's albedo by up to
-    ``± texture``; a ``cloudy`` body (the Earth) also gets bright, white cloud
-    banks blended in where a second noise field is high.
-    """
-    pts = np.ascontiguousarray(unit, np.float64)
-    amp = np.float32(material.texture)
-    base = np.asarray(material.albedo, np.float32)[None, :]
-    if amp == 0:
-        flat: F32 = np.repeat(base, pts.shape[0], axis=0)
-        return flat
-    relief = fbm(pts, _BODY_FREQUENCY, 5, 11)
-    albedo = base * np.maximum(1.0 + 2.0 * amp * (relief - 0.5), 0.0)[:, None]
-    if cloudy:
-        c = np.clip((fbm(pts, _BODY_FREQUENCY, 4, 23) - 0.48) / 0.14, 0.0, 1.0)
-        cover = (c * c * (3.0 - 2.0 * c) * min(1.0, 1.5 * float(amp)))[:, None]
-        albedo = albedo * (1.0 - cover) + np.float32(0.95) * cover
-    out: F32 = albedo.astype(np.float32, copy=False)
     return out

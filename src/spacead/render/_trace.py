@@ -18,7 +18,9 @@ from spacead.scene import FOREGROUND, MATERIALS, Camera, Lighting, Scene
 
 from ._bodies import intersect_spheres, sphere_shadow
 from ._embree import EmbreeMeshes
-from ._shading import Surface, body_albedo, shade, spot_cone, texture_facets
+from ._lights import spot_cone
+from ._procedural import body_albedo, texture_facets
+from ._shading import Surface, shade
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -194,7 +196,7 @@ def _shade_body_hits(
     n = len(points)
     opts = frame.options
     if opts.textures:
-        albedo = body_albedo(unit, mat, material in _CLOUDY)
+        albedo = body_albedo(unit, mat.albedo, mat.texture, material in _CLOUDY)
     else:
         albedo = np.repeat(np.array([mat.albedo], np.float32), n, axis=0)
     spot = spot_cone(cos_axis, opts.spot_size_deg, opts.spot_blend)

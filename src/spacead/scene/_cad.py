@@ -17,6 +17,7 @@ materials (:data:`PBR_MATERIALS`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tempfile
 import warnings
@@ -34,6 +35,7 @@ from trimesh.visual.material import SimpleMaterial
 from spacead._fileio import atomic_write_bytes
 from spacead._tone import decode
 
+from ._gltf import MaterialExtras, material_extras
 from ._types import FOREGROUND, MATERIALS, Part
 
 F32 = npt.NDArray[np.float32]
@@ -86,15 +88,24 @@ class PBRMaterial:
     emissive : tuple of 3 floats
         Linear emitted radiance factor (≥ 0).
     specular : tuple of 3 floats or None
-        Normal-incidence Fresnel reflectance :math:`F_0`, for materials that
-        give it (OBJ/MTL ``Ks``); ``None``: glTF's metallic workflow
-        (:math:`F_0 = 0.04` for dielectrics, the base colour for metals).
+        Normal-incidence Fresnel reflectance :math:`F_0` of the dielectric
+        part, for materials that give it (OBJ/MTL ``Ks``; glTF's
+        ``KHR_materials_specular`` and ``KHR_materials_ior``); ``None``: 0.04.
+        Metals reflect with their base colour either way.
     base_color_texture : ndarray of float32, shape (H, W, 3), or None
         Linear base colour map (sRGB-decoded), multiplied by ``base_color``.
     metallic_roughness_texture : ndarray of float32, shape (H, W, 2), or None
         Roughness (glTF's G channel) and metalness (B) maps, multiplied by the factors.
     emissive_texture : ndarray of float32, shape (H, W, 3), or None
         Linear emission map (sRGB-decoded), multiplied by ``emissive``.
+    normal_texture : ndarray of float32, shape (H, W, 3), or None
+        Tangent-space normal map as stored (values in [0, 1], 0.5 = no tilt).
+    normal_scale : float
+        glTF's ``normalTexture.scale``: multiplies the map's x and y.
+    occlusion_texture : ndarray of float32, shape (H, W, 1), or None
+        Ambient occlusion map (glTF's R channel); it darkens the ambient term only.
+    occlusion_strength : float
+        glTF's ``occlusionTexture.strength`` in [0, 1].
     source : str
         Where it came from: ``"gltf"``, ``"mtl"``, ``"spacead"`` or ``"default"``.
     """
@@ -108,6 +119,10 @@ class PBRMaterial:
     base_color_texture: F32 | None = field(default=None, compare=False, repr=False)
     metallic_roughness_texture: F32 | None = field(default=None, compare=False, repr=False)
     emissive_texture: F32 | None = field(default=None, compare=False, repr=False)
+    normal_texture: F32 | None = field(default=None, compare=False, repr=False)
+    normal_scale: float = 1.0
+    occlusion_texture: F32 | None = field(default=None, compare=False, repr=False)
+    occlusion_strength: float = 1.0
     source: str = "spacead"
 
     def __post_init__(self) -> None:
@@ -117,13 +132,13 @@ class PBRMaterial:
         )
         if self.specular is not None:
             object.__setattr__(self, "specular", _colour(self.specular, "specular", self.name))
-        for name in ("metallic", "roughness"):
+        for name in ("metallic", "roughness", "occlusion_strength"):
             object.__setattr__(self, name, _unit_interval(getattr(self, name), name, self.name))
-        for name, channels in (
-            ("base_color_texture", 3),
-            ("metallic_roughness_texture", 2),
-            ("emissive_texture", 3),
-        ):
+        if not math.isfinite(float(self.normal_scale)):
+            raise ValueError(
+                f"material {self.name!r}: normal_scale must be finite, got {self.normal_scale!r}"
+            )
+        for name, channels in _TEXTURES:
             tex = getattr(self, name)
             if tex is not None and (tex.ndim != 3 or tex.shape[2] != channels or tex.size == 0):
                 raise ValueError(
@@ -134,8 +149,21 @@ class PBRMaterial:
     @property
     def textured(self) -> bool:
         """Whether any map modulates the factors."""
-        maps = (self.base_color_texture, self.metallic_roughness_texture, self.emissive_texture)
-        return any(m is not None for m in maps)
+        return any(m is not None for m in self.maps)
+
+    @property
+    def maps(self) -> tuple[F32 | None, ...]:
+        """The texture maps, in the order of ``_TEXTURES`` (``None`` where absent)."""
+        return tuple(getattr(self, name) for name, _ in _TEXTURES)
+
+
+_TEXTURES = (  # PBRMaterial's maps and their channel counts
+    ("base_color_texture", 3),
+    ("metallic_roughness_texture", 2),
+    ("emissive_texture", 3),
+    ("normal_texture", 3),
+    ("occlusion_texture", 1),
+)
 
 
 def _pbr(name: str, rgb: RGB, metallic: float, roughness: float) -> PBRMaterial:
@@ -251,23 +279,29 @@ def _rgb255(value: Any, default: RGB) -> RGB:
     return (float(arr[0]), float(arr[1]), float(arr[2]))
 
 
-def _from_gltf(mat: _TrimeshPBR) -> PBRMaterial:
+def _from_gltf(mat: _TrimeshPBR, extras: MaterialExtras) -> PBRMaterial:
     """GlTF defaults: base colour 1, metallic 1, roughness 1 when the file omits them."""
     name = mat.name or "material"
     emissive = (0.0, 0.0, 0.0)
     if mat.emissiveFactor is not None:
-        emissive = _colour(mat.emissiveFactor, "emissive", name, high=1e6)
+        factor = _colour(mat.emissiveFactor, "emissive", name, high=1e6)
+        emissive = _colour(
+            [v * extras.emissive_strength for v in factor], "emissive", name, high=1e6
+        )
     return PBRMaterial(
         name=name,
         base_color=_rgb255(mat.baseColorFactor, (1.0, 1.0, 1.0)),
         metallic=1.0 if mat.metallicFactor is None else float(mat.metallicFactor),
         roughness=1.0 if mat.roughnessFactor is None else float(mat.roughnessFactor),
-        emissive=(0.0, 0.0, 0.0)
-        if emissive is None
-        else _colour(emissive, "emissive", name, high=1e6),
+        emissive=emissive,
+        specular=extras.dielectric_f0,
         base_color_texture=_image(mat.baseColorTexture, True, slice(0, 3)),
         metallic_roughness_texture=_image(mat.metallicRoughnessTexture, False, slice(1, 3)),
         emissive_texture=_image(mat.emissiveTexture, True, slice(0, 3)),
+        normal_texture=_image(getattr(mat, "normalTexture", None), False, slice(0, 3)),
+        normal_scale=extras.normal_scale,
+        occlusion_texture=_image(getattr(mat, "occlusionTexture", None), False, slice(0, 1)),
+        occlusion_strength=extras.occlusion_strength,
         source="gltf",
     )
 
@@ -295,18 +329,23 @@ def _from_mtl(mat: SimpleMaterial) -> PBRMaterial:
     )
 
 
-def _material_of(geometry: trimesh.Trimesh) -> PBRMaterial | None:
+def _material_of(
+    geometry: trimesh.Trimesh, extras: dict[str, MaterialExtras]
+) -> PBRMaterial | None:
     visual = geometry.visual
     mat = getattr(visual, "material", None)
     if isinstance(mat, _TrimeshPBR):
-        return _from_gltf(mat)
+        return _from_gltf(mat, extras.get(mat.name or "", MaterialExtras()))
     if isinstance(mat, SimpleMaterial):
         return _from_mtl(mat)
     return None
 
 
 def _part(
-    node: str, geometry: trimesh.Trimesh, transform: npt.NDArray[np.float64]
+    node: str,
+    geometry: trimesh.Trimesh,
+    transform: npt.NDArray[np.float64],
+    extras: dict[str, MaterialExtras],
 ) -> tuple[ModelPart, bool] | None:
     """One placed geometry and whether the file gave it a material; ``None`` if it has no triangles.
 
@@ -318,7 +357,7 @@ def _part(
     has_normals = "vertex_normals" in geometry._cache  # set only when the file gave normals
     normals = np.asarray(geometry.vertex_normals, np.float64) if has_normals else None
     uv = getattr(geometry.visual, "uv", None)
-    material = _material_of(geometry)
+    material = _material_of(geometry, extras)
     mesh = trimesh.Trimesh(
         np.asarray(geometry.vertices, np.float64), np.asarray(geometry.faces), process=False
     )
@@ -408,12 +447,13 @@ def _load(file: Path, default_material: str, origin: Path) -> StationModel:
     shared: dict[tuple[Any, ...], PBRMaterial] = {}  # loaders copy a material per primitive
     if not isinstance(loaded, trimesh.Scene):  # force="scene" promises one
         raise ValueError(f"cannot read a mesh scene from {str(file)!r}")
+    extras = material_extras(file) if file.suffix.lower() in (".glb", ".gltf") else {}
     for node in loaded.graph.nodes_geometry:
         transform, name = loaded.graph[node]
         geometry = loaded.geometry[name]
         if not isinstance(geometry, trimesh.Trimesh):
             continue
-        made = _part(str(node), geometry, transform)
+        made = _part(str(node), geometry, transform, extras)
         if made is None:
             continue
         part, has_material = made
@@ -440,8 +480,7 @@ def _load(file: Path, default_material: str, origin: Path) -> StationModel:
 
 def _key(mat: PBRMaterial) -> tuple[Any, ...]:
     """What makes two materials the same (factors and texture contents)."""
-    maps = (mat.base_color_texture, mat.metallic_roughness_texture, mat.emissive_texture)
-    return (mat, *(None if m is None else (m.shape, hash(m.tobytes())) for m in maps))
+    return (mat, *(None if m is None else (m.shape, hash(m.tobytes())) for m in mat.maps))
 
 
 def model_from_parts(parts: Sequence[Part]) -> StationModel:

@@ -1,0 +1,178 @@
+"""Where one ray per pixel is not enough, and the sub-pixel samples taken there.
+
+A camera (and Cycles, with its 1.5-pixel Blackman-Harris filter) integrates
+light over a small area around each pixel centre; one ray through the centre
+gets the same answer only where nothing changes within that area. Two kinds of
+pixel get more samples: **edges** (a neighbour sees another material or
+body, a depth step, or a surface turned by more than ~25°) and **penumbrae**
+(the Sun's hard visibility changes nearby: with the Sun's disc, shadow
+edges are soft over a few pixels). Their samples are spread over the pixel by
+the filter's own distribution, and each takes a direction towards a point of
+the Sun's disc: the same samples anti-alias the edge and soften the shadow.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from ._pbr import sequence
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I32 = npt.NDArray[np.int32]
+
+FILTER_WIDTH = 1.5  # pixels: Cycles' default Blackman-Harris filter
+DEPTH_STEP = 0.02  # relative depth change between neighbours that makes an edge
+CREASE_COS = 0.9  # neighbours' geometric normals closer than this: an edge (~25 degrees)
+SHADOW_REACH = 0.25  # assumed occluder-to-receiver over camera-to-receiver distance
+_SALT_OFFSET, _SALT_DISC = 3, 4
+
+
+def _blackman_harris_icdf(n: int = 1025) -> F64:
+    """Offsets ``x`` at ``n`` evenly spaced values of the Blackman-Harris window's CDF."""
+    x = np.linspace(-FILTER_WIDTH / 2, FILTER_WIDTH / 2, 4097)
+    t = 2.0 * np.pi * (x / FILTER_WIDTH + 0.5)
+    w = 0.35875 - 0.48829 * np.cos(t) + 0.14128 * np.cos(2 * t) - 0.01168 * np.cos(3 * t)
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]))])
+    out: F64 = np.interp(np.linspace(0.0, 1.0, n), cdf / cdf[-1], x)
+    return out
+
+
+ICDF = _blackman_harris_icdf()
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _lookup(table: F64, u: float) -> float:  # pragma: no cover - compiled
+    x = u * (table.shape[0] - 1)
+    k = min(int(x), table.shape[0] - 2)
+    f = x - k
+    return table[k] * (1.0 - f) + table[k + 1] * f
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def edge_samples(
+    pixels: npt.NDArray[np.intp],
+    samples: int,
+    xy: F32,
+    icdf: F64,
+    antialias: bool,
+    sun: F64,
+    disc: F64,
+    out_ray: F32,
+    out_offset: F32,
+    out_sun: F32,
+) -> None:  # pragma: no cover - compiled; tested through the renderer
+    """Camera-frame rays, offsets and Sun directions of ``samples`` samples per edge pixel.
+
+    Offsets (x, y) from the pixel centre follow the filter (``icdf``: its
+    inverse CDF) when ``antialias``, else 0; the ray interpolates the pixel
+    grid's undistorted image coordinates ``xy`` (H, W, 2) bilinearly (exact
+    for a pinhole). Sun directions spread uniformly over the disc of
+    tangent-plane radius ``disc[0]`` around ``sun``, in the basis ``disc[1:4]``,
+    ``disc[4:7]`` (radius 0: the centre only).
+    """
+    h, w = xy.shape[0], xy.shape[1]
+    for i in range(pixels.shape[0]):
+        p = pixels[i]
+        row = p // w
+        col = p - row * w
+        for k in range(samples):
+            j = i * samples + k
+            ox = oy = 0.0
+            if antialias:
+                u, v = sequence(p, k, _SALT_OFFSET)
+                ox, oy = _lookup(icdf, u), _lookup(icdf, v)
+            out_offset[j, 0], out_offset[j, 1] = ox, oy
+            x = min(max(col + ox, 0.0), w - 1.0)
+            y = min(max(row + oy, 0.0), h - 1.0)
+            x0 = min(int(x), max(w - 2, 0))
+            y0 = min(int(y), max(h - 2, 0))
+            x1, y1 = min(x0 + 1, w - 1), min(y0 + 1, h - 1)
+            fx, fy = x - x0, y - y0
+            for c in range(2):
+                top = xy[y0, x0, c] * (1.0 - fx) + xy[y0, x1, c] * fx
+                bottom = xy[y1, x0, c] * (1.0 - fx) + xy[y1, x1, c] * fx
+                out_ray[j, c] = top * (1.0 - fy) + bottom * fy
+            out_ray[j, 2] = 1.0
+            norm = math.sqrt(out_ray[j, 0] ** 2 + out_ray[j, 1] ** 2 + 1.0)
+            for c in range(3):
+                out_ray[j, c] /= norm
+            a = b = 0.0
+            if disc[0] > 0.0:
+                u, v = sequence(p, k, _SALT_DISC)
+                r = math.sqrt(u) * disc[0]
+                a, b = r * math.cos(2.0 * math.pi * v), r * math.sin(2.0 * math.pi * v)
+            sx = sun[0] + a * disc[1] + b * disc[4]
+            sy = sun[1] + a * disc[2] + b * disc[5]
+            sz = sun[2] + a * disc[3] + b * disc[6]
+            norm = math.sqrt(sx * sx + sy * sy + sz * sz)
+            out_sun[j, 0], out_sun[j, 1], out_sun[j, 2] = sx / norm, sy / norm, sz / norm
+
+
+def disc_frame(sun: F64, angle_deg: float) -> F64:
+    """``[tan(angle / 2), t, b]`` (7,): the Sun disc's radius and a basis of its plane."""
+    helper = np.array([1.0, 0.0, 0.0]) if abs(sun[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    t = np.cross(sun, helper)
+    t /= np.linalg.norm(t)
+    b = np.cross(sun, t)
+    return np.concatenate([[math.tan(math.radians(angle_deg) / 2)], t, b])
+
+
+def _neighbours(a: npt.NDArray[np.generic]) -> list[npt.NDArray[np.generic]]:
+    """The 8 neighbours of every pixel (the border repeated outside the image)."""
+    h, w = a.shape[:2]
+    pad = np.pad(a, ((1, 1), (1, 1)) + ((0, 0),) * (a.ndim - 2), mode="edge")
+    return [
+        pad[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+        if dy or dx
+    ]
+
+
+def edge_pixels(
+    material: I32, depth: F32, geo_normal: F32, sun_state: npt.NDArray[np.uint8], radius: int
+) -> npt.NDArray[np.intp]:
+    """Flat indices of the pixels that get sub-pixel samples (see the module notes).
+
+    ``material`` is -1 for space; ``sun_state`` is 0 where no surface faces the
+    Sun, 1 in hard shadow, 2 lit; ``radius`` widens shadow boundaries to the
+    penumbra's width (pixels).
+    """
+    station = material >= 0
+    near = np.where(np.isfinite(depth), depth, 0.0).astype(np.float32)
+    edges = np.zeros(material.shape, np.bool_)
+    for m, d, n in zip(
+        _neighbours(material), _neighbours(near), _neighbours(geo_normal), strict=True
+    ):
+        edges |= m != material
+        step = np.abs(d - near) > DEPTH_STEP * near
+        crease = np.einsum("hwc,hwc->hw", n, geo_normal) < CREASE_COS
+        edges |= station & (m >= 0) & (step | crease)
+    facing = (sun_state > 0).view(np.uint8)
+    lit = (sun_state == 2).view(np.uint8)
+    size = 2 * radius + 1
+    kernel = np.ones((size, size), np.uint8)
+    boundary = (cv2.dilate(lit, kernel) != cv2.erode(lit | (1 - facing), kernel)) & (facing > 0)
+    out: npt.NDArray[np.intp] = np.flatnonzero(edges | boundary)
+    return out
+
+
+def penumbra_radius(pixel_angle: float, sun_angle_deg: float) -> int:
+    """Pixels either side of a hard shadow edge that its penumbra may cover (1 to 8).
+
+    ``pixel_angle`` is the angle (radians) one pixel spans at the image centre.
+
+    Examples
+    --------
+    >>> pixel = math.radians(60) / 1920  # a 60-degree camera at 1080p
+    >>> penumbra_radius(pixel, 0.53), penumbra_radius(4 * pixel, 0.53)
+    (3, 1)
+    """
+    half = 0.5 * SHADOW_REACH * math.radians(sun_angle_deg) / pixel_angle
+    return int(min(max(math.ceil(half), 1), 8))

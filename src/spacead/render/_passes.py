@@ -1,0 +1,328 @@
+"""A render in three passes over the tracing core, each cut into tiles on a thread pool.
+
+1. **bounce grid** (:mod:`~spacead.render._bounce`): at every ``stride``-th
+   pixel, glossy and diffuse rays leave the first surface hit; the surfaces
+   they reach are shaded by the Sun (with shadow rays), the spotlight (with
+   shadow rays towards the camera) and their emission; the Moon and the Earth
+   by the Sun;
+2. **primary**: one ray through every pixel centre gives the exact mask, depth
+   and material; its surface is shaded by the direct lights (hard shadows),
+   and its bounce light reconstructed from the grid along its surface;
+3. **edges** (:mod:`~spacead.render._edges`): pixels at silhouettes, material
+   boundaries, creases and shadow boundaries are shaded again from sub-pixel
+   samples spread by the pixel filter, each towards a point of the Sun's disc.
+
+With every light path off (:meth:`LightPaths.preset` ``"direct"``) only pass
+2 runs, without its bounce part: the one-bounce ray cast spacead had before.
+Every pixel's samples are a pure function of its index, so the output does
+not depend on the tiles or the threads.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import numpy.typing as npt
+
+from spacead.scene import FOREGROUND
+
+from .._threads import map_tiles, tile_threads
+from ._bounce import MIN_ALBEDO, BounceGrid, mean_over_samples, reconstruct
+from ._core import Frame, Tracer
+from ._edges import ICDF, disc_frame, edge_pixels, edge_samples, penumbra_radius
+from ._lights import COMPONENTS, DIRECT, LightComponents
+from ._pbr import albedos, sample_diffuse, sample_glossy, shade_direct, shade_lit
+from ._surface import S_GEO
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I32 = npt.NDArray[np.int32]
+Index = npt.NDArray[np.intp]
+
+_TILE = 32768  # rays per tile; the output does not depend on it
+_K = len(COMPONENTS)
+_GLOSSY, _DIFFUSE = 4, 5
+_SALT_GLOSSY, _SALT_DIFFUSE = 1, 2
+_CLAMP = 1.0  # largest contribution of one bounce sample (a white surface facing the Sun: 1)
+_BOUNCE_SPREAD = 0.05  # radians a bounce ray stands for: its hits read blurred textures
+
+
+class _Image:
+    """The outputs of a render, flat over pixels, and the guides the edge pass reads."""
+
+    def __init__(self, h: int, w: int, guides: bool) -> None:
+        n = h * w
+        self.radiance = np.zeros((n, _K, 3), np.float32)  # calloc: space pages stay untouched
+        self.mask = np.zeros(n, np.uint8)
+        self.depth = np.empty(n, np.float32)
+        self.material = np.full(n, -1, np.int32)
+        self.geo = np.zeros((n, 3), np.float32) if guides else None
+        self.sun_state = np.zeros(n, np.uint8) if guides else None
+
+
+def render_frame(tracer: Tracer, frame: Frame, threads: int | None = None) -> LightComponents:
+    """Every pass of one render (see the module notes)."""
+    h, w = frame.height, frame.width
+    threads = threads or tile_threads()
+    paths = frame.paths
+    grid = None
+    if paths.glossy or paths.diffuse:
+        grid = BounceGrid(h, w, paths.stride)
+        rows = max(1, _TILE // max(1, len(grid.cols) * paths.samples))
+        map_tiles(lambda a, b: _grid_tile(tracer, frame, grid, a, b), len(grid.rows), rows,
+                  threads)  # fmt: skip
+    refine = paths.antialias or paths.soft_shadows
+    out = _Image(h, w, refine)
+    map_tiles(lambda a, b: _primary_tile(tracer, frame, grid, out, a, b), h,
+              max(1, _TILE // w), threads)  # fmt: skip
+    if refine:
+        _edge_pass(tracer, frame, out, threads)
+    names = tracer.names + tuple(f"body:{b.name}" for b in frame.bodies)
+    return LightComponents(
+        out.radiance.reshape(h, w, _K, 3),
+        out.mask.reshape(h, w),
+        out.depth.reshape(h, w),
+        out.material.reshape(h, w).astype(np.int16),
+        names,
+    )
+
+
+def _grid_tile(tracer: Tracer, frame: Frame, grid: BounceGrid, start: int, stop: int) -> None:
+    """Trace the bounces of grid rows ``start:stop``."""
+    pixels = grid.pixels(start, stop, frame.width)
+    _, dirs = tracer.world_rays(frame, pixels)
+    hits, _, _, on_body = tracer.first(frame, None, dirs)
+    rows = np.flatnonzero((hits.mesh >= 0) & ~on_body)
+    if rows.size == 0:
+        return
+    points = frame.origin + hits.distance[rows, None].astype(np.float64) * dirs[rows]
+    surf, _ = tracer.surfaces(hits, rows, dirs[rows], points, frame.pixel_angle)
+    view = np.negative(dirs[rows])
+    albedo = np.empty((len(rows), 6), np.float32)
+    albedos(surf, view, albedo)
+    gy, gx = np.divmod(rows, len(grid.cols))
+    gy = gy + start
+    grid.material[gy, gx] = tracer.material_of(hits, rows)
+    grid.point[gy, gx] = points
+    grid.normal[gy, gx] = surf[:, S_GEO : S_GEO + 3]
+    keys = pixels[rows].astype(np.int64)
+    origins = points + frame.bias * surf[:, S_GEO : S_GEO + 3].astype(np.float64)
+    paths = frame.paths
+    if paths.glossy:
+        sel = np.flatnonzero(albedo[:, :3].max(axis=1) >= paths.glossy_threshold)
+        if sel.size:
+            value = _bounce(tracer, frame, surf[sel], view[sel], keys[sel], origins[sel],
+                            sample_glossy, _SALT_GLOSSY)  # fmt: skip
+            grid.value[gy[sel], gx[sel], 0] = value / np.maximum(albedo[sel, :3], MIN_ALBEDO)
+            grid.valid[gy[sel], gx[sel], 0] = True
+    if paths.diffuse:
+        value = _bounce(tracer, frame, surf, view, keys, origins, sample_diffuse, _SALT_DIFFUSE)
+        grid.value[gy, gx, 1] = value / np.maximum(albedo[:, 3:], MIN_ALBEDO)
+        grid.valid[gy, gx, 1] = True
+
+
+def _bounce(
+    tracer: Tracer,
+    frame: Frame,
+    surf: F32,
+    view: F32,
+    keys: npt.NDArray[np.int64],
+    origins: F64,
+    sampler: object,
+    salt: int,
+) -> F32:
+    """Mean bounce light (M, 3) of surfaces: ``samples`` rays each, drawn by ``sampler``."""
+    n = frame.paths.samples
+    dirs = np.zeros((len(surf) * n, 3), np.float32)
+    weights = np.zeros((len(surf) * n, 3), np.float32)
+    sampler(surf, view, keys, n, salt, dirs, weights)  # type: ignore[operator]
+    live = np.flatnonzero(weights.max(axis=1) > 0)
+    incoming = np.zeros((len(surf) * n, 3), np.float32)
+    if live.size:
+        incoming[live] = incoming_light(tracer, frame, np.repeat(origins, n, axis=0)[live],
+                                        dirs[live])  # fmt: skip
+    out = np.empty((len(surf), 3), np.float32)
+    mean_over_samples(weights, incoming, n, float(os.environ.get("CLAMP", _CLAMP)), out)
+    return out
+
+
+def incoming_light(tracer: Tracer, frame: Frame, origins: F64, dirs: F32) -> F32:
+    """Radiance (N, 3) arriving at ``origins`` from ``dirs``: lit surfaces, spheres, or 0."""
+    hits, t_body, body, on_body = tracer.first(frame, origins, dirs)
+    out = np.zeros((len(dirs), 3), np.float32)
+    rows = np.flatnonzero((hits.mesh >= 0) & ~on_body)
+    if rows.size:
+        points = origins[rows] + hits.distance[rows, None].astype(np.float64) * dirs[rows]
+        surf, _ = tracer.surfaces(hits, rows, dirs[rows], points, _BOUNCE_SPREAD)
+        geo = surf[:, S_GEO : S_GEO + 3]
+        sun = tracer.sun_light(frame, points, geo)
+        to_cam = frame.origin - points
+        dist = np.linalg.norm(to_cam, axis=1)
+        spot_dir = (to_cam / np.maximum(dist, 1e-9)[:, None]).astype(np.float32)
+        spot = tracer.spot_light(frame, -(spot_dir @ frame.axis), dist.astype(np.float32))
+        lit = np.flatnonzero(spot > 0)
+        if lit.size and frame.shadows:
+            start = points[lit] + frame.bias * geo[lit].astype(np.float64)
+            blocked = tracer.meshes.occluded_along(
+                start, spot_dir[lit], (dist[lit] - 2 * frame.bias).astype(np.float32)
+            )
+            spot[lit[blocked]] = 0.0
+        radiance = np.empty((len(rows), 3), np.float32)
+        shade_lit(surf, np.negative(dirs[rows]), frame.sun.astype(np.float32), sun, spot_dir,
+                  spot, radiance)  # fmt: skip
+        out[rows] = radiance
+    rows = np.flatnonzero(on_body)
+    if rows.size:
+        points = origins[rows] + t_body[rows, None] * dirs[rows]
+        out[rows] = tracer.body_radiance(frame, body[rows], points)
+    return out
+
+
+def _primary_tile(
+    tracer: Tracer, frame: Frame, grid: BounceGrid | None, out: _Image, row_start: int,
+    row_stop: int,
+) -> None:  # fmt: skip
+    """Trace and shade image rows ``row_start:row_stop`` into their slices of the outputs."""
+    w = frame.width
+    pixels = np.arange(row_start * w, row_stop * w)
+    cos_axis, dirs = tracer.world_rays(frame, pixels)
+    hits, t_body, body, on_body = tracer.first(frame, None, dirs)
+    dist = hits.distance
+    dist[on_body] = t_body[on_body]
+    px = slice(row_start * w, row_stop * w)
+    out.depth[px] = dist
+    radiance, mask, material = out.radiance[px], out.mask[px], out.material[px]
+    rows = np.flatnonzero((hits.mesh >= 0) & ~on_body)
+    if rows.size:
+        mask[rows] = tracer.tables.part_label[hits.mesh[rows]]
+        material[rows] = tracer.material_of(hits, rows)
+        points = frame.origin + dist[rows, None].astype(np.float64) * dirs[rows]
+        surf, sub = tracer.surfaces(hits, rows, dirs[rows], points, frame.pixel_angle,
+                                    frame.paths.glints)  # fmt: skip
+        geo = surf[:, S_GEO : S_GEO + 3]
+        sun = tracer.sun_light(frame, points, geo)
+        spot = tracer.spot_light(frame, cos_axis[rows], dist[rows])
+        shade_direct(surf, sub, np.negative(dirs[rows]), _rows_of(frame.sun, len(rows)), sun,
+                     spot, rows, radiance)  # fmt: skip
+        if out.geo is not None and out.sun_state is not None:
+            out.geo[px][rows] = geo
+            facing = geo @ frame.sun.astype(np.float32) > 0
+            out.sun_state[px][rows] = np.where(facing, np.where(sun > 0, 2, 1), 0)
+        if grid is not None:
+            _bounce_light(frame, grid, pixels[rows], material[rows], points, surf,
+                          dist[rows], np.negative(dirs[rows]), radiance, rows)  # fmt: skip
+    rows = np.flatnonzero(on_body)
+    if rows.size:
+        mask[rows] = FOREGROUND
+        material[rows] = len(tracer.names) + body[rows]
+        points = frame.origin + t_body[rows, None] * dirs[rows]
+        radiance[rows, :DIRECT] = tracer.shade_bodies(
+            frame, body[rows], points, dirs[rows], cos_axis[rows], dist[rows]
+        )
+
+
+def _bounce_light(
+    frame: Frame, grid: BounceGrid, pixels: Index, material: I32, points: F64, surf: F32,
+    depth: F32, view: F32, radiance: F32, rows: Index,
+) -> None:  # fmt: skip
+    """Reconstruct the glossy and diffuse components of primary hits from the grid."""
+    albedo = np.empty((len(surf), 6), np.float32)
+    albedos(surf, view, albedo)
+    value = np.empty((len(surf), 2, 3), np.float32)
+    reconstruct(pixels, frame.width, grid.stride, material, points.astype(np.float32),
+                np.ascontiguousarray(surf[:, S_GEO : S_GEO + 3]), depth,
+                albedo.reshape(-1, 2, 3), grid.value, grid.valid, grid.material, grid.point,
+                grid.normal, value)  # fmt: skip
+    value[albedo[:, :3].max(axis=1) < frame.paths.glossy_threshold, 0] = 0.0
+    radiance[rows, _GLOSSY:] = value
+
+
+def _edge_pass(tracer: Tracer, frame: Frame, out: _Image, threads: int) -> None:
+    """Shade edge and penumbra pixels again from sub-pixel samples (module notes, pass 3)."""
+    assert out.geo is not None and out.sun_state is not None
+    h, w = frame.height, frame.width
+    paths = frame.paths
+    radius = penumbra_radius(frame.pixel_angle, paths.sun_angle_deg) if paths.soft_shadows else 1
+    pixels = edge_pixels(
+        out.material.reshape(h, w), out.depth.reshape(h, w), out.geo.reshape(h, w, 3),
+        out.sun_state.reshape(h, w), radius,
+    )  # fmt: skip
+    if not paths.antialias:  # penumbrae only: drop pure geometry edges far from shadows
+        pixels = pixels[out.sun_state[pixels] > 0]
+    if pixels.size == 0:
+        return
+    n = paths.edge_samples if paths.antialias else max(paths.edge_samples, 8)
+    result = np.zeros((len(pixels), _K, 3), np.float32)
+    per_tile = max(1, _TILE // n)
+    map_tiles(lambda a, b: _edge_tile(tracer, frame, out, pixels, n, result, a, b),
+              len(pixels), per_tile, threads)  # fmt: skip
+    out.radiance[pixels] = result
+
+
+def _edge_tile(
+    tracer: Tracer, frame: Frame, out: _Image, pixels: Index, n: int, result: F32,
+    start: int, stop: int,
+) -> None:  # fmt: skip
+    """Sub-pixel samples of edge pixels ``pixels[start:stop]``, averaged into ``result``."""
+    h, w = frame.height, frame.width
+    px = pixels[start:stop]
+    paths = frame.paths
+    m = len(px) * n
+    ray, offsets, sun_dirs = (np.empty((m, k), np.float32) for k in (3, 2, 3))
+    angle = paths.sun_angle_deg if paths.soft_shadows else 0.0
+    edge_samples(px, n, frame.rays.xy, ICDF, paths.antialias, frame.sun,
+                 disc_frame(frame.sun, angle), ray, offsets, sun_dirs)  # fmt: skip
+    dirs = ray @ frame.rotation.T
+    cos_axis = np.ascontiguousarray(ray[:, 2])
+    hits, t_body, body, on_body = tracer.first(frame, None, dirs)
+    samples = np.zeros((m, _K, 3), np.float32)
+    sample_material = np.full(m, -1, np.int32)
+    rows = np.flatnonzero((hits.mesh >= 0) & ~on_body)
+    if rows.size:
+        dist = hits.distance[rows]
+        points = frame.origin + dist[:, None].astype(np.float64) * dirs[rows]
+        surf, sub = tracer.surfaces(hits, rows, dirs[rows], points, 0.5 * frame.pixel_angle,
+                                    max(1, paths.glints // n))  # fmt: skip
+        geo = surf[:, S_GEO : S_GEO + 3]
+        own_sun = np.ascontiguousarray(sun_dirs[rows])
+        sun = tracer.sun_light(frame, points, geo, own_sun.astype(np.float64) if angle else None)
+        spot = tracer.spot_light(frame, cos_axis[rows], dist)
+        shade_direct(surf, sub, np.negative(dirs[rows]), own_sun, sun, spot, rows, samples)
+        sample_material[rows] = tracer.material_of(hits, rows)
+    rows = np.flatnonzero(on_body)
+    if rows.size:
+        points = frame.origin + t_body[rows, None] * dirs[rows]
+        samples[rows, :DIRECT] = tracer.shade_bodies(
+            frame, body[rows], points, dirs[rows], cos_axis[rows], t_body[rows].astype(np.float32)
+        )
+        sample_material[rows] = len(tracer.names) + body[rows]
+    _borrow_bounce(out, w, h, np.repeat(px, n), offsets, sample_material, samples)
+    result[start:stop] = samples.reshape(len(px), n, _K, 3).mean(axis=1)
+
+
+def _rows_of(v: F64, n: int) -> F32:
+    """``n`` rows of one vector (float32, contiguous), for kernels that take one per hit."""
+    return np.ascontiguousarray(np.broadcast_to(v.astype(np.float32), (n, 3)))
+
+
+def _borrow_bounce(
+    out: _Image, w: int, h: int, pixel: Index, offsets: F64, material: I32, samples: F32
+) -> None:
+    """Bounce light of sub-pixel samples, borrowed from the pixels around them.
+
+    A sample that sees the pixel's own material takes the pixel's bounce light;
+    one that sees another takes the neighbour's towards it if that neighbour
+    sees the same material, else none.
+    """
+    own = out.material[pixel] == material
+    samples[own, DIRECT:] = out.radiance[pixel[own], DIRECT:]
+    rest = np.flatnonzero(~own & (material >= 0))
+    if rest.size == 0:
+        return
+    row, col = np.divmod(pixel[rest], w)
+    nrow = np.clip(row + np.sign(np.round(offsets[rest, 1])).astype(np.intp), 0, h - 1)
+    ncol = np.clip(col + np.sign(np.round(offsets[rest, 0])).astype(np.intp), 0, w - 1)
+    nb = nrow * w + ncol
+    match = out.material[nb] == material[rest]
+    samples[rest[match], DIRECT:] = out.radiance[nb[match], DIRECT:]

@@ -1,0 +1,151 @@
+"""What a glTF file says about its materials beyond what trimesh keeps.
+
+trimesh reads a glTF material's factors and textures but drops the normal
+map's ``scale``, the occlusion map's ``strength`` and every material extension
+it has no handler for (``KHR_materials_specular``, ``KHR_materials_ior``,
+``KHR_materials_emissive_strength``), which Blender's exporter writes for
+foil-like materials. This module reads them from the file's JSON (the first
+chunk of a ``.glb``, or the ``.gltf`` file itself): a few keys of a document
+trimesh has already validated, so a full glTF library would add a dependency
+for no gain.
+
+References
+----------
+.. [1] The Khronos Group, "glTF 2.0 Specification", sections 3.9 (materials).
+.. [2] KHR_materials_specular, KHR_materials_ior and KHR_materials_emissive_strength,
+   github.com/KhronosGroup/glTF/tree/main/extensions/2.0/Khronos.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_GLB_MAGIC = b"glTF"
+_JSON_CHUNK = 0x4E4F534A
+_MAX_JSON_BYTES = 64 << 20  # a glTF document's JSON larger than this is not a CAD model's
+
+
+@dataclass(frozen=True)
+class MaterialExtras:
+    r"""The parts of one glTF material that trimesh does not keep.
+
+    Attributes
+    ----------
+    normal_scale : float
+        ``normalTexture.scale``: multiplies the normal map's x and y.
+    occlusion_strength : float
+        ``occlusionTexture.strength`` in [0, 1].
+    dielectric_f0 : tuple of 3 floats or None
+        Normal-incidence reflectance of the dielectric part,
+        :math:`\min(((n - 1) / (n + 1))^2 c_s, 1)\, s` from ``KHR_materials_ior``
+        (:math:`n`, default 1.5) and ``KHR_materials_specular`` (colour :math:`c_s`,
+        factor :math:`s`); ``None`` when neither extension is present (0.04).
+    emissive_strength : float
+        ``KHR_materials_emissive_strength``: multiplies the emissive factor.
+    """
+
+    normal_scale: float = 1.0
+    occlusion_strength: float = 1.0
+    dielectric_f0: tuple[float, float, float] | None = None
+    emissive_strength: float = 1.0
+
+
+def _number(value: Any, default: float, low: float, high: float) -> float:
+    """A finite number in [low, high], or ``default`` for anything else (as viewers do)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    number = float(value)
+    return number if math.isfinite(number) and low <= number <= high else default
+
+
+def _extras(material: dict[str, Any]) -> MaterialExtras:
+    normal = material.get("normalTexture")
+    occlusion = material.get("occlusionTexture")
+    ext = material.get("extensions")
+    ext = ext if isinstance(ext, dict) else {}
+    f0 = None
+    specular, ior = ext.get("KHR_materials_specular"), ext.get("KHR_materials_ior")
+    if isinstance(specular, dict) or isinstance(ior, dict):
+        n = _number((ior or {}).get("ior"), 1.5, 1.0, 10.0)
+        factor = _number((specular or {}).get("specularFactor"), 1.0, 0.0, 1.0)
+        colour = (specular or {}).get("specularColorFactor")
+        tint = [1.0, 1.0, 1.0]
+        if isinstance(colour, list) and len(colour) == 3:
+            tint = [_number(c, 1.0, 0.0, 1e3) for c in colour]
+        base = ((n - 1.0) / (n + 1.0)) ** 2
+        r, g, b = (min(base * c, 1.0) * factor for c in tint)
+        f0 = (r, g, b)
+    strength = ext.get("KHR_materials_emissive_strength")
+    return MaterialExtras(
+        normal_scale=_number((normal or {}).get("scale"), 1.0, -1e3, 1e3)
+        if isinstance(normal, dict)
+        else 1.0,
+        occlusion_strength=_number((occlusion or {}).get("strength"), 1.0, 0.0, 1.0)
+        if isinstance(occlusion, dict)
+        else 1.0,
+        dielectric_f0=f0,
+        emissive_strength=_number((strength or {}).get("emissiveStrength"), 1.0, 0.0, 1e6)
+        if isinstance(strength, dict)
+        else 1.0,
+    )
+
+
+def _document(path: Path) -> dict[str, Any] | None:
+    """The JSON document of a ``.glb`` or ``.gltf`` file; ``None`` if it cannot be read."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(20)
+            if head[:4] == _GLB_MAGIC:
+                length, kind = struct.unpack("<II", head[12:20])
+                if kind != _JSON_CHUNK or length > _MAX_JSON_BYTES:
+                    return None
+                text = fh.read(length)
+            else:
+                if path.stat().st_size > _MAX_JSON_BYTES:
+                    return None
+                text = head + fh.read()
+        doc = json.loads(text)
+    except (OSError, ValueError, RecursionError, struct.error):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def material_extras(path: str | Path) -> dict[str, MaterialExtras]:
+    """The extras of every named material of a glTF file, by material name.
+
+    A name used by several materials with different extras is left out (the
+    loader cannot tell which part has which); unreadable files give ``{}``
+    (trimesh has already reported what it could not read).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> doc = {"materials": [{"name": "foil", "normalTexture": {"index": 0, "scale": 0.5},
+    ...        "extensions": {"KHR_materials_specular": {"specularFactor": 0.5}}}]}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "m.gltf"
+    ...     _ = path.write_text(json.dumps(doc))
+    ...     extras = material_extras(path)["foil"]
+    >>> extras.normal_scale, [round(v, 4) for v in extras.dielectric_f0]
+    (0.5, [0.02, 0.02, 0.02])
+    """
+    doc = _document(Path(path))
+    materials = doc.get("materials") if doc else None
+    if not isinstance(materials, list):
+        return {}
+    out: dict[str, MaterialExtras] = {}
+    clash: set[str] = set()
+    for mat in materials:
+        if not isinstance(mat, dict) or not isinstance(mat.get("name"), str):
+            continue
+        extras = _extras(mat)
+        name = mat["name"]
+        if name in out and out[name] != extras:
+            clash.add(name)
+        out.setdefault(name, extras)
+    return {k: v for k, v in out.items() if k not in clash}
