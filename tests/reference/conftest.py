@@ -52,12 +52,16 @@ def hazard_part(center=(1.0, -0.6, -2.5), size=1.6):
 
 def make_frame(model, cam, *, scales=(0.8, 1.4, 0.02, 1.0), hazard=True, noise=1.0, seed=0,
                spotlight=SPOT):  # fmt: skip
-    """A frame rendered at ``cam`` with light scales the reference does not know, sRGB, noise."""
+    """A frame rendered at ``cam`` with light scales the reference does not know, sRGB, noise.
+
+    ``scales`` are the Sun's, the spotlight's, the ambient's and the emission's;
+    the bounce light gets the Sun's (it is mostly sunlight).
+    """
     parts = model.parts + ((hazard_part(),) if hazard else ())
     truth = ReferenceRenderer(StationModel(parts)).render(
         cam, sun_direction=SUN, spotlight=spotlight
     )
-    lin = truth.combine(np.asarray(scales))
+    lin = truth.combine(np.asarray([*scales, scales[0], scales[0]]))
     lin = (
         lin
         + np.random.default_rng(seed).normal(0, noise / 255.0, lin.shape).astype(np.float32)

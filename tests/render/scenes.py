@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from spacead.render import RaycastRenderer, SensorModel
+from spacead.render import LightPaths, RaycastRenderer, SensorModel
 from spacead.scene import FOREGROUND, Camera, Lighting, Part, Scene
 
 THIN = 0.01  # thickness of a plate (m); its front face is THIN / 2 before its centre
@@ -45,6 +45,11 @@ def quiet(**options):
     return RaycastRenderer(sensor=SensorModel(read_noise=0.0, glare=0.0), **options)
 
 
+def direct(**options):
+    """:func:`quiet` with direct light only (one ray per pixel, hard shadows): exact values."""
+    return quiet(paths=LightPaths.preset("direct"), **options)
+
+
 def pixels_inside(cam, corners):
     """Boolean (H, W) map of pixel centres inside the axis-aligned box spanned by projected corners."""
     uvz = cam.project(np.asarray(corners, float))
@@ -60,3 +65,16 @@ def face_corners(size, center, z):
     h = size / 2
     cx, cy = center
     return [(cx + a, cy + b, z) for a in (-h, h) for b in (-h, h)]
+
+
+def gltf_by_hand(n, v, light, base, metallic, roughness):
+    """The glTF 2.0 Appendix B BRDF, written out for one direction pair (spacead's pi scale)."""
+    h = (v + light) / np.linalg.norm(v + light)
+    a2 = roughness**4
+    ndl, ndv, ndh, vdh = n @ light, n @ v, n @ h, v @ h
+    f0 = 0.04 * (1 - metallic) + metallic * np.asarray(base)
+    fresnel = f0 + (1 - f0) * (1 - vdh) ** 5
+    d = a2 / (np.pi * (ndh**2 * (a2 - 1) + 1) ** 2)
+    vis = 1 / ((ndl + np.sqrt(a2 + (1 - a2) * ndl**2)) * (ndv + np.sqrt(a2 + (1 - a2) * ndv**2)))
+    diffuse = (1 - fresnel) * (1 - metallic) * np.asarray(base) / np.pi
+    return np.pi * (diffuse + fresnel * d * vis) * ndl

@@ -225,7 +225,7 @@ def test_cycles_and_the_reference_renderer_agree_on_light_levels(glb_pair):
     from spacead.reference import to_uint8
 
     cycles, ref = glb_pair
-    ours = to_uint8(ref.combine([1.0, 1.0, 0.0, 1.0]), "gamma2.2").astype(float)
+    ours = to_uint8(ref.combine([1.0, 1.0, 0.0, 1.0, 1.0, 1.0]), "gamma2.2").astype(float)
     inner = binary_erosion(ref.mask == FOREGROUND, iterations=3) & binary_erosion(
         cycles.mask == FOREGROUND, iterations=3
     )

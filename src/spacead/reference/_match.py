@@ -17,11 +17,14 @@ estimates the scales on a sample of station pixels of the frame:
    soft-L1 loss (iteratively reweighted, non-negative Gauss-Newton steps), so
    that pixels the render cannot explain (the hazard itself, unmodelled
    details) do not pull the fit;
-3. then the same fit per material (each part's material in the model file,
-   the Moon, the Earth) on that material's pixels, held towards the global
-   scales by a prior worth ``material_prior`` pixels: a material whose
-   reflectance the file gets wrong gets its own scales, one with few pixels
-   keeps the global ones.
+3. then, per material (each material of the model file, the Moon, the
+   Earth), one gain per colour channel on the global fit's radiance, fitted
+   the same way on that material's pixels and held towards 1 by a prior worth
+   ``material_prior`` pixels: a material whose reflectance the file gets
+   wrong is corrected, one with few pixels keeps the global scales. (A full
+   set of light scales per material was tried first: on the independent
+   station's development set it cost 2 points of pixel AP, see
+   ``docs/reference-pipeline.md``.)
 
 :meth:`PhotometricFit.apply` then combines the components with the fitted
 scales and applies the tone curve: the reference image MRAD compares the
@@ -118,9 +121,7 @@ class PhotometricFit:
         """Scales (G + 1, K, 3) by material group of ``components``; the last row: global."""
         k = components.n_components
         if self.scales.shape[0] != k:
-            raise ValueError(
-                f"the fit has {self.scales.shape[0]} components, the render {k}"
-            )
+            raise ValueError(f"the fit has {self.scales.shape[0]} components, the render {k}")
         rows = [self.scales]
         if self.material_scales is not None and components.material is not None:
             if len(self.material_names) != len(components.material_names):
@@ -174,7 +175,9 @@ class PhotometricFit:
 
 
 def _named(scales: F64) -> dict[str, list[float]]:
-    return {k: [round(float(v), 6) for v in scales[i]] for i, k in enumerate(COMPONENTS)}
+    return {
+        k: [round(float(v), 6) for v in row] for k, row in zip(COMPONENTS, scales, strict=False)
+    }
 
 
 def nominal_fit(
@@ -271,8 +274,8 @@ def fit_photometric(
     separate (e.g. a Sun whose every lit pixel saturates) keeps its nominal
     share instead of dropping to zero. Saturated pixels are censored: they
     only say that the model should reach saturation there. Then, per material
-    with at least 100 usable pixels, the same fit held towards the global
-    scales.
+    with at least 100 usable pixels, a gain per channel of that radiance,
+    held towards 1.
 
     Parameters
     ----------
@@ -296,7 +299,7 @@ def fit_photometric(
     edge_px : int
         Half-width of the edge band left out (see :func:`fit_pixels`).
     material_prior : float or None
-        Weight, in pixels, of each material's prior towards the global scales;
+        Weight, in pixels, of each material's prior towards a gain of 1;
         ``None``: one set of scales for every material.
 
     Returns
@@ -356,16 +359,11 @@ def fit_photometric(
             own = np.flatnonzero(group == g)
             if own.size < _MATERIAL_MIN:
                 continue
-            ag = np.ascontiguousarray(a[own])
-            if __import__("os").environ.get("MATMODE", "gain") == "gain":
-                mixed = np.ascontiguousarray(model[own][:, None, :])
-                gain = irls_fit(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
-                                material_prior / own.size, _IRLS_STEPS)  # fmt: skip
-                per_material[g] = scales * gain
-            else:
-                per_material[g] = irls_fit(ag, y[own], saturated[own], tid, f, scales,
-                                           material_prior / own.size, _IRLS_STEPS)  # fmt: skip
-            model[own] = np.einsum("nkc,kc->nc", ag, per_material[g])
+            mixed = np.ascontiguousarray(model[own][:, None, :])  # the global fit's radiance
+            gain = irls_fit(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
+                            material_prior / own.size, _IRLS_STEPS)  # fmt: skip
+            per_material[g] = scales * gain
+            model[own] *= gain
     r = encode(model, tone) - y
     r[saturated[:, None] & (r > 0)] = 0.0  # censored: the model reaching saturation is right
     res = np.abs(r).ravel() * 255.0

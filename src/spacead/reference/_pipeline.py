@@ -77,10 +77,12 @@ class ReferenceParams(_Params):
         a camera feed; ``"high"`` the same with more rays, for offline
         ``spacead render``.
     fit_materials : bool
-        Fit scales per material too (a material the file gets wrong is
-        absorbed), held towards the global scales by ``material_prior``.
+        Fit a gain per material and colour channel too, so a reflectance the
+        file gets wrong is absorbed (on the independent station with three
+        materials' colours made 10-40 % wrong, pixel AP 45.1 without, 46.2
+        with; 46.3 and 46.4 with the right colours).
     material_prior : float
-        Weight, in pixels, of each material's prior towards the global scales.
+        Weight, in pixels, of each material's prior towards a gain of 1.
     """
 
     method: ClassVar[str] = "reference"
@@ -105,9 +107,7 @@ class ReferenceParams(_Params):
             )
         check_tone(self.tone)
         if self.quality not in QUALITIES:
-            raise ValueError(
-                f"quality must be one of {', '.join(QUALITIES)}, got {self.quality!r}"
-            )
+            raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, got {self.quality!r}")
         check_positive(self.material_prior, "material_prior", allow_zero=True)
         for name in ("match", "refine", "fit_materials"):
             if not isinstance(getattr(self, name), bool):

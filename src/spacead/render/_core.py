@@ -11,7 +11,9 @@ simulator), and how much Sun and spotlight reach a point (shadow rays).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,7 @@ import numpy.typing as npt
 from spacead.scene import Camera, Intrinsics, StationModel
 
 from ._bodies import intersect_spheres, intersect_spheres_from, sphere_shadow
+from ._checks import unit_direction
 from ._embree import EmbreeMeshes, RayHits
 from ._lights import DIRECT, LightPaths, Sphere, Spotlight, spot_cone
 from ._noise import apply_facets
@@ -109,6 +112,46 @@ class Tracer:
         self.has_facets = bool(np.any(self.tables.materials[:, FACETS] > 0))
         self._rays: OrderedDict[Intrinsics, CameraRays] = OrderedDict()
 
+    def frame(
+        self,
+        camera: Camera,
+        sun_direction: npt.ArrayLike,
+        sun_strength: float,
+        spotlight: Spotlight | None,
+        bodies: Sequence[Sphere],
+        *,
+        shadows: bool,
+        bias: float,
+        paths: LightPaths,
+    ) -> Frame:
+        """The checked per-render constants of a view of this model."""
+        sun = unit_direction(sun_direction)
+        if not (math.isfinite(sun_strength) and sun_strength >= 0):
+            raise ValueError(f"sun_strength must be a finite number >= 0, got {sun_strength!r}")
+        if spotlight is not None and not isinstance(spotlight, Spotlight):
+            raise TypeError(
+                f"spotlight must be a Spotlight or None, got {type(spotlight).__name__}"
+            )
+        for b in bodies:
+            if not isinstance(b, Sphere):
+                raise TypeError(f"bodies must hold Sphere objects, got {type(b).__name__}")
+        return Frame(
+            origin=np.asarray(camera.position, np.float64),
+            rotation=np.asarray(camera.rotation, np.float32),
+            width=camera.width,
+            height=camera.height,
+            rays=self.camera_rays(camera),
+            sun=sun,
+            sun_strength=float(sun_strength),
+            spotlight=spotlight,
+            bodies=tuple(bodies),
+            centers=np.array([b.center for b in bodies], np.float64).reshape(-1, 3),
+            radii=np.array([b.radius for b in bodies], np.float64),
+            shadows=shadows,
+            bias=bias,
+            paths=paths,
+        )
+
     def camera_rays(self, camera: Camera) -> CameraRays:
         """The pixel rays of a camera model (undistorting a grid costs more than a render)."""
         key = camera.intrinsics
@@ -162,7 +205,6 @@ class Tracer:
         cos = np.abs(np.einsum("ij,ij->i", geo, dirs)) / np.maximum(
             np.linalg.norm(geo, axis=1), 1e-20
         )
-        spread *= float(__import__("os").environ.get("LODB", "1"))
         footprint = hits.distance[rows] * np.float32(spread) / np.sqrt(np.maximum(cos, 0.05))
         surf = np.empty((len(rows), SURFACE_COLUMNS), np.float32)
         sub = np.empty((len(rows), subsamples, 4), np.float32)

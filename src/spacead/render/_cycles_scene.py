@@ -1,6 +1,6 @@
 r"""A :class:`~spacead.scene.Scene` and :class:`~spacead.scene.Camera` as Blender data.
 
-Units follow the ray caster's (:mod:`spacead.render._shading`): a white
+Units follow spacead's own renderers' (:mod:`spacead.render._pbr`): a white
 Lambertian surface facing a Sun of irradiance 1 has radiance 1. Cycles renders
 a diffuse surface of albedo :math:`\rho` lit by a Sun lamp of strength
 :math:`S` at :math:`\rho S / \pi`, and by a point or spot lamp of power
@@ -10,14 +10,12 @@ ambient term is a uniform world of radiance ``ambient`` that lights surfaces
 (:math:`\rho A` where unoccluded) but is invisible to camera rays, so space
 stays black.
 
-Materials are Principled BSDFs: base colour = albedo; the Blinn-Phong
-exponent :math:`\alpha` becomes a GGX roughness :math:`(2 / (\alpha + 2))^{1/4}`
-(the usual Blinn-Phong ↔ Beckmann/GGX match, Blender roughness being the square
-root of the microfacet :math:`\alpha`); the specular reflectance :math:`k_s`
-becomes the dielectric's normal-incidence Fresnel reflectance
-:math:`F_0 = k_s` through its index of refraction
-:math:`(1 + \sqrt{k_s}) / (1 - \sqrt{k_s})`. The procedural textures of the
-ray caster are not reproduced.
+Materials are Principled BSDFs made from the glTF metallic-roughness twins
+of spacead's materials (:data:`~spacead.scene.PBR_MATERIALS`), the materials
+spacead's own renderers shade: base colour, metalness and roughness as they
+are, the dielectric reflectance :math:`F_0` through the index of refraction
+:math:`(1 + \sqrt{F_0}) / (1 - \sqrt{F_0})` (1.5 for glTF's 0.04). The
+procedural textures of spacead's simulator are not reproduced.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import trimesh
 
-from spacead.scene import FOREGROUND, MATERIALS, Camera, Material, Scene
+from spacead.scene import FOREGROUND, PBR_MATERIALS, Camera, PBRMaterial, Scene
 
 F64 = npt.NDArray[np.float64]
 
@@ -61,25 +59,24 @@ def blender_camera_matrix(camera: Camera) -> F64:
     return matrix
 
 
-def principled_inputs(material: Material) -> dict[str, Any]:
-    """Principled BSDF input values of a :class:`~spacead.scene.Material`.
+def principled_inputs(material: PBRMaterial) -> dict[str, Any]:
+    """Principled BSDF input values of a :class:`~spacead.scene.PBRMaterial`.
 
     Examples
     --------
-    >>> v = principled_inputs(MATERIALS["gold_mli"])
-    >>> round(v["Roughness"], 3), round(((v["IOR"] - 1) / (v["IOR"] + 1)) ** 2, 3)
-    (0.467, 0.6)
-    >>> principled_inputs(MATERIALS["white_fabric"])["Specular IOR Level"]
-    0.0
+    >>> v = principled_inputs(PBR_MATERIALS["gold_mli"])
+    >>> v["Metallic"], round(v["Roughness"], 2), round(((v["IOR"] - 1) / (v["IOR"] + 1)) ** 2, 3)
+    (1.0, 0.35, 0.04)
     """
-    ks = min(float(material.specular), 0.95)
-    root = float(np.sqrt(ks))
+    f0 = 0.04 if material.specular is None else float(np.mean(material.specular))
+    root = float(np.sqrt(min(max(f0, 1e-6), 0.95)))
     return {
-        "Base Color": (*material.albedo, 1.0),
-        "Roughness": float((2.0 / (material.shininess + 2.0)) ** 0.25),
-        "IOR": (1.0 + root) / (1.0 - root) if ks > 0 else 1.5,
-        "Specular IOR Level": 0.5 if ks > 0 else 0.0,
-        "Metallic": 0.0,
+        "Base Color": (*material.base_color, 1.0),
+        "Metallic": float(material.metallic),
+        "Roughness": float(material.roughness),
+        "IOR": (1.0 + root) / (1.0 - root),
+        "Emission Color": (*material.emissive, 1.0),
+        "Emission Strength": 1.0 if any(material.emissive) else 0.0,
     }
 
 
@@ -112,11 +109,11 @@ def _link(bpy: Any, bscene: Any, name: str, data: Any) -> Any:
 
 
 def make_material(bpy: Any, key: str) -> Any:
-    """A Principled-BSDF Blender material for ``MATERIALS[key]``."""
+    """A Principled-BSDF Blender material for spacead's material ``key`` (its glTF twin)."""
     mat = bpy.data.materials.new(key)
     mat.use_nodes = True
     bsdf = mat.node_tree.nodes["Principled BSDF"]
-    for name, value in principled_inputs(MATERIALS[key]).items():
+    for name, value in principled_inputs(PBR_MATERIALS[key]).items():
         bsdf.inputs[name].default_value = value
     return mat
 

@@ -14,6 +14,7 @@ the Sun's disc: the same samples anti-alias the edge and soften the shadow.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numba
@@ -51,7 +52,7 @@ def _lookup(table: F64, u: float) -> float:  # pragma: no cover - compiled
     x = u * (table.shape[0] - 1)
     k = min(int(x), table.shape[0] - 2)
     f = x - k
-    return table[k] * (1.0 - f) + table[k + 1] * f
+    return float(table[k] * (1.0 - f) + table[k + 1] * f)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -123,7 +124,7 @@ def disc_frame(sun: F64, angle_deg: float) -> F64:
     return np.concatenate([[math.tan(math.radians(angle_deg) / 2)], t, b])
 
 
-def _neighbours(a: npt.NDArray[np.generic]) -> list[npt.NDArray[np.generic]]:
+def _neighbours(a: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
     """The 8 neighbours of every pixel (the border repeated outside the image)."""
     h, w = a.shape[:2]
     pad = np.pad(a, ((1, 1), (1, 1)) + ((0, 0),) * (a.ndim - 2), mode="edge")

@@ -155,7 +155,7 @@ class LightPaths:
     edge_samples: int = 8
     sun_angle_deg: float = SUN_ANGLE_DEG
     glossy_threshold: float = 0.1
-    glints: int = int(__import__("os").environ.get("GLINTS", 8))
+    glints: int = 8
 
     def __post_init__(self) -> None:
         for name in ("glossy", "diffuse", "soft_shadows", "antialias"):

@@ -20,8 +20,6 @@ not depend on the tiles or the threads.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import numpy.typing as npt
 
@@ -143,7 +141,7 @@ def _bounce(
         incoming[live] = incoming_light(tracer, frame, np.repeat(origins, n, axis=0)[live],
                                         dirs[live])  # fmt: skip
     out = np.empty((len(surf), 3), np.float32)
-    mean_over_samples(weights, incoming, n, float(os.environ.get("CLAMP", _CLAMP)), out)
+    mean_over_samples(weights, incoming, n, _CLAMP, out)
     return out
 
 
@@ -307,7 +305,7 @@ def _rows_of(v: F64, n: int) -> F32:
 
 
 def _borrow_bounce(
-    out: _Image, w: int, h: int, pixel: Index, offsets: F64, material: I32, samples: F32
+    out: _Image, w: int, h: int, pixel: Index, offsets: F32, material: I32, samples: F32
 ) -> None:
     """Bounce light of sub-pixel samples, borrowed from the pixels around them.
 

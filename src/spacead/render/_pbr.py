@@ -27,7 +27,8 @@ Lambertian surface facing a unit Sun has radiance 1. Per hit:
 - :func:`shade_lit` gives the total radiance a surface sends towards any
   viewer, for the surfaces that bounce rays reach;
 - :func:`sample_glossy` draws reflection directions from the visible normals
-  of the GGX lobe [3]_ (weight :math:`F\, G_2 / G_1`), :func:`sample_diffuse`
+  of the GGX lobe [3]_ (weight :math:`F\, G_2 / G_1 = F\, G_1(l)` with the
+  separable masking of :math:`V` above), :func:`sample_diffuse`
   cosine-weighted directions (weight :math:`(1 - F) c_{diff}`): the Monte
   Carlo estimators of light arriving by one glossy or one diffuse bounce.
 
@@ -305,9 +306,8 @@ def sample_glossy(
             dirs[j, 0] = llx * tx + lly * bx + llz * nx
             dirs[j, 1] = llx * ty + lly * by + llz * ny
             dirs[j, 2] = llx * tz + lly * bz + llz * nz
-            gl = math.sqrt(alpha2 + (1.0 - alpha2) * llz * llz)
-            gv = math.sqrt(alpha2 + (1.0 - alpha2) * lvz * lvz)
-            g2_over_g1 = llz * (lvz + gv) / (lvz * gl + llz * gv)
+            # separable Smith masking, as the BRDF's V above: G2 / G1(v) = G1(l)
+            g2_over_g1 = 2.0 * llz / (llz + math.sqrt(alpha2 + (1.0 - alpha2) * llz * llz))
             fw = (1.0 - max(vdh, 0.0)) ** 5
             for c in range(3):
                 f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]

@@ -1,30 +1,36 @@
-"""The fast default renderer: one Embree ray per pixel, analytic bodies, local shading.
+"""spacead's simulator renderer: a scene through the shared tracing core, then a sensor.
 
-The image is cut into tiles of rays traced independently on a thread pool
-(:mod:`~spacead.render._trace`); shading (:mod:`~spacead.render._shading`)
-gives linear radiance, which the sensor model (:mod:`~spacead.render._sensor`)
-turns into an 8-bit image.
+A :class:`~spacead.scene.Scene` (station parts and hazards with spacead's
+named materials, lights, the Moon and the Earth) is rendered by the same core
+as a user's CAD model (:mod:`~spacead.render._core`, :mod:`~spacead.render._passes`):
+the same rays, glTF 2.0 BRDF (spacead's materials as
+:data:`~spacead.scene.PBR_MATERIALS`) and light paths. What the simulator adds
+is a layer on top: procedural textures (:mod:`~spacead.render._procedural`)
+and the sensor model (:mod:`~spacead.render._sensor`), which turns the linear
+radiance into an 8-bit image.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from spacead._validate import check_positive
-from spacead.scene import Camera, RenderResult, Scene
+from spacead.scene import MATERIALS, Body, Camera, RenderResult, Scene, model_from_parts
 
-from .._threads import map_tiles, tile_threads
 from ._checks import check_camera, check_scene
+from ._core import Tracer
+from ._lights import SPOT_POWER_PER_INTENSITY, LightComponents, LightPaths, Sphere, Spotlight
 from ._options import RendererOptions
+from ._passes import render_frame
 from ._sensor import RNG, SensorModel
-from ._trace import Frame, ShadingOptions, render_tile
 
 F32 = npt.NDArray[np.float32]
 
-_TILE = 32768  # rays per tile (whole image rows): fits the caches; output does not depend on it
+_CLOUDY = frozenset({"earth"})  # body materials that get white cloud banks
 
 
 @dataclass(frozen=True)
@@ -48,16 +54,16 @@ class LinearRender:
 
 @dataclass(frozen=True)
 class RaycastRenderer(RendererOptions):
-    """Fast ray-casting renderer (Embree) with hard Sun shadows, a camera spotlight and a sensor.
+    """spacead's simulator renderer (Embree): the shared light transport, textures and a sensor.
 
     Attributes
     ----------
     sensor : SensorModel
         Exposure, glare, noise and tone curve applied to the linear radiance.
     shadows : bool
-        Cast one shadow ray per Sun-lit hit (hard shadows, eclipses by the bodies).
+        Cast shadow rays (Sun, eclipses by the bodies, and the spotlight for bounce light).
     shadow_bias : float
-        Offset (metres, ≥ 0) of a shadow ray's origin along the surface normal,
+        Offset (metres, ≥ 0) of a secondary ray's origin along the surface normal,
         against self-shadowing acne.
     spot_size_deg : float
         Full opening angle of the spotlight's cone, in (0, 180) degrees.
@@ -69,19 +75,23 @@ class RaycastRenderer(RendererOptions):
     texture_scale : float
         Side (metres, > 0) of one facet of the surface texture.
     threads : int or None
-        Threads for ray casting and texturing; ``None`` = all available CPUs.
+        Threads for ray casting and shading; ``None`` = all available CPUs.
         The output does not depend on it.
+    paths : LightPaths
+        The light paths traced beyond the direct light (see
+        :class:`~spacead.render.LightPaths`): the reference renderer's.
 
     Notes
     -----
     A fast stand-in for the Blender Cycles renders of the ALLO pipeline (paper
-    Section III-B): the Sun as a directional light with hard shadows, a
-    spotlight at the camera (inverse-square, cone falloff), Lambert + Blinn-Phong
-    materials with procedural textures fixed in world coordinates, black space,
-    textured Moon and Earth at their true angular sizes, then sensor noise and
-    glare. Every pixel is one ray through its centre (no anti-aliasing), so the
-    mask is exact: the label of the first part hit, 1 for the Moon and Earth, 0
-    for space. Flat shading: the normal is the hit triangle's.
+    Section III-B), on the tracing core the reference renderer uses: the Sun
+    as a disc of 0.53° (soft shadow edges), a spotlight at the camera
+    (inverse-square, cone falloff), glTF 2.0 metallic-roughness materials with
+    one glossy and one diffuse bounce, procedural textures fixed in world
+    coordinates, black space, textured Moon and Earth at their true angular
+    sizes, then sensor noise and glare. The mask is exact: the label of the
+    first part hit by the ray through each pixel centre, 1 for the Moon and
+    Earth, 0 for space. Flat shading: the normal is the hit triangle's.
 
     Examples
     --------
@@ -105,11 +115,16 @@ class RaycastRenderer(RendererOptions):
     textures: bool = True
     texture_scale: float = 0.08
     threads: int | None = None
+    paths: LightPaths = field(default_factory=LightPaths)
 
     def __post_init__(self) -> None:
         self._check_shared()
         check_positive(self.shadow_bias, "shadow_bias", allow_zero=True)
         check_positive(self.texture_scale, "texture_scale")
+        if isinstance(self.paths, Mapping):  # from to_dict / a config file
+            object.__setattr__(self, "paths", LightPaths(**self.paths))
+        if not isinstance(self.paths, LightPaths):
+            raise TypeError(f"paths must be LightPaths, got {type(self.paths).__name__}")
 
     def render(self, scene: Scene, camera: Camera, *, rng: RNG = None) -> RenderResult:
         """Render an 8-bit image with its exact mask and depth.
@@ -143,16 +158,8 @@ class RaycastRenderer(RendererOptions):
     def render_linear(self, scene: Scene, camera: Camera) -> LinearRender:
         """Linear radiance, mask and depth, before the sensor (deterministic, no noise).
 
-        Parameters
-        ----------
-        scene : Scene
-            Parts, lighting and celestial bodies.
-        camera : Camera
-            Pinhole camera.
-
-        Returns
-        -------
-        LinearRender
+        The light components of :meth:`render_components` at the scene's light
+        levels (the ambient term at ``scene.lighting.ambient``).
 
         Raises
         ------
@@ -160,27 +167,36 @@ class RaycastRenderer(RendererOptions):
             If the scene or the camera is malformed (unknown material, bad label,
             zero Sun direction, non-orthonormal rotation, ...).
         """
+        comps = self.render_components(scene, camera)
+        scales = np.ones(comps.n_components, np.float32)
+        scales[2] = scene.lighting.ambient
+        return LinearRender(comps.combine(scales), comps.mask, comps.depth)
+
+    def render_components(self, scene: Scene, camera: Camera) -> LightComponents:
+        """The scene's light components (:class:`LightComponents`), as the reference renderer's."""
         check_scene(scene)
         check_camera(camera)
-        frame = Frame.build(scene, camera, self._options())
-        h, w = camera.height, camera.width
-        radiance = np.empty((h * w, 3), np.float32)
-        mask = np.empty(h * w, np.uint8)
-        depth = np.empty(h * w, np.float32)
+        textured = self.textures
+        facets = {k: m.texture for k, m in MATERIALS.items() if textured and m.texture > 0}
+        tracer = Tracer(model_from_parts(scene.parts), facets, self.texture_scale)
+        light = scene.lighting
+        spot = None
+        if light.spotlight_intensity > 0:
+            power = light.spotlight_intensity * SPOT_POWER_PER_INTENSITY
+            spot = Spotlight(power, self.spot_size_deg, self.spot_blend)
+        bodies = tuple(_sphere(b, textured) for b in scene.bodies)
+        frame = tracer.frame(
+            camera, light.sun_direction, light.sun_irradiance, spot, bodies,
+            shadows=self.shadows, bias=self.shadow_bias, paths=self.paths,
+        )  # fmt: skip
+        return render_frame(tracer, frame, self.threads)
 
-        def run(row_start: int, row_stop: int) -> None:
-            px = slice(row_start * w, row_stop * w)
-            radiance[px], mask[px], depth[px] = render_tile(frame, row_start, row_stop)
 
-        map_tiles(run, h, max(1, _TILE // w), self.threads or tile_threads())
-        return LinearRender(radiance.reshape(h, w, 3), mask.reshape(h, w), depth.reshape(h, w))
-
-    def _options(self) -> ShadingOptions:
-        return ShadingOptions(
-            shadows=self.shadows,
-            shadow_bias=self.shadow_bias,
-            spot_size_deg=self.spot_size_deg,
-            spot_blend=self.spot_blend,
-            textures=self.textures,
-            texture_scale=self.texture_scale,
-        )
+def _sphere(body: Body, textured: bool) -> Sphere:
+    """A scene's celestial body as the core's sphere, with its procedural texture."""
+    mat = MATERIALS[body.material]
+    center = (float(body.center[0]), float(body.center[1]), float(body.center[2]))
+    texture = mat.texture if textured else 0.0
+    return Sphere(
+        body.name, center, float(body.radius), mat.albedo, texture, body.material in _CLOUDY
+    )

@@ -13,18 +13,16 @@ scales and the exposure to a real frame before applying a tone curve.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import numpy.typing as npt
 
 from spacead._validate import check_positive
 from spacead.scene import Camera, StationModel, load_model
 
-from ._checks import check_camera, unit_direction
+from ._checks import check_camera
 from ._core import Frame, Tracer
 from ._lights import DEFAULT_SPOTLIGHT, LightComponents, LightPaths, Sphere, Spotlight
 from ._passes import render_frame
@@ -63,7 +61,7 @@ class ReferenceRenderer:
 
     Examples
     --------
-    >>> import trimesh
+    >>> import numpy as np, trimesh
     >>> from spacead.scene import Intrinsics, ModelPart, PBRMaterial, StationModel
     >>> box = trimesh.creation.box(extents=(2.0, 2.0, 2.0))
     >>> model = StationModel((ModelPart("box", box, PBRMaterial("white", (1.0, 1.0, 1.0))),))
@@ -148,31 +146,10 @@ class ReferenceRenderer:
         paths: LightPaths | None = None,
     ) -> Frame:
         """The checked per-render constants of a view (see :meth:`render`)."""
-        sun = unit_direction(sun_direction)
-        if not (math.isfinite(sun_strength) and sun_strength >= 0):
-            raise ValueError(f"sun_strength must be a finite number >= 0, got {sun_strength!r}")
-        if spotlight is not None and not isinstance(spotlight, Spotlight):
-            raise TypeError(
-                f"spotlight must be a Spotlight or None, got {type(spotlight).__name__}"
-            )
-        for b in bodies:
-            if not isinstance(b, Sphere):
-                raise TypeError(f"bodies must hold Sphere objects, got {type(b).__name__}")
         if paths is not None and not isinstance(paths, LightPaths):
             raise TypeError(f"paths must be LightPaths or None, got {type(paths).__name__}")
-        return Frame(
-            origin=np.asarray(camera.position, np.float64),
-            rotation=np.asarray(camera.rotation, np.float32),
-            width=camera.width,
-            height=camera.height,
-            rays=self._tracer.camera_rays(camera),
-            sun=sun,
-            sun_strength=float(sun_strength),
-            spotlight=spotlight,
-            bodies=tuple(bodies),
-            centers=np.array([b.center for b in bodies], np.float64).reshape(-1, 3),
-            radii=np.array([b.radius for b in bodies], np.float64),
-            shadows=self.shadows,
-            bias=self.shadow_bias,
+        return self._tracer.frame(
+            camera, sun_direction, sun_strength, spotlight, bodies,
+            shadows=self.shadows, bias=self.shadow_bias,
             paths=self.paths if paths is None else paths,
-        )
+        )  # fmt: skip

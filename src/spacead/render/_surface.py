@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numba
@@ -99,15 +100,20 @@ class ModelTables:
             n_vertices += nv
             n_faces += nf
         table, data, meta, levels = _material_table(mats, facets or {})
+
+        def joined(arrays: list[Any], shape: tuple[int, ...], dtype: type) -> Any:
+            out = np.concatenate(arrays) if arrays else np.zeros(shape, dtype)
+            return np.ascontiguousarray(out, dtype)
+
         return cls(
-            faces=np.ascontiguousarray(np.concatenate(faces), np.int32),
-            vertex_normals=np.ascontiguousarray(np.concatenate(normals), np.float32),
-            smooth=np.concatenate(smooth),
-            uvs=np.ascontiguousarray(np.concatenate(uvs), np.float32),
-            tangents=np.ascontiguousarray(np.concatenate(tangents), np.float32),
-            vertex_tangents=np.ascontiguousarray(np.concatenate(vt), np.float32),
-            uv_density=np.ascontiguousarray(np.concatenate(density), np.float32),
-            face_material=np.concatenate(face_mat),
+            faces=joined(faces, (0, 3), np.int32),
+            vertex_normals=joined(normals, (0, 3), np.float32),
+            smooth=joined(smooth, (0,), np.bool_),
+            uvs=joined(uvs, (0, 2), np.float32),
+            tangents=joined(tangents, (0, 4), np.float32),
+            vertex_tangents=joined(vt, (0, 3), np.float32),
+            uv_density=joined(density, (0,), np.float32),
+            face_material=joined(face_mat, (0,), np.int32),
             face_offset=np.asarray(offsets, np.int32),
             part_label=np.array([p.label for p in model.parts], np.uint8),
             materials=table,

@@ -35,7 +35,9 @@ def scenes():
     for index, day in ((42, 120), (46, 300)):
         geo = sky_geometry(day)
         bodies = tuple(
-            Sphere(b.name, tuple(float(v) for v in b.center), b.radius, MATERIALS[b.material].albedo)
+            Sphere(
+                b.name, tuple(float(v) for v in b.center), b.radius, MATERIALS[b.material].albedo
+            )
             for b in celestial_bodies(geo)
         )
         cam = with_resolution(poses[index], 96, 54)
