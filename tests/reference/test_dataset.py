@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import json
 import shutil
 from pathlib import Path
@@ -44,8 +46,16 @@ def test_render_writes_every_reference_and_resumes(dataset, tmp_path):
     for frame in read_transforms(dataset).frames:
         ref = read_image(out / reference_path(frame.file_path))
         assert ref.shape == (54, 96, 3) and ref.dtype == np.uint8
-    rows = (out / "references.csv").read_text().splitlines()
-    assert len(rows) == 7 and rows[0].startswith("file_path,reference,pose_refined")
+    rows = list(csv.DictReader((out / "references.csv").read_text().splitlines()))
+    assert len(rows) == 6 and list(rows[0])[:3] == ["file_path", "reference", "pose_refined"]
+    assert max(float(row["scale_sun"]) for row in rows) > 0.1
+    for row in rows:  # the fitted light scales and each material's gains are reported
+        assert float(row["scale_sun"]) >= 0 and float(row["scale_glossy"]) >= 0
+        if int(row["fit_pixels"]) == 0:  # too few station pixels: nominal scales, no gains
+            assert row["material_gains"] == ""
+            continue
+        gains = dict(g.split("=") for g in row["material_gains"].split())
+        assert "white_paint" in gains and 0.3 < float(gains["white_paint"]) < 3
     again = render_references(dataset, out, workers=1, progress=False)
     assert (again.rendered, again.skipped) == (0, 6)
     with pytest.raises(RenderError, match=r"holds references made with other settings"):

@@ -30,6 +30,7 @@ from spacead.data import (
     read_transforms,
     write_image,
 )
+from spacead.render import COMPONENTS
 
 from ._pipeline import ReferenceParams, ReferencePipeline, ReferenceResult
 
@@ -231,12 +232,21 @@ def _write_table(out: Path, frames: Sequence[FrameSpec]) -> Path:
             continue
         r = json.loads(record_file.read_text())
         pose, fit = r["pose_correction"], r["photometric"]
+        scales = [_mean(fit["scales"].get(k)) for k in COMPONENTS]
+        gains = " ".join(f"{k}={_mean(v)}" for k, v in fit.get("material_gains", {}).items())
         rows.append([
             r["file_path"], r["reference"], int(pose["applied"]), pose["translation_norm_m"],
-            pose["rotation_deg"], fit["residual"], fit["n_pixels"], r["reference_ms"]["total"],
+            pose["rotation_deg"], fit["residual"], fit["n_pixels"], *scales, gains,
+            r["reference_ms"]["total"],
         ])  # fmt: skip
     header = [
         "file_path", "reference", "pose_refined", "translation_m", "rotation_deg",
-        "fit_residual", "fit_pixels", "ms",
+        "fit_residual", "fit_pixels", *(f"scale_{k}" for k in COMPONENTS), "material_gains",
+        "ms",
     ]  # fmt: skip
     return write_csv(out / "references.csv", header, rows)
+
+
+def _mean(values: list[float] | None) -> str:
+    """The mean of a fitted RGB triple, for a table cell ("" where there is none)."""
+    return "" if not values else f"{sum(values) / len(values):.4f}"

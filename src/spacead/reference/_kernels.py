@@ -43,6 +43,29 @@ def combine_tone(
             out[i, c] = lut[0 if j < 0 else (top if j > top else j)]
 
 
+@numba.njit(cache=True, nogil=True)
+def combine_linear(
+    radiance: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.uint8],
+    group: npt.NDArray[np.int16],
+    scales: npt.NDArray[np.float32],
+    out: npt.NDArray[np.float32],
+) -> None:  # pragma: no cover - compiled; tested through PhotometricFit.radiance
+    """``out[i, c] = Σ_k scales[group[i], k, c] · radiance[i, k, c]`` where ``mask[i]``.
+
+    As :func:`combine_tone`, before the tone curve; ``out`` zero-filled by the caller.
+    """
+    for i in range(radiance.shape[0]):
+        if mask[i] == 0:
+            continue
+        s = scales[group[i]]
+        for c in range(3):
+            acc = 0.0
+            for k in range(radiance.shape[1]):
+                acc += s[k, c] * radiance[i, k, c]
+            out[i, c] = acc
+
+
 # Tone curves inside the fit kernel (the same formulas as spacead._tone, which the
 # tests compare them with): 0 = sRGB, 1 = gamma 2.2, 2 = linear.
 TONE_IDS = {"srgb": 0, "gamma2.2": 1, "linear": 2}

@@ -45,7 +45,7 @@ from spacead._tone import check_tone, encode
 from spacead.render import COMPONENTS, LightComponents
 from spacead.scene import FOREGROUND
 
-from ._kernels import TONE_IDS, combine_tone, irls_fit
+from ._kernels import TONE_IDS, combine_linear, combine_tone, irls_fit
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -79,10 +79,10 @@ class PhotometricFit:
         Median absolute residual of those pixels, in 8-bit grey levels.
     inlier_fraction : float
         Fraction of them within 3 × ``f_scale`` grey levels of the model.
-    material_scales : ndarray of float64, shape (G, K, 3), or None
-        Scales of each material group of the render
-        (:attr:`~spacead.render.LightComponents.material_names`); a group
-        without a fit of its own holds the global ``scales``.
+    material_gains : ndarray of float64, shape (G, 3), or None
+        Gain per colour channel of each material group of the render
+        (:attr:`~spacead.render.LightComponents.material_names`) on the global
+        scales; 1 for a group without a fit of its own.
     material_names : tuple of str
         The groups' names.
     """
@@ -92,7 +92,7 @@ class PhotometricFit:
     n_pixels: int = 0
     residual: float = math.nan
     inlier_fraction: float = math.nan
-    material_scales: F64 | None = None
+    material_gains: F64 | None = None
     material_names: tuple[str, ...] = ()
 
     @property
@@ -111,9 +111,10 @@ class PhotometricFit:
             if math.isnan(self.inlier_fraction)
             else round(self.inlier_fraction, 4),
         }
-        if self.material_scales is not None:
-            out["materials"] = {
-                name: _named(self.material_scales[g]) for g, name in enumerate(self.material_names)
+        if self.material_gains is not None:
+            out["material_gains"] = {
+                name: [round(float(v), 4) for v in self.material_gains[g]]
+                for g, name in enumerate(self.material_names)
             }
         return out
 
@@ -123,21 +124,40 @@ class PhotometricFit:
         if self.scales.shape[0] != k:
             raise ValueError(f"the fit has {self.scales.shape[0]} components, the render {k}")
         rows = [self.scales]
-        if self.material_scales is not None and components.material is not None:
+        if self.material_gains is not None and components.material is not None:
             if len(self.material_names) != len(components.material_names):
                 raise ValueError("the fit's material groups are not the render's")
-            rows = [*self.material_scales, self.scales]
+            rows = [*(self.scales * g[None, :] for g in self.material_gains), self.scales]
         out: F32 = np.stack(rows).astype(np.float32)
         return out
 
+    def _inputs(
+        self, components: LightComponents
+    ) -> tuple[F32, npt.NDArray[np.uint8], npt.NDArray[np.int16], F32]:
+        """Flat components, pixels to combine, material group of each, scales by group."""
+        h, w = components.mask.shape
+        flat = components.radiance.reshape(h * w, components.n_components, 3)
+        # a pixel whose centre sees space may still hold light from its filter's reach
+        # (anti-aliased silhouettes): every pixel next to a surface is combined
+        mask = cv2.dilate(components.mask, np.ones((3, 3), np.uint8)).reshape(-1)
+        table = self.table(components)
+        group = np.full(h * w, len(table) - 1, np.int16)
+        if len(table) > 1 and components.material is not None:
+            group = np.where(components.material >= 0, components.material, group[0]).ravel()
+        return flat, mask, group.astype(np.int16), table
+
     def radiance(self, components: LightComponents) -> F32:
         """The combined linear radiance (H, W, 3), before the tone curve."""
-        table = self.table(components)
-        if len(table) == 1 or components.material is None:
-            return components.combine(self.scales)
-        group = np.where(components.material >= 0, components.material, len(table) - 1)
-        out: F32 = np.einsum("hwkc,hwkc->hwc", components.radiance, table[group])
-        return out
+        h, w = components.mask.shape
+        flat, mask, group, table = self._inputs(components)
+        out = np.zeros((h * w, 3), np.float32)
+
+        def run(start: int, stop: int) -> None:
+            combine_linear(flat[start:stop], mask[start:stop], group[start:stop], table,
+                           out[start:stop])  # fmt: skip
+
+        map_tiles(run, h * w, _APPLY_TILE, tile_threads())
+        return out.reshape(h, w, 3)
 
     def apply(self, components: LightComponents, *, psf_sigma: float = 0.0) -> U8:
         """The 8-bit reference image: scaled components, optional blur, tone curve.
@@ -155,14 +175,7 @@ class PhotometricFit:
             lin = cv2.GaussianBlur(self.radiance(components), (0, 0), sigmaX=float(psf_sigma))
             return to_uint8(lin, self.tone)
         h, w = components.mask.shape
-        flat = components.radiance.reshape(h * w, components.n_components, 3)
-        # a pixel whose centre sees space may still hold light from its filter's reach
-        # (anti-aliased silhouettes): every pixel next to a surface is combined
-        mask = cv2.dilate(components.mask, np.ones((3, 3), np.uint8)).reshape(-1)
-        table = self.table(components)
-        group = np.full(h * w, len(table) - 1, np.int16)
-        if len(table) > 1 and components.material is not None:
-            group = np.where(components.material >= 0, components.material, group[0]).ravel()
+        flat, mask, group, table = self._inputs(components)
         out = np.zeros((h * w, 3), np.uint8)
         lut = tone_table(self.tone)
 
@@ -351,19 +364,18 @@ def fit_photometric(
     exposure = irls_fit(mix, y, saturated, tid, f, np.zeros((1, 3)), 0.0, _IRLS_STEPS)
     scales = irls_fit(a, y, saturated, tid, f, exposure * base[:, None], prior, _IRLS_STEPS)
     model = np.einsum("nkc,kc->nc", a, scales)
-    per_material = None
+    gains = None
     if material_prior is not None and components.material is not None:
         group = components.material.reshape(-1)[usable]
-        per_material = np.repeat(scales[None], len(components.material_names), axis=0)
+        gains = np.ones((len(components.material_names), 3))
         for g in np.unique(group[group >= 0]):
             own = np.flatnonzero(group == g)
             if own.size < _MATERIAL_MIN:
                 continue
             mixed = np.ascontiguousarray(model[own][:, None, :])  # the global fit's radiance
-            gain = irls_fit(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
-                            material_prior / own.size, _IRLS_STEPS)  # fmt: skip
-            per_material[g] = scales * gain
-            model[own] *= gain
+            gains[g] = irls_fit(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
+                                material_prior / own.size, _IRLS_STEPS)[0]  # fmt: skip
+            model[own] *= gains[g]
     r = encode(model, tone) - y
     r[saturated[:, None] & (r > 0)] = 0.0  # censored: the model reaching saturation is right
     res = np.abs(r).ravel() * 255.0
@@ -373,6 +385,6 @@ def fit_photometric(
         n_pixels=int(usable.size),
         residual=float(np.median(res)),
         inlier_fraction=float(np.mean(res < 3 * f_scale)),
-        material_scales=per_material,
-        material_names=components.material_names if per_material is not None else (),
+        material_gains=gains,
+        material_names=components.material_names if gains is not None else (),
     )

@@ -78,9 +78,10 @@ def reconstruct(
         px, py, pz = point[i, 0], point[i, 1], point[i, 2]
         nx, ny, nz = normal[i, 0], normal[i, 1], normal[i, 2]
         tol = PLANE_SIGMA * max(depth[i], 1e-3)
-        acc = np.zeros((2, 3))
-        total = np.zeros(2)
+        g0 = g1 = g2 = d0 = d1 = d2 = 0.0  # glossy and diffuse sums (scalars: no allocation)
+        wg = wd = 0.0
         for yy in range(max(cy - RADIUS, 0), min(cy + RADIUS + 1, hs)):
+            sy = math.exp(-((yy - gy) ** 2) * inv_diffuse)  # the spatial kernel is separable
             for xx in range(max(cx - RADIUS, 0), min(cx + RADIUS + 1, ws)):
                 if grid_material[yy, xx] != material[i]:
                     continue
@@ -96,23 +97,31 @@ def reconstruct(
                     + (grid_point[yy, xx, 1] - py) * ny
                     + (grid_point[yy, xx, 2] - pz) * nz
                 ) / tol
-                d2 = (yy - gy) ** 2 + (xx - gx) ** 2
                 dot2 = dot * dot
                 dot4 = dot2 * dot2
-                spatial = math.exp(-d2 * inv_diffuse)  # the glossy kernel is its 4th power
+                spatial = sy * math.exp(-((xx - gx) ** 2) * inv_diffuse)
                 common = math.exp(-0.5 * plane * plane) * dot4 * dot4  # (n . n')^8
-                for k in range(2):
-                    if not grid_valid[yy, xx, k]:
-                        continue
+                if grid_valid[yy, xx, 0]:  # the glossy kernel: the diffuse one to the 4th
                     s2 = spatial * spatial
-                    w = common * (s2 * s2 if k == 0 else spatial)
-                    total[k] += w
-                    for ch in range(3):
-                        acc[k, ch] += w * grid_value[yy, xx, k, ch]
-        for k in range(2):
-            inv = 1.0 / total[k] if total[k] > 1e-12 else 0.0
-            for ch in range(3):
-                out[i, k, ch] = acc[k, ch] * inv * albedo[i, k, ch]
+                    w = common * s2 * s2
+                    wg += w
+                    g0 += w * grid_value[yy, xx, 0, 0]
+                    g1 += w * grid_value[yy, xx, 0, 1]
+                    g2 += w * grid_value[yy, xx, 0, 2]
+                if grid_valid[yy, xx, 1]:
+                    w = common * spatial
+                    wd += w
+                    d0 += w * grid_value[yy, xx, 1, 0]
+                    d1 += w * grid_value[yy, xx, 1, 1]
+                    d2 += w * grid_value[yy, xx, 1, 2]
+        inv = 1.0 / wg if wg > 1e-12 else 0.0
+        out[i, 0, 0] = g0 * inv * albedo[i, 0, 0]
+        out[i, 0, 1] = g1 * inv * albedo[i, 0, 1]
+        out[i, 0, 2] = g2 * inv * albedo[i, 0, 2]
+        inv = 1.0 / wd if wd > 1e-12 else 0.0
+        out[i, 1, 0] = d0 * inv * albedo[i, 1, 0]
+        out[i, 1, 1] = d1 * inv * albedo[i, 1, 1]
+        out[i, 1, 2] = d2 * inv * albedo[i, 1, 2]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -152,10 +152,10 @@ class LightPaths:
     antialias: bool = True
     samples: int = 4
     stride: int = 2
-    edge_samples: int = 8
+    edge_samples: int = 4
     sun_angle_deg: float = SUN_ANGLE_DEG
     glossy_threshold: float = 0.1
-    glints: int = 8
+    glints: int = 4
 
     def __post_init__(self) -> None:
         for name in ("glossy", "diffuse", "soft_shadows", "antialias"):
@@ -181,14 +181,14 @@ class LightPaths:
 
         ``"direct"`` is the one-bounce ray cast (direct light, hard shadows, one
         ray per pixel); ``"high"`` traces every pixel's bounces with 16 rays and
-        takes 16 samples per edge pixel.
+        takes 16 samples per edge pixel and 16 glints per pixel.
         """
         if quality == "direct":
             return cls(False, False, False, False, glints=1)
         if quality == "live":
             return cls()
         if quality == "high":
-            return cls(samples=16, stride=1, edge_samples=16)
+            return cls(samples=16, stride=1, edge_samples=16, glints=16)
         raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
 
 

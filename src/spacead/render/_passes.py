@@ -67,13 +67,13 @@ def render_frame(tracer: Tracer, frame: Frame, threads: int | None = None) -> Li
     grid = None
     if paths.glossy or paths.diffuse:
         grid = BounceGrid(h, w, paths.stride)
-        rows = max(1, _TILE // max(1, len(grid.cols) * paths.samples))
+        rows = _tile(len(grid.rows), len(grid.cols) * paths.samples, threads)
         map_tiles(lambda a, b: _grid_tile(tracer, frame, grid, a, b), len(grid.rows), rows,
                   threads)  # fmt: skip
     refine = paths.antialias or paths.soft_shadows
     out = _Image(h, w, refine)
     map_tiles(lambda a, b: _primary_tile(tracer, frame, grid, out, a, b), h,
-              max(1, _TILE // w), threads)  # fmt: skip
+              _tile(h, w, threads), threads)  # fmt: skip
     if refine:
         _edge_pass(tracer, frame, out, threads)
     names = tracer.names + tuple(f"body:{b.name}" for b in frame.bodies)
@@ -84,6 +84,16 @@ def render_frame(tracer: Tracer, frame: Frame, threads: int | None = None) -> Li
         out.material.reshape(h, w).astype(np.int16),
         names,
     )
+
+
+def _tile(n: int, rays_per_item: int, threads: int) -> int:
+    """Items per tile: at most ``_TILE`` rays, and at least 4 tiles a thread where possible.
+
+    Small tiles balance the threads (the station fills some rows and not others);
+    the output does not depend on the tiling.
+    """
+    fit = max(1, _TILE // max(1, rays_per_item))
+    return max(1, min(fit, -(-n // (4 * threads))))
 
 
 def _grid_tile(tracer: Tracer, frame: Frame, grid: BounceGrid, start: int, stop: int) -> None:
@@ -252,7 +262,7 @@ def _edge_pass(tracer: Tracer, frame: Frame, out: _Image, threads: int) -> None:
         return
     n = paths.edge_samples if paths.antialias else max(paths.edge_samples, 8)
     result = np.zeros((len(pixels), _K, 3), np.float32)
-    per_tile = max(1, _TILE // n)
+    per_tile = _tile(len(pixels), n, threads)
     map_tiles(lambda a, b: _edge_tile(tracer, frame, out, pixels, n, result, a, b),
               len(pixels), per_tile, threads)  # fmt: skip
     out.radiance[pixels] = result
