@@ -107,8 +107,9 @@ def main() -> None:
         glb = save_model(build_station(), Path(tmp) / "station.glb")
         configs = {
             "live (defaults)": ReferenceParams(),
-            "direct light only (as before)": ReferenceParams(quality="direct", psf_sigma=0.0,
-                                                             fit_materials=False),
+            "direct light only (as before)": ReferenceParams(
+                quality="direct", psf_sigma=0.0, fit_materials=False, max_lines=0
+            ),
             "live + refine": ReferenceParams(refine=True),
             "high (offline render)": ReferenceParams(quality="high"),
         }  # fmt: skip

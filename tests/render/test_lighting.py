@@ -8,6 +8,7 @@ own tests (``test_light_paths.py``).
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import binary_erosion
 import pytest
 
 from spacead.render import spot_cone
@@ -85,7 +86,8 @@ def test_no_shadow_acne_on_a_lit_plate():
     comps = quiet().render_components(
         scene(plate(6.0, (0, 0, 10)), light=lighting(sun=(0.3, 0.2, -1.0))), camera(160, 120)
     )
-    sun = comps.radiance[..., 0, 0][comps.mask == 1]
+    inner = binary_erosion(comps.mask == 1, iterations=2)  # off the anti-aliased silhouette
+    sun = comps.radiance[..., 0, 0][inner]
     assert sun.size > 1000 and sun.min() > 0.3 * np.median(sun)
 
 

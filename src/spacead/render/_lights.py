@@ -180,15 +180,15 @@ class LightPaths:
         """A named setting: ``"direct"``, ``"live"`` (the defaults) or ``"high"``.
 
         ``"direct"`` is the one-bounce ray cast (direct light, hard shadows, one
-        ray per pixel); ``"high"`` traces every pixel's bounces with 16 rays and
-        takes 16 samples per edge pixel and 16 glints per pixel.
+        ray per pixel); ``"high"`` traces twice the bounce rays, 16 samples per
+        edge pixel and 16 glints per pixel (about 2 s for a 1080p frame on 2 cores).
         """
         if quality == "direct":
             return cls(False, False, False, False, glints=1)
         if quality == "live":
             return cls()
         if quality == "high":
-            return cls(samples=16, stride=1, edge_samples=16, glints=16)
+            return cls(samples=8, stride=2, edge_samples=16, glints=16)
         raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
 
 
