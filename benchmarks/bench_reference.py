@@ -135,9 +135,11 @@ def main() -> None:
         rm = [a + b for a, b in zip(r["render"], r["match"], strict=True)]
         cells = " | ".join(_cell(r[k]) for k in STEPS)
         print(f"| {size[0]} x {size[1]} | {name} | {condition} | {cells} | {_cell(rm)} |")
-    print("\ntargets (median, idle): live loop " + "; ".join(
-        f"{w} x {h} <= {t} s" for (w, h), t in TARGETS.items()
-    ) + f"; high render + match at 1920 x 1080 <= {HIGH_TARGET} s")
+    print(
+        "\ntargets (median, idle): live loop "
+        + "; ".join(f"{w} x {h} <= {t} s" for (w, h), t in TARGETS.items())
+        + f"; high render + match at 1920 x 1080 <= {HIGH_TARGET} s"
+    )
 
 
 if __name__ == "__main__":

@@ -137,3 +137,36 @@ def test_fit_pixels_stay_off_edges_and_inside_the_image(render):
     near_edge = cv2.dilate((render.mask != 1).astype(np.uint8), np.ones((5, 5))) > 0
     assert not np.any(mask & near_edge)
     assert fit_pixels(render, limit=100).size == 100
+
+
+def test_a_wrong_reflectance_in_the_file_is_absorbed_by_its_material_gain(model, render):
+    """The frame's gold is 0.6 x the model's: its gain recovers it, the others stay near 1.
+
+    A weak prior (worth 10 pixels) shows the mechanism; the default (500) is deliberately
+    conservative: the soft-L1 loss treats a large brightness error as outliers at first.
+    """
+    import dataclasses
+
+    from spacead.scene import StationModel
+
+    gold = next(p.material for p in model.parts if p.material.name == "gold_mli")
+    true_gold = dataclasses.replace(gold, base_color=tuple(0.6 * c for c in gold.base_color))
+    parts = tuple(
+        dataclasses.replace(p, material=true_gold) if p.material is gold else p for p in model.parts
+    )
+    frame, mask = make_frame(StationModel(parts), camera(), scales=(0.9, 1.2, 0.0, 1.0))
+    fit = fit_photometric(frame, render, material_prior=10.0)
+    gains = dict(zip(fit.material_names, fit.material_gains, strict=True))
+    np.testing.assert_allclose(gains["gold_mli"], 0.6, rtol=0.15)  # the gold glints saturate
+    default = fit_photometric(frame, render)  # conservative, but in the right direction
+    assert 0.6 < dict(zip(default.material_names, default.material_gains))["gold_mli"][0] < 0.99
+    assert np.all(np.abs(gains["white_paint"] - 1.0) < 0.05)  # the others keep their colours
+    node = (mask == 1) & (render.material == fit.material_names.index("gold_mli"))
+    clean, _ = make_frame(StationModel(parts), camera(), scales=(0.9, 1.2, 0.0, 1.0), noise=0.0)
+    with_gains = np.abs(fit.apply(render)[node].astype(int) - clean[node]).mean()
+    without = fit_photometric(frame, render, material_prior=None)
+    assert without.material_gains is None
+    plain = np.abs(without.apply(render)[node].astype(int) - clean[node]).mean()
+    assert with_gains < 0.5 * plain
+    summary = fit.to_dict()["material_gains"]
+    assert set(summary) == set(fit.material_names) and len(summary["gold_mli"]) == 3

@@ -160,3 +160,34 @@ def test_live_detector_errors(model):
         live.detect(np.zeros((48, 64, 3), np.uint8), np.eye(4), (0, 0, 0))
     with pytest.raises(ValueError, match=r"pose rotation must be a proper rotation"):
         live.detect(np.zeros((48, 64, 3), np.uint8), np.diag([1, 1, 3, 1]), SUN)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"quality": "best"}, ValueError, r"quality must be one of direct, live, high, got 'best'"),
+        ({"max_lines": -1}, ValueError, r"max_lines must be an integer >= 0, got -1"),
+        ({"material_prior": -2.0}, ValueError, r"material_prior must be"),
+        ({"fit_materials": 1}, TypeError, r"fit_materials must be a bool, got 1"),
+    ],
+)
+def test_bad_light_path_settings(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ReferenceParams(**kwargs)
+
+
+def test_a_tall_frame_is_rendered_at_max_lines_and_upsampled(model):
+    from tests.reference.conftest import camera, frame_spec, make_frame
+
+    cam = camera(320, 240)
+    frame, _ = make_frame(model, cam)
+    small = ReferencePipeline(model, ReferenceParams(max_lines=120)).reference(
+        frame, frame_spec(cam)
+    )
+    full = ReferencePipeline(model, ReferenceParams(max_lines=0)).reference(frame, frame_spec(cam))
+    assert small.image.shape == full.image.shape == (240, 320, 3)
+    assert small.mask.shape == (240, 320)
+    station = full.mask == 1
+    assert np.mean(small.mask[station] == 1) > 0.97  # nearest-neighbour upsampled labels
+    diff = np.abs(small.image.astype(int) - full.image.astype(int))[station].mean()
+    assert diff < 6  # grey levels: the camera blur hides most of the difference

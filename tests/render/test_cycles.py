@@ -158,6 +158,8 @@ def test_blend_errors(blend, tmp_path):
         ({"threads": 0}, "threads must be None or an integer >= 1"),
         ({"spot_size_deg": 180.0}, r"spot_size_deg must be in \(0, 180\)"),
         ({"sun_angle_deg": 20.0}, r"sun_angle_deg must be in \[0.0, 10.0\]"),
+        ({"max_bounces": -1}, r"max_bounces must be None or an integer in \[0, 128\], got -1"),
+        ({"glossy_bounces": 1.5}, r"glossy_bounces must be None or an integer in \[0, 128\]"),
     ],
 )
 def test_bad_options_are_rejected(options, message):

@@ -50,6 +50,16 @@ def test_sensor_must_be_a_sensor_model():
         RaycastRenderer(sensor={"read_noise": 1.0})
 
 
+def test_light_paths_travel_with_the_renderer_options():
+    from spacead.render import LightPaths
+
+    r = RaycastRenderer(paths=LightPaths(glossy=False, samples=2))
+    again = RaycastRenderer.from_dict(r.to_dict())
+    assert again == r and again.paths.samples == 2
+    with pytest.raises(TypeError, match=r"paths must be LightPaths, got str"):
+        RaycastRenderer(paths="live")  # type: ignore[arg-type]
+
+
 def test_options_round_trip_and_reject_unknown_names():
     r = RaycastRenderer(shadows=False, spot_blend=0.1, sensor=SensorModel(glare=0.0))
     assert RaycastRenderer.from_dict(r.to_dict()) == r

@@ -8,8 +8,8 @@ own tests (``test_light_paths.py``).
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import binary_erosion
 import pytest
+from scipy.ndimage import binary_erosion
 
 from spacead.render import spot_cone
 from spacead.render._procedural import texture_facets

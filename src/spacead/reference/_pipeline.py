@@ -84,8 +84,8 @@ class ReferenceParams(_Params):
     fit_materials : bool
         Fit a gain per material and colour channel too, so a reflectance the
         file gets wrong is absorbed (on the independent station with three
-        materials' colours made 10-40 % wrong, pixel AP 45.1 without, 46.2
-        with; 46.3 and 46.4 with the right colours).
+        materials' colours made 10-40 % wrong, pixel AP 48.8 without, 50.0
+        with; 50.1 and 50.3 with the right colours).
     material_prior : float
         Weight, in pixels, of each material's prior towards a gain of 1.
     max_lines : int

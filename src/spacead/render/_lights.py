@@ -125,7 +125,8 @@ class LightPaths:
     samples : int
         Bounce rays per traced pixel.
     stride : int
-        Bounces are traced at every ``stride``-th pixel in each direction, then
+        Bounces are traced at every ``stride``-th pixel in each direction (up to
+        540 lines; taller images keep the grid of a 540-line one), then
         smoothed and upsampled along surfaces (a joint bilateral filter guided
         by the full-resolution depth, normals and materials).
     edge_samples : int

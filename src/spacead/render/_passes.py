@@ -39,6 +39,7 @@ I32 = npt.NDArray[np.int32]
 Index = npt.NDArray[np.intp]
 
 _TILE = 32768  # rays per tile; the output does not depend on it
+_GRID_LINES = 540  # image height up to which LightPaths.stride is used as it is
 _K = len(COMPONENTS)
 _GLOSSY, _DIFFUSE = 4, 5
 _SALT_GLOSSY, _SALT_DIFFUSE = 1, 2
@@ -66,7 +67,8 @@ def render_frame(tracer: Tracer, frame: Frame, threads: int | None = None) -> Li
     paths = frame.paths
     grid = None
     if paths.glossy or paths.diffuse:
-        grid = BounceGrid(h, w, paths.stride)
+        # the stride holds at 540 lines; taller images keep the same number of grid rows
+        grid = BounceGrid(h, w, max(paths.stride, round(paths.stride * h / _GRID_LINES)))
         rows = _tile(len(grid.rows), len(grid.cols) * paths.samples, threads)
         map_tiles(lambda a, b: _grid_tile(tracer, frame, grid, a, b), len(grid.rows), rows,
                   threads)  # fmt: skip
