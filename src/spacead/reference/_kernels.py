@@ -15,6 +15,17 @@ import numpy.typing as npt
 
 
 @numba.njit(cache=True, nogil=True)
+def _mix(
+    radiance: npt.NDArray[np.float32], i: int, s: npt.NDArray[np.float32], c: int
+) -> float:  # pragma: no cover - compiled
+    """``Σ_k s[k, c] · radiance[i, k, c]``: one pixel's channel, scaled."""
+    acc = 0.0
+    for k in range(radiance.shape[1]):
+        acc += s[k, c] * radiance[i, k, c]
+    return acc
+
+
+@numba.njit(cache=True, nogil=True)
 def combine_tone(
     radiance: npt.NDArray[np.float32],
     mask: npt.NDArray[np.uint8],
@@ -36,10 +47,7 @@ def combine_tone(
             continue
         s = scales[group[i]]
         for c in range(3):
-            acc = 0.0
-            for k in range(radiance.shape[1]):
-                acc += s[k, c] * radiance[i, k, c]
-            j = int(acc * n_lut)
+            j = int(_mix(radiance, i, s, c) * n_lut)
             out[i, c] = lut[0 if j < 0 else (top if j > top else j)]
 
 
@@ -60,10 +68,7 @@ def combine_linear(
             continue
         s = scales[group[i]]
         for c in range(3):
-            acc = 0.0
-            for k in range(radiance.shape[1]):
-                acc += s[k, c] * radiance[i, k, c]
-            out[i, c] = acc
+            out[i, c] = _mix(radiance, i, s, c)
 
 
 # Tone curves inside the fit kernel (the same formulas as spacead._tone, which the

@@ -159,7 +159,13 @@ class PhotometricFit:
         map_tiles(run, h * w, _APPLY_TILE, tile_threads())
         return out.reshape(h, w, 3)
 
-    def apply(self, components: LightComponents, *, psf_sigma: float = 0.0) -> U8:
+    def apply(
+        self,
+        components: LightComponents,
+        *,
+        psf_sigma: float = 0.0,
+        size: tuple[int, int] | None = None,
+    ) -> U8:
         """The 8-bit reference image: scaled components, optional blur, tone curve.
 
         Parameters
@@ -167,12 +173,19 @@ class PhotometricFit:
         components : LightComponents
             The render the scales were fitted on (or another of the same model).
         psf_sigma : float
-            Standard deviation (pixels, ≥ 0) of a Gaussian blur of the linear
-            radiance: a camera's point-spread function and a path tracer's pixel
-            filter smooth edges that one ray per pixel leaves hard.
+            Standard deviation (pixels of the render, ≥ 0) of a Gaussian blur of
+            the linear radiance: a camera's point-spread function and a path
+            tracer's pixel filter smooth edges that one ray per pixel leaves hard.
+        size : (width, height), optional
+            Upsample the blurred linear radiance to this size (bilinear) before
+            the tone curve: a reference rendered smaller than its frame.
         """
-        if psf_sigma > 0:
-            lin = cv2.GaussianBlur(self.radiance(components), (0, 0), sigmaX=float(psf_sigma))
+        if psf_sigma > 0 or size is not None:
+            lin = self.radiance(components)
+            if psf_sigma > 0:
+                lin = cv2.GaussianBlur(lin, (0, 0), sigmaX=float(psf_sigma))
+            if size is not None:
+                lin = cv2.resize(lin, size, interpolation=cv2.INTER_LINEAR)
             return to_uint8(lin, self.tone)
         h, w = components.mask.shape
         flat, mask, group, table = self._inputs(components)

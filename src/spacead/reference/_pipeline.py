@@ -23,11 +23,10 @@ from spacead._tone import check_tone
 from spacead._validate import as_rgb, check_positive
 from spacead.data import FrameSpec
 from spacead.detect._params import _Params
-from spacead.render import LightComponents, LightPaths, ReferenceRenderer
-from spacead.render._lights import QUALITIES
+from spacead.render import QUALITIES, LightComponents, LightPaths, ReferenceRenderer
 from spacead.scene import PBR_MATERIALS, Camera, StationModel, load_model
 
-from ._match import PhotometricFit, fit_photometric, nominal_fit, to_uint8
+from ._match import PhotometricFit, fit_photometric, nominal_fit
 from ._refine import PoseCorrection, refine_pose
 
 U8 = npt.NDArray[np.uint8]
@@ -289,16 +288,10 @@ class ReferencePipeline:
             )
         else:
             fit = nominal_fit(p.tone, p.exposure, components=components.n_components)
-        sigma = p.psf_sigma * lines / 1080.0
+        size = None if lines == k.height else (k.width, k.height)
+        image = fit.apply(components, psf_sigma=p.psf_sigma * lines / 1080.0, size=size)
         mask = components.mask
-        if lines == k.height:
-            image = fit.apply(components, psf_sigma=sigma)
-        else:
-            linear = fit.radiance(components)
-            if sigma > 0:
-                linear = cv2.GaussianBlur(linear, (0, 0), sigmaX=sigma)
-            size = (k.width, k.height)
-            image = to_uint8(cv2.resize(linear, size, interpolation=cv2.INTER_LINEAR), p.tone)
+        if size is not None:
             mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
         t3 = time.perf_counter()
         seconds = {"refine": t1 - t0, "render": t2 - t1, "match": t3 - t2, "total": t3 - t0}

@@ -22,6 +22,7 @@ from ._cycles import CyclesRenderer
 from ._lights import (
     COMPONENTS,
     DEFAULT_SPOTLIGHT,
+    QUALITIES,
     SPOT_POWER_PER_INTENSITY,
     LightComponents,
     LightPaths,
@@ -37,6 +38,7 @@ from ._sensor import SensorModel, glare_bloom
 __all__ = [
     "COMPONENTS",
     "DEFAULT_SPOTLIGHT",
+    "QUALITIES",
     "SPOT_POWER_PER_INTENSITY",
     "CyclesRenderer",
     "LightComponents",

@@ -344,6 +344,14 @@ def _texels(meta: I32, levels: I32, tex: int, footprint: float) -> float:  # pra
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
+def _read(
+    data: F32, meta: I32, levels: I32, tex: int, u: float, v: float, spread: float, buf: F32
+) -> None:  # pragma: no cover - compiled
+    """Texture ``tex`` at (u, v) over ``spread`` texture-coordinate units, into ``buf``."""
+    texel(data, meta, levels, tex, u, v, _texels(meta, levels, tex, spread), buf)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def fetch_surfaces(
     face: I32,
     bary: F32,
@@ -399,9 +407,7 @@ def fetch_surfaces(
         spread = footprint[i] * uv_density[f]  # texture-coordinate units
         metal, rough = mat[METALLIC], mat[ROUGHNESS]
         if mat[TEX_MR] >= 0:
-            t = int(mat[TEX_MR])
-            texel(tex_data, tex_meta, tex_levels, t, u, v, _texels(tex_meta, tex_levels, t, spread),
-                  buf)  # fmt: skip
+            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_MR]), u, v, spread, buf)
             rough, metal = rough * buf[0], metal * buf[1]
         base_rough = rough
         sx, sy, sz = nx, ny, nz  # the smooth normal, before the map
@@ -436,23 +442,17 @@ def fetch_surfaces(
         o[S_METAL], o[S_ROUGH] = metal, rough
         br, bg, bb = mat[BASE], mat[BASE + 1], mat[BASE + 2]
         if mat[TEX_BASE] >= 0:
-            t = int(mat[TEX_BASE])
-            texel(tex_data, tex_meta, tex_levels, t, u, v, _texels(tex_meta, tex_levels, t, spread),
-                  buf)  # fmt: skip
+            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_BASE]), u, v, spread, buf)
             br, bg, bb = br * buf[0], bg * buf[1], bb * buf[2]
         o[S_BASE], o[S_BASE + 1], o[S_BASE + 2] = br, bg, bb
         o[S_F0], o[S_F0 + 1], o[S_F0 + 2] = mat[F0], mat[F0 + 1], mat[F0 + 2]
         er, eg, eb = mat[EMISSIVE], mat[EMISSIVE + 1], mat[EMISSIVE + 2]
         if mat[TEX_EMISSIVE] >= 0:
-            t = int(mat[TEX_EMISSIVE])
-            texel(tex_data, tex_meta, tex_levels, t, u, v, _texels(tex_meta, tex_levels, t, spread),
-                  buf)  # fmt: skip
+            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_EMISSIVE]), u, v, spread, buf)
             er, eg, eb = er * buf[0], eg * buf[1], eb * buf[2]
         o[S_EMIT], o[S_EMIT + 1], o[S_EMIT + 2] = er, eg, eb
         occ = 1.0
         if mat[TEX_OCCLUSION] >= 0:
-            t = int(mat[TEX_OCCLUSION])
-            texel(tex_data, tex_meta, tex_levels, t, u, v, _texels(tex_meta, tex_levels, t, spread),
-                  buf)  # fmt: skip
+            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_OCCLUSION]), u, v, spread, buf)
             occ = 1.0 + mat[OCCLUSION_STRENGTH] * (buf[0] - 1.0)
         o[S_OCC] = occ
