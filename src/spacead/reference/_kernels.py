@@ -126,13 +126,19 @@ def _decode(y: float, tone: int) -> float:  # pragma: no cover - compiled
 def _nnls_normal(
     g: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:  # pragma: no cover
-    """argmin_{s >= 0} s^T g s - 2 b^T s for K <= 4, by enumerating the active sets.
+    """argmin_{s >= 0} s^T g s - 2 b^T s for K <= 6, by enumerating the active sets.
 
     The minimiser of a convex quadratic over the orthant is the solution of
     one of its 2^K - 1 face problems: solve each, keep the feasible one of
-    lowest objective. Exact, and cheap for K <= 4.
+    lowest objective. Exact, and cheap for a few components; when the
+    unconstrained minimiser is already non-negative (most fits) it is the
+    answer and the enumeration is skipped.
     """
     k = b.shape[0]
+    if abs(np.linalg.det(g)) > 1e-300:
+        free = np.linalg.solve(g, b)
+        if np.all(free >= 0.0):
+            return free
     best = np.zeros(k)
     best_obj = 0.0  # s = 0
     for subset in range(1, 1 << k):
@@ -151,8 +157,16 @@ def _nnls_normal(
     return best
 
 
+@numba.njit(cache=True, nogil=True)
+def _mirror(g: npt.NDArray[np.float64]) -> None:  # pragma: no cover - compiled
+    """Copy the upper triangle of a symmetric matrix to its lower one."""
+    for p in range(g.shape[0]):
+        for q in range(p):
+            g[p, q] = g[q, p]
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def irls_fit(
+def irls_channel(
     m: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
     saturated: npt.NDArray[np.bool_],
@@ -161,57 +175,60 @@ def irls_fit(
     s0: npt.NDArray[np.float64],
     prior: float,
     steps: int,
+    c: int,
 ) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled; tested through fit_photometric
-    """Robust, censored, non-negative fit of scales (K, 3) to encoded values (see ``_match``).
+    """Robust, censored, non-negative fit of channel ``c``'s scales (K,) (see ``_match``).
 
     ``m`` (N, K, 3) light components, ``y`` (N, 3) frame values in [0, 1],
-    ``saturated`` (N,) censored pixels; per channel: a linear-domain start, then
-    ``steps`` Gauss-Newton steps in encoded units with soft-L1 IRLS weights and
-    a prior of ``prior`` × N pixels towards ``s0``.
+    ``saturated`` (N,) censored pixels: a linear-domain start, then ``steps``
+    Gauss-Newton steps in encoded units with soft-L1 IRLS weights and a prior
+    of ``prior`` × N pixels towards ``s0[:, c]``. Channels are independent, so
+    the caller may run them on separate threads.
     """
     n, k = m.shape[0], m.shape[1]
-    out = np.zeros((k, 3))
-    for c in range(3):
-        g = np.zeros((k, k))
-        b = np.zeros(k)
-        for i in range(n):  # start: least squares on the linearised frame
-            x = _decode(y[i, c], tone)
+    g = np.zeros((k, k))
+    b = np.zeros(k)
+    for i in range(n):  # start: least squares on the linearised frame
+        x = _decode(y[i, c], tone)
+        for p in range(k):
+            b[p] += m[i, p, c] * x
+            for q in range(p, k):  # the upper triangle; mirrored below
+                g[p, q] += m[i, p, c] * m[i, q, c]
+    _mirror(g)
+    s = _nnls_normal(g, b)
+    size = np.zeros(k)
+    for _ in range(steps):
+        g[:, :] = 0.0
+        b[:] = 0.0
+        size[:] = 0.0
+        for i in range(n):
+            pred = 0.0
             for p in range(k):
-                b[p] += m[i, p, c] * x
-                for q in range(k):
-                    g[p, q] += m[i, p, c] * m[i, q, c]
-        s = _nnls_normal(g, b)
-        for _ in range(steps):
-            g[:, :] = 0.0
-            b[:] = 0.0
-            size = np.zeros(k)
-            for i in range(n):
-                pred = 0.0
-                for p in range(k):
-                    pred += m[i, p, c] * s[p]
-                enc, full = _encode_slope(pred, tone)
-                r = enc - y[i, c]
-                for p in range(k):
-                    size[p] += (m[i, p, c] * full) ** 2
-                if saturated[i] and r >= 0.0:
-                    continue  # a clipped pixel the model reaches says nothing more
-                if pred >= 1.0:
-                    continue
-                w2 = full * full / np.sqrt(1.0 + (r / f_scale) ** 2)  # slope^2 x IRLS weight
-                target = pred - r / full
-                for p in range(k):
-                    b[p] += w2 * m[i, p, c] * target
-                    for q in range(k):
-                        g[p, q] += w2 * m[i, p, c] * m[i, q, c]
-            if prior > 0.0:
-                for p in range(k):
-                    strength2 = prior * size[p] + 1e-24  # prior x N x mean square size
-                    g[p, p] += strength2
-                    b[p] += strength2 * s0[p, c]
-            new = _nnls_normal(g, b)
-            change = np.abs(new - s).max()
-            s = new
-            if change <= 1e-6 + 1e-3 * np.abs(s).max():
-                break
-        out[:, c] = s
-    return out
+                pred += m[i, p, c] * s[p]
+            enc, full = _encode_slope(pred, tone)
+            r = enc - y[i, c]
+            for p in range(k):
+                size[p] += (m[i, p, c] * full) ** 2
+            if saturated[i] and r >= 0.0:
+                continue  # a clipped pixel the model reaches says nothing more
+            if pred >= 1.0:
+                continue
+            w2 = full * full / np.sqrt(1.0 + (r / f_scale) ** 2)  # slope^2 x IRLS weight
+            target = pred - r / full
+            for p in range(k):
+                wp = w2 * m[i, p, c]
+                b[p] += wp * target
+                for q in range(p, k):
+                    g[p, q] += wp * m[i, q, c]
+        _mirror(g)
+        if prior > 0.0:
+            for p in range(k):
+                strength2 = prior * size[p] + 1e-24  # prior x N x mean square size
+                g[p, p] += strength2
+                b[p] += strength2 * s0[p, c]
+        new = _nnls_normal(g, b)
+        change = np.abs(new - s).max()
+        s = new
+        if change <= 1e-6 + 1e-3 * np.abs(s).max():
+            break
+    return s

@@ -45,7 +45,7 @@ from spacead._tone import check_tone, encode
 from spacead.render import COMPONENTS, LightComponents
 from spacead.scene import FOREGROUND
 
-from ._kernels import TONE_IDS, combine_linear, combine_tone, irls_fit
+from ._kernels import TONE_IDS, combine_linear, combine_tone, irls_channel
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -280,6 +280,27 @@ def fit_mask(components: LightComponents, *, edge_px: int = 2) -> npt.NDArray[np
     return out.reshape(components.mask.shape)
 
 
+def _irls(
+    m: F64,
+    y: F64,
+    saturated: npt.NDArray[np.bool_],
+    tone: int,
+    f_scale: float,
+    s0: F64,
+    prior: float,
+    steps: int,
+) -> F64:
+    """Scales (K, 3) of :func:`~._kernels.irls_channel`, one thread per colour channel."""
+    out = np.empty((m.shape[1], 3))
+
+    def run(start: int, stop: int) -> None:
+        for c in range(start, stop):
+            out[:, c] = irls_channel(m, y, saturated, tone, f_scale, s0, prior, steps, c)
+
+    map_tiles(run, 3, 1)
+    return out
+
+
 def fit_photometric(
     query: npt.ArrayLike,
     components: LightComponents,
@@ -374,8 +395,8 @@ def fit_photometric(
     saturated = q.reshape(-1, 3)[usable].max(axis=1) >= SATURATED
     f, tid = f_scale / 255.0, TONE_IDS[tone]
     mix = np.ascontiguousarray(np.einsum("nkc,k->nc", a, base)[:, None, :])
-    exposure = irls_fit(mix, y, saturated, tid, f, np.zeros((1, 3)), 0.0, _IRLS_STEPS)
-    scales = irls_fit(a, y, saturated, tid, f, exposure * base[:, None], prior, _IRLS_STEPS)
+    exposure = _irls(mix, y, saturated, tid, f, np.zeros((1, 3)), 0.0, _IRLS_STEPS)
+    scales = _irls(a, y, saturated, tid, f, exposure * base[:, None], prior, _IRLS_STEPS)
     model = np.einsum("nkc,kc->nc", a, scales)
     gains = None
     if material_prior is not None and components.material is not None:
@@ -386,7 +407,7 @@ def fit_photometric(
             if own.size < _MATERIAL_MIN:
                 continue
             mixed = np.ascontiguousarray(model[own][:, None, :])  # the global fit's radiance
-            gains[g] = irls_fit(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
+            gains[g] = _irls(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
                                 material_prior / own.size, _IRLS_STEPS)[0]  # fmt: skip
             model[own] *= gains[g]
     r = encode(model, tone) - y

@@ -68,6 +68,7 @@ def reconstruct(
     hs, ws = grid_material.shape
     off = stride // 2
     inv_diffuse = 1.0 / (8.0 * SPATIAL_SIGMA * SPATIAL_SIGMA)  # sigma twice the glossy one
+    wx = np.empty(2 * RADIUS + 1)  # the separable spatial kernel along x, per pixel
     for i in range(rows.shape[0]):
         r = rows[i] // width
         c = rows[i] - r * width
@@ -75,14 +76,17 @@ def reconstruct(
         gx = (c - off) / stride
         cy = math.floor(gy + 0.5)
         cx = math.floor(gx + 0.5)
+        x0, x1 = max(cx - RADIUS, 0), min(cx + RADIUS + 1, ws)
+        for xx in range(x0, x1):
+            wx[xx - x0] = math.exp(-((xx - gx) ** 2) * inv_diffuse)
         px, py, pz = point[i, 0], point[i, 1], point[i, 2]
         nx, ny, nz = normal[i, 0], normal[i, 1], normal[i, 2]
-        tol = PLANE_SIGMA * max(depth[i], 1e-3)
+        inv_tol = 1.0 / (PLANE_SIGMA * max(depth[i], 1e-3))
         g0 = g1 = g2 = d0 = d1 = d2 = 0.0  # glossy and diffuse sums (scalars: no allocation)
         wg = wd = 0.0
         for yy in range(max(cy - RADIUS, 0), min(cy + RADIUS + 1, hs)):
-            sy = math.exp(-((yy - gy) ** 2) * inv_diffuse)  # the spatial kernel is separable
-            for xx in range(max(cx - RADIUS, 0), min(cx + RADIUS + 1, ws)):
+            sy = math.exp(-((yy - gy) ** 2) * inv_diffuse)
+            for xx in range(x0, x1):
                 if grid_material[yy, xx] != material[i]:
                     continue
                 dot = (
@@ -96,10 +100,10 @@ def reconstruct(
                     (grid_point[yy, xx, 0] - px) * nx
                     + (grid_point[yy, xx, 1] - py) * ny
                     + (grid_point[yy, xx, 2] - pz) * nz
-                ) / tol
+                ) * inv_tol
                 dot2 = dot * dot
                 dot4 = dot2 * dot2
-                spatial = sy * math.exp(-((xx - gx) ** 2) * inv_diffuse)
+                spatial = sy * wx[xx - x0]
                 common = math.exp(-0.5 * plane * plane) * dot4 * dot4  # (n . n')^8
                 if grid_valid[yy, xx, 0]:  # the glossy kernel: the diffuse one to the 4th
                     s2 = spatial * spatial

@@ -14,7 +14,6 @@ the Sun's disc: the same samples anti-alias the edge and soften the shadow.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import cv2
 import numba
@@ -124,16 +123,50 @@ def disc_frame(sun: F64, angle_deg: float) -> F64:
     return np.concatenate([[math.tan(math.radians(angle_deg) / 2)], t, b])
 
 
-def _neighbours(a: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
-    """The 8 neighbours of every pixel (the border repeated outside the image)."""
-    h, w = a.shape[:2]
-    pad = np.pad(a, ((1, 1), (1, 1)) + ((0, 0),) * (a.ndim - 2), mode="edge")
-    return [
-        pad[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
-        for dy in (-1, 0, 1)
-        for dx in (-1, 0, 1)
-        if dy or dx
-    ]
+@numba.njit(cache=True, nogil=True)
+def _geometry_edges(
+    material: I32, depth: F32, geo_normal: F32, out: npt.NDArray[np.bool_]
+) -> None:  # pragma: no cover - compiled; tested through the renderer
+    """``out``: pixels whose 8 neighbours see another material, a depth step or a crease.
+
+    Written with numba: eight shifted copies of three images in NumPy took
+    7 ms at 480 × 270, a quarter of the edge pass. Outside the image counts as
+    the pixel itself. Creases need a mesh surface on both sides (a geometric
+    normal); the Moon and the Earth have none, so their discs are no edges.
+    """
+    h, w = material.shape
+    for y in range(h):
+        for x in range(w):
+            m = material[y, x]
+            d = depth[y, x] if math.isfinite(depth[y, x]) else 0.0
+            nx, ny, nz = geo_normal[y, x, 0], geo_normal[y, x, 1], geo_normal[y, x, 2]
+            mesh = nx != 0.0 or ny != 0.0 or nz != 0.0
+            edge = False
+            for dy in range(-1, 2):
+                yy = min(max(y + dy, 0), h - 1)
+                for dx in range(-1, 2):
+                    xx = min(max(x + dx, 0), w - 1)
+                    other = material[yy, xx]
+                    if other != m:
+                        edge = True
+                        break
+                    if m < 0:
+                        continue
+                    e = depth[yy, xx] if math.isfinite(depth[yy, xx]) else 0.0
+                    if abs(e - d) > DEPTH_STEP * d:
+                        edge = True
+                        break
+                    dot = (
+                        nx * geo_normal[yy, xx, 0]
+                        + ny * geo_normal[yy, xx, 1]
+                        + nz * geo_normal[yy, xx, 2]
+                    )
+                    if mesh and dot < CREASE_COS:
+                        edge = True
+                        break
+                if edge:
+                    break
+            out[y, x] = edge
 
 
 def edge_pixels(
@@ -145,16 +178,8 @@ def edge_pixels(
     Sun, 1 in hard shadow, 2 lit; ``radius`` widens shadow boundaries to the
     penumbra's width (pixels).
     """
-    station = material >= 0
-    near = np.where(np.isfinite(depth), depth, 0.0).astype(np.float32)
-    edges = np.zeros(material.shape, np.bool_)
-    for m, d, n in zip(
-        _neighbours(material), _neighbours(near), _neighbours(geo_normal), strict=True
-    ):
-        edges |= m != material
-        step = np.abs(d - near) > DEPTH_STEP * near
-        crease = np.einsum("hwc,hwc->hw", n, geo_normal) < CREASE_COS
-        edges |= station & (m >= 0) & (step | crease)
+    edges = np.empty(material.shape, np.bool_)
+    _geometry_edges(material, depth, geo_normal, edges)
     facing = (sun_state > 0).view(np.uint8)
     lit = (sun_state == 2).view(np.uint8)
     size = 2 * radius + 1
