@@ -26,6 +26,7 @@ with the reported lights (+-10 %), without the hazard, noise or auto-exposure.
 
     python benchmarks/bench_independent.py make --out /work/data/independent --set dev --frames 32 --seed 101
     python benchmarks/bench_independent.py make --out /work/data/independent --set heldout --frames 32 --seed 202
+    python benchmarks/bench_independent.py make --out /work/data/independent --set dev2 --regions dev2 --frames 24 --seed 303
     python benchmarks/bench_independent.py check /work/data/independent/dev
     python benchmarks/bench_independent.py run /work/data/independent/dev
 
@@ -136,6 +137,8 @@ EARTH_COLOR = (0.22, 0.30, 0.45)
 REGIONS = {
     "dev": [(45.0 * k, 25.0 if k % 2 == 0 else -25.0) for k in range(N_CAMERAS)],
     "heldout": [(22.5 + 45.0 * k, -50.0 if k % 2 == 0 else 50.0) for k in range(N_CAMERAS)],
+    # a second development set, from steeper views than "dev" (still none of the held-out ones)
+    "dev2": [(10.0 + 45.0 * k, 40.0 if k % 2 == 0 else -40.0) for k in range(N_CAMERAS)],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,47 @@ def test_diffuse_bounce_matches_cycles(tmp_path):
     assert diffuse[floor].mean() == pytest.approx(seen, rel=0.15)
 
 
+def _two_mirror_scene():
+    """A silver floor that sees a sunlit cube only through a silver wall (two reflections)."""
+    floor = trimesh.creation.box(extents=(6.0, 0.05, 6.0))
+    wall = trimesh.creation.box(extents=(6.0, 4.0, 0.05))
+    wall.apply_translation((0.0, 2.0, 3.0))
+    cube = trimesh.creation.box(extents=(2.0, 2.0, 2.0))
+    cube.apply_translation((0.0, 5.0, -2.0))  # above the view; its lit faces look at the wall
+    model = StationModel(
+        (ModelPart("floor", floor, SILVER), ModelPart("wall", wall, replace(SILVER, name="wall")),
+         ModelPart("cube", cube, WHITE))
+    )  # fmt: skip
+    position = (0.0, 3.0, -6.0)
+    cam = Intrinsics.from_fov(96, 72, 50.0).camera(position, look_at(position, (0, 0, 1)))
+    return model, cam, {"sun_direction": (0.2, -0.3, 1.0), "spotlight": None}
+
+
+def test_second_glossy_reflection_matches_cycles(tmp_path):
+    """Foil reflecting foil: the floor shows the cube only by way of the wall."""
+    pytest.importorskip("bpy")
+    from spacead.render import CyclesRenderer, SensorModel
+
+    model, cam, light = _two_mirror_scene()
+    path = save_model(model, tmp_path / "scene.glb")
+    quiet = SensorModel(read_noise=0.0, glare=0.0)
+
+    def cycles(**kw):
+        r = CyclesRenderer(samples=96, denoise=True, sensor=quiet, threads=2, **kw)
+        return r.render_model_linear(path, cam, **light).radiance
+
+    two = cycles(max_bounces=2, glossy_bounces=2, diffuse_bounces=0) - cycles(max_bounces=0)
+    high = LightPaths.preset("high")
+    one_deep = ReferenceRenderer(path, paths=high).render(cam, **light)
+    two_deep = ReferenceRenderer(path, paths=replace(high, glossy_depth=2)).render(cam, **light)
+    floor = two_deep.material == two_deep.material_names.index("silver")
+    assert floor.sum() > 1000
+    seen = two[floor].mean()
+    assert seen > 0.004  # Cycles sees the cube there
+    assert one_deep.radiance[..., 4, :][floor].mean() < 0.2 * seen  # one reflection cannot
+    assert two_deep.radiance[..., 4, :][floor].mean() == pytest.approx(seen, rel=0.2)
+
+
 @pytest.mark.parametrize("metal", [0.0, 1.0])
 @pytest.mark.parametrize(("rough", "theta"), [(0.5, 0.2), (0.5, 1.0), (1.0, 0.2), (1.0, 1.2)])
 def test_bounce_estimators_integrate_the_brdf(metal, rough, theta):
@@ -190,6 +232,10 @@ def test_light_paths_reject_bad_settings():
         LightPaths(samples=0)
     with pytest.raises(ValueError, match=r"stride must be an integer in \[1, 16\], got 2.5"):
         LightPaths(stride=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"glossy_depth must be an integer in \[1, 4\], got 5"):
+        LightPaths(glossy_depth=5)
+    with pytest.raises(ValueError, match=r"diffuse_depth must be an integer in \[1, 4\], got 0"):
+        LightPaths(diffuse_depth=0)
     with pytest.raises(ValueError, match=r"sun_angle_deg must be in \[0, 10\], got 11"):
         LightPaths(sun_angle_deg=11)
     with pytest.raises(ValueError, match=r"glossy_threshold must be in \[0, 1\], got -0.1"):

@@ -140,6 +140,11 @@ class LightPaths:
         Normals read from a normal map per pixel (1 to 64), each from a finer
         mip level over the pixel's footprint: the Sun's glints on crumpled
         foil, averaged as a camera averages them.
+    glossy_depth, diffuse_depth : int
+        Reflections of one kind a bounce path may chain (1 to 4): a glossy
+        depth of 2 lets foil reflect foil that reflects the lit station, a
+        diffuse depth of 2 lights paint with paint lit by paint. Each extra
+        level costs one more ray per bounce sample.
 
     Examples
     --------
@@ -157,12 +162,16 @@ class LightPaths:
     sun_angle_deg: float = SUN_ANGLE_DEG
     glossy_threshold: float = 0.1
     glints: int = 4
+    glossy_depth: int = 1
+    diffuse_depth: int = 1
 
     def __post_init__(self) -> None:
         for name in ("glossy", "diffuse", "soft_shadows", "antialias"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        for name, top in (("samples", 256), ("stride", 16), ("edge_samples", 64), ("glints", 64)):
+        tops = {"samples": 256, "stride": 16, "edge_samples": 64, "glints": 64}
+        tops.update(glossy_depth=4, diffuse_depth=4)
+        for name, top in tops.items():
             value = getattr(self, name)
             if not (isinstance(value, int) and 1 <= value <= top):
                 raise ValueError(f"{name} must be an integer in [1, {top}], got {value!r}")

@@ -36,6 +36,7 @@ from ._surface import S_GEO
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
 Index = npt.NDArray[np.intp]
 
 _TILE = 32768  # rays per tile; the output does not depend on it
@@ -150,15 +151,35 @@ def _bounce(
     live = np.flatnonzero(weights.max(axis=1) > 0)
     incoming = np.zeros((len(surf) * n, 3), np.float32)
     if live.size:
+        ray_keys = (np.repeat(keys, n) * n + np.tile(np.arange(n), len(keys)))[live]
         incoming[live] = incoming_light(tracer, frame, np.repeat(origins, n, axis=0)[live],
-                                        dirs[live])  # fmt: skip
+                                        dirs[live], ray_keys, *_chain(frame, sampler))  # fmt: skip
     out = np.empty((len(surf), 3), np.float32)
     mean_over_samples(weights, incoming, n, _CLAMP, out)
     return out
 
 
-def incoming_light(tracer: Tracer, frame: Frame, origins: F64, dirs: F32) -> F32:
-    """Radiance (N, 3) arriving at ``origins`` from ``dirs``: lit surfaces, spheres, or 0."""
+def _chain(frame: Frame, sampler: object) -> tuple[int, int]:
+    """Further (glossy, diffuse) reflections after a first bounce drawn by ``sampler``.
+
+    Chains keep one kind: foil reflecting foil, paint lit by paint.
+    """
+    if sampler is sample_glossy:
+        return frame.paths.glossy_depth - 1, 0
+    return 0, frame.paths.diffuse_depth - 1
+
+
+def incoming_light(
+    tracer: Tracer, frame: Frame, origins: F64, dirs: F32, keys: I64, glossy: int = 0,
+    diffuse: int = 0,
+) -> F32:  # fmt: skip
+    """Radiance (N, 3) arriving at ``origins`` from ``dirs``: lit surfaces, spheres, or 0.
+
+    The surfaces reached are lit by the Sun and the spotlight; with ``glossy``
+    (``diffuse``) more bounces left, they also reflect the light arriving
+    there along one GGX (cosine-weighted) sample per ray; ``keys`` (N,) seed
+    the samples.
+    """
     hits, t_body, body, on_body = tracer.first(frame, origins, dirs)
     out = np.zeros((len(dirs), 3), np.float32)
     rows = np.flatnonzero((hits.mesh >= 0) & ~on_body)
@@ -181,11 +202,44 @@ def incoming_light(tracer: Tracer, frame: Frame, origins: F64, dirs: F32) -> F32
         radiance = np.empty((len(rows), 3), np.float32)
         shade_lit(surf, np.negative(dirs[rows]), frame.sun.astype(np.float32), sun, spot_dir,
                   spot, radiance)  # fmt: skip
+        view = np.negative(dirs[rows])
+        if glossy > 0:
+            radiance += _reflected(tracer, frame, surf, view, points, keys[rows], glossy - 1,
+                                   diffuse, sample_glossy)  # fmt: skip
+        if diffuse > 0:
+            radiance += _reflected(tracer, frame, surf, view, points, keys[rows], glossy,
+                                   diffuse - 1, sample_diffuse)  # fmt: skip
         out[rows] = radiance
     rows = np.flatnonzero(on_body)
     if rows.size:
         points = origins[rows] + t_body[rows, None] * dirs[rows]
         out[rows] = tracer.body_radiance(frame, body[rows], points)
+    return out
+
+
+def _reflected(
+    tracer: Tracer, frame: Frame, surf: F32, view: F32, points: F64, keys: I64, glossy: int,
+    diffuse: int, sampler: object,
+) -> F32:  # fmt: skip
+    """Light (M, 3) that surfaces reflect towards ``view`` along one sample of ``sampler``."""
+    out = np.zeros((len(surf), 3), np.float32)
+    sel = np.arange(len(surf))
+    if sampler is sample_glossy:  # only surfaces with a noticeable specular lobe
+        albedo = np.empty((len(surf), 6), np.float32)
+        albedos(surf, view, albedo)
+        sel = np.flatnonzero(albedo[:, :3].max(axis=1) >= frame.paths.glossy_threshold)
+    if sel.size == 0:
+        return out
+    dirs = np.zeros((sel.size, 3), np.float32)
+    weights = np.zeros((sel.size, 3), np.float32)
+    salt = 16 * (glossy + 1) + 4 * (diffuse + 1) + (sampler is sample_glossy)
+    sampler(surf[sel], view[sel], keys[sel], 1, salt, dirs, weights)  # type: ignore[operator]
+    live = np.flatnonzero(weights.max(axis=1) > 0)
+    if live.size:
+        rows = sel[live]
+        origins = points[rows] + frame.bias * surf[rows, S_GEO : S_GEO + 3].astype(np.float64)
+        light = incoming_light(tracer, frame, origins, dirs[live], keys[rows], glossy, diffuse)
+        out[rows] = weights[live] * light
     return out
 
 
