@@ -135,6 +135,16 @@ def albedos(surf: F32, view: F32, out: F32) -> None:  # pragma: no cover - compi
             out[i, 3 + c] = (1.0 - f0) * (1.0 - m) * s[S_BASE + c]
 
 
+@numba.njit(cache=True, nogil=True)
+def _distinct(sub: F32) -> int:  # pragma: no cover - compiled
+    """S, or 1 when a hit's S normals are all the first (no normal map): one shading then."""
+    for k in range(1, sub.shape[0]):
+        for c in range(4):
+            if sub[k, c] != sub[0, c]:
+                return sub.shape[0]
+    return 1
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def shade_direct(
     surf: F32,
@@ -155,14 +165,14 @@ def shade_direct(
     ``subnormals`` (N, S, 4) (see :func:`~spacead.render._surface.fetch_surfaces`).
     """
     row = np.empty(surf.shape[1], np.float32)
-    n_sub = subnormals.shape[1]
-    inv = 1.0 / n_sub
     for i in range(surf.shape[0]):
         s = surf[i]
         o = out[rows[i]]
         vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
         row[:] = s
         sr = sg = sb = pr = pg = pb = 0.0
+        n_sub = _distinct(subnormals[i])
+        inv = 1.0 / n_sub
         for k in range(n_sub):
             sub = subnormals[i, k]
             row[S_NORMAL], row[S_NORMAL + 1], row[S_NORMAL + 2] = sub[0], sub[1], sub[2]
