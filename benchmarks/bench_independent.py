@@ -100,6 +100,9 @@ ROWS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "spacead, + camera blur (psf_sigma 3)": ("", {**BASE, "psf_sigma": 3.0}),
     "spacead reference (defaults: + gain per material)": ("", {}),
     "spacead, quality=high": ("", {"quality": "high"}),
+    "spacead, chained reflections (glossy_depth 2, diffuse_depth 2)": (
+        "", {"paths": {"glossy_depth": 2, "diffuse_depth": 2}},
+    ),
     "spacead, defaults at the true pose": ("", {"true_pose": True}),
 }  # fmt: skip
 

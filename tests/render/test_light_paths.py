@@ -129,6 +129,49 @@ def _two_mirror_scene():
     return model, cam, {"sun_direction": (0.2, -0.3, 1.0), "spotlight": None}
 
 
+def _shaded_corner_scene():
+    """A white floor half in a white wall's shadow: lit there only by floor -> wall -> floor."""
+    floor = trimesh.creation.box(extents=(6.0, 0.05, 6.0))
+    wall = trimesh.creation.box(extents=(0.05, 4.0, 6.0))
+    wall.apply_translation((-3.0, 2.0, 0.0))
+    paint = replace(WHITE, name="wall")
+    model = StationModel((ModelPart("floor", floor, WHITE), ModelPart("wall", wall, paint)))
+    position = (3.0, 4.0, -5.0)
+    cam = Intrinsics.from_fov(96, 72, 60.0).camera(position, look_at(position, (-1.5, 0.5, 0.0)))
+    return model, cam, {"sun_direction": (-0.5, 1.0, 0.0), "spotlight": None}
+
+
+def _cycles_bounces(path, cam, light, **bounces):
+    """Cycles' linear radiance with ``bounces`` minus its direct light alone."""
+    from spacead.render import CyclesRenderer, SensorModel
+
+    quiet = SensorModel(read_noise=0.0, glare=0.0)
+
+    def cycles(**kw):
+        r = CyclesRenderer(samples=96, denoise=True, sensor=quiet, threads=2, **kw)
+        return r.render_model_linear(path, cam, **light).radiance
+
+    return cycles(**bounces) - cycles(max_bounces=0)
+
+
+def test_second_diffuse_bounce_matches_cycles(tmp_path):
+    """Paint lit by paint: the shaded floor sees only the unlit wall, which the lit floor lights."""
+    pytest.importorskip("bpy")
+    model, cam, light = _shaded_corner_scene()
+    path = save_model(model, tmp_path / "scene.glb")
+    two = _cycles_bounces(path, cam, light, max_bounces=2, diffuse_bounces=2, glossy_bounces=0)
+    high = LightPaths.preset("high")
+    one_deep = ReferenceRenderer(path, paths=high).render(cam, **light)
+    two_deep = ReferenceRenderer(path, paths=replace(high, diffuse_depth=2)).render(cam, **light)
+    shaded = two_deep.radiance[..., 0, :].max(axis=2) == 0
+    floor = (two_deep.material == two_deep.material_names.index("white")) & shaded
+    assert floor.sum() > 300
+    seen = two[floor].mean()
+    assert seen > 0.005
+    assert one_deep.radiance[..., 5, :][floor].mean() < 0.2 * seen  # one bounce cannot
+    assert two_deep.radiance[..., 5, :][floor].mean() == pytest.approx(seen, rel=0.2)
+
+
 def test_second_glossy_reflection_matches_cycles(tmp_path):
     """Foil reflecting foil: the floor shows the cube only by way of the wall."""
     pytest.importorskip("bpy")
