@@ -25,12 +25,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numba
 import numpy as np
 import numpy.typing as npt
 
 from spacead.scene import PBRMaterial, StationModel
+
+from ._textures import mip_levels, read_texture, texel, texel_span
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -157,23 +158,6 @@ def _material_table(
     return table, data.astype(np.float32), meta, levels
 
 
-def mip_levels(texture: F32) -> list[F32]:
-    """The texture and its successive 2 × 2 box-filtered halvings, down to one texel.
-
-    Examples
-    --------
-    >>> [t.shape for t in mip_levels(np.ones((8, 5, 3), np.float32))]
-    [(8, 5, 3), (4, 3, 3), (2, 2, 3), (1, 1, 3)]
-    """
-    chain = [np.ascontiguousarray(texture, np.float32)]
-    while max(chain[-1].shape[:2]) > 1:
-        h, w, c = chain[-1].shape
-        size = (max(1, (w + 1) // 2), max(1, (h + 1) // 2))
-        smaller = cv2.resize(chain[-1], size, interpolation=cv2.INTER_AREA)
-        chain.append(np.ascontiguousarray(smaller.reshape(size[1], size[0], c), np.float32))
-    return chain
-
-
 def _face_frames(vertices: npt.ArrayLike, faces: npt.ArrayLike, uv: F32, has_uv: bool) -> F32:
     """Per triangle (F, 6): unit tangent along +u, handedness, UV units per metre, area.
 
@@ -218,54 +202,6 @@ def _vertex_tangents(n_vertices: int, faces: npt.ArrayLike, frames: F32) -> F32:
     norm = np.linalg.norm(acc, axis=1, keepdims=True)
     out: F32 = np.where(norm > 1e-12, acc / np.maximum(norm, 1e-12), 0.0).astype(np.float32)
     return out
-
-
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _bilinear(
-    data: F32, meta: I32, level: int, u: float, v: float, weight: float, out: F32
-) -> None:  # pragma: no cover - compiled
-    """Add ``weight`` × the bilinear, wrapped (glTF's REPEAT) value of one mip level at (u, v)."""
-    off, h, w, c = meta[level, 0], meta[level, 1], meta[level, 2], meta[level, 3]
-    x = (u - math.floor(u)) * w - 0.5
-    y = (1.0 - v - math.floor(1.0 - v)) * h - 0.5  # trimesh's v is up; rows run down
-    x0 = math.floor(x)
-    y0 = math.floor(y)
-    fx = x - x0
-    fy = y - y0
-    for k in range(c):
-        acc = 0.0
-        for dy in range(2):
-            yy = (y0 + dy) % h
-            wy = fy if dy else 1.0 - fy
-            for dx in range(2):
-                xx = (x0 + dx) % w
-                wx = fx if dx else 1.0 - fx
-                acc += wy * wx * data[off + (yy * w + xx) * c + k]
-        out[k] += weight * acc
-
-
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def texel(
-    data: F32, meta: I32, levels: I32, tex: int, u: float, v: float, footprint: float, out: F32
-) -> None:  # pragma: no cover - compiled
-    r"""Trilinear lookup of texture ``tex`` at (u, v) over ``footprint`` texels of level 0.
-
-    The mip level is :math:`\log_2` of the footprint (the pixel's extent on
-    the surface in texels), blended between the two nearest levels, as a
-    GPU's trilinear filter; a footprint under one texel reads level 0 bilinearly.
-    """
-    first, count = levels[tex, 0], levels[tex, 1]
-    for k in range(meta[first, 3]):
-        out[k] = 0.0
-    lod = math.log2(footprint) if footprint > 1.0 else 0.0
-    if lod >= count - 1:
-        _bilinear(data, meta, first + count - 1, u, v, 1.0, out)
-        return
-    low = int(lod)
-    frac = lod - low
-    _bilinear(data, meta, first + low, u, v, 1.0 - frac, out)
-    if frac > 0.0:
-        _bilinear(data, meta, first + low + 1, u, v, frac, out)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -337,21 +273,6 @@ def _stratum(k: int, n: int) -> tuple[float, float]:  # pragma: no cover - compi
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _texels(meta: I32, levels: I32, tex: int, footprint: float) -> float:  # pragma: no cover
-    """Level-0 texels (linear) covered by ``footprint`` texture-coordinate units."""
-    first = levels[tex, 0]
-    return footprint * math.sqrt(float(meta[first, 1]) * float(meta[first, 2]))
-
-
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _read(
-    data: F32, meta: I32, levels: I32, tex: int, u: float, v: float, spread: float, buf: F32
-) -> None:  # pragma: no cover - compiled
-    """Texture ``tex`` at (u, v) over ``spread`` texture-coordinate units, into ``buf``."""
-    texel(data, meta, levels, tex, u, v, _texels(meta, levels, tex, spread), buf)
-
-
-@numba.njit(cache=True, nogil=True, fastmath=True)
 def fetch_surfaces(
     face: I32,
     bary: F32,
@@ -407,7 +328,7 @@ def fetch_surfaces(
         spread = footprint[i] * uv_density[f]  # texture-coordinate units
         metal, rough = mat[METALLIC], mat[ROUGHNESS]
         if mat[TEX_MR] >= 0:
-            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_MR]), u, v, spread, buf)
+            read_texture(tex_data, tex_meta, tex_levels, int(mat[TEX_MR]), u, v, spread, buf)
             rough, metal = rough * buf[0], metal * buf[1]
         base_rough = rough
         sx, sy, sz = nx, ny, nz  # the smooth normal, before the map
@@ -424,7 +345,7 @@ def fetch_surfaces(
                 w0 * vertex_tangents[a, 2] + w1 * vertex_tangents[b, 2] + w2 * vertex_tangents[c, 2]
             )
             frame = (sx, sy, sz, tx, ty, tz, tangents[f, 3] * 1.0, flip, mat[NORMAL_SCALE])
-            texels = _texels(tex_meta, tex_levels, tmap, spread)
+            texels = texel_span(tex_meta, tex_levels, tmap, spread)
             nx, ny, nz, rough = _mapped_normal(tex_data, tex_meta, tex_levels, tmap, u, v, texels,
                                                frame, base_rough, buf)  # fmt: skip
         n_sub = subnormals.shape[1]
@@ -442,17 +363,17 @@ def fetch_surfaces(
         o[S_METAL], o[S_ROUGH] = metal, rough
         br, bg, bb = mat[BASE], mat[BASE + 1], mat[BASE + 2]
         if mat[TEX_BASE] >= 0:
-            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_BASE]), u, v, spread, buf)
+            read_texture(tex_data, tex_meta, tex_levels, int(mat[TEX_BASE]), u, v, spread, buf)
             br, bg, bb = br * buf[0], bg * buf[1], bb * buf[2]
         o[S_BASE], o[S_BASE + 1], o[S_BASE + 2] = br, bg, bb
         o[S_F0], o[S_F0 + 1], o[S_F0 + 2] = mat[F0], mat[F0 + 1], mat[F0 + 2]
         er, eg, eb = mat[EMISSIVE], mat[EMISSIVE + 1], mat[EMISSIVE + 2]
         if mat[TEX_EMISSIVE] >= 0:
-            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_EMISSIVE]), u, v, spread, buf)
+            read_texture(tex_data, tex_meta, tex_levels, int(mat[TEX_EMISSIVE]), u, v, spread, buf)
             er, eg, eb = er * buf[0], eg * buf[1], eb * buf[2]
         o[S_EMIT], o[S_EMIT + 1], o[S_EMIT + 2] = er, eg, eb
         occ = 1.0
         if mat[TEX_OCCLUSION] >= 0:
-            _read(tex_data, tex_meta, tex_levels, int(mat[TEX_OCCLUSION]), u, v, spread, buf)
+            read_texture(tex_data, tex_meta, tex_levels, int(mat[TEX_OCCLUSION]), u, v, spread, buf)
             occ = 1.0 + mat[OCCLUSION_STRENGTH] * (buf[0] - 1.0)
         o[S_OCC] = occ
