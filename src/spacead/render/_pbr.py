@@ -141,7 +141,7 @@ def _distinct(sub: F32) -> int:  # pragma: no cover - compiled
     for k in range(1, sub.shape[0]):
         for c in range(4):
             if sub[k, c] != sub[0, c]:
-                return sub.shape[0]
+                return int(sub.shape[0])
     return 1
 
 
