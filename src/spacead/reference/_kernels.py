@@ -136,7 +136,7 @@ def _nnls_normal(
     """
     k = b.shape[0]
     if abs(np.linalg.det(g)) > 1e-300:
-        free = np.linalg.solve(g, b)
+        free: npt.NDArray[np.float64] = np.linalg.solve(g, b)
         if np.all(free >= 0.0):
             return free
     best = np.zeros(k)
