@@ -136,7 +136,7 @@ def _nnls_normal(
     """
     k = b.shape[0]
     if abs(np.linalg.det(g)) > 1e-300:
-        free: npt.NDArray[np.float64] = np.linalg.solve(g, b)
+        free = np.linalg.solve(g, b).astype(np.float64)
         if np.all(free >= 0.0):
             return free
     best = np.zeros(k)
