@@ -224,13 +224,12 @@ def test_rx_score_images_put_twice_the_chi2_threshold_at_white(rng):
     assert np.array_equal(score_image(det), expected.round().astype(np.uint8))
 
 
-def test_the_readme_recipe_registers_a_working_detector(toy):
+def test_the_guide_recipe_registers_a_working_detector(toy):
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("## Extending spacead: a new detector", 1)[1].split("\n## ", 1)[0]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
+    page = Path(__file__).resolve().parents[2] / "docs" / "guide" / "extending.md"
+    code = re.search(r"```python\n(.*?)```", page.read_text(), re.S)
     assert code is not None
     import sys
     import types
@@ -239,7 +238,7 @@ def test_the_readme_recipe_registers_a_working_detector(toy):
     module = types.ModuleType("readme_recipe")
     sys.modules["readme_recipe"] = module  # dataclasses look their module up
     try:
-        exec(compile(code.group(1), "README.md", "exec"), module.__dict__)
+        exec(compile(code.group(1), str(page), "exec"), module.__dict__)
         result = evaluate(toy, "bright", workers=1, progress=False)
         assert result.metrics["method"] == "bright" and result.metrics["n_images"] == 6
         assert result.metrics["params"] == {"level": 200.0}

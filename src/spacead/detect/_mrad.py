@@ -44,10 +44,11 @@ def mrad(
     4. Cells where more than ``full_cell_fraction`` of scores exceed ``min_score``
        are anomalous whole.
     5. Zero cells whose local score standard deviation is uniform (noise removal).
-    6. Gaussian blur; 7. mean-shift modes of the blurred map are the seeds;
-    8. region growing within ``tolerance`` over a ``footprint`` square, then
-       borders refined with the pre-blur scores (``refine``, not in the paper);
-    9. the image is anomalous when more than ``anomaly_threshold`` pixels are.
+    6. Gaussian blur.
+    7. Mean-shift modes of the blurred map are the seeds.
+    8. Region growing within ``tolerance`` over a ``footprint`` square, then
+       borders refined with the pre-blur scores (``refine``, not in the paper).
+    9. The image is anomalous when more than ``anomaly_threshold`` pixels are.
 
     Parameters
     ----------
