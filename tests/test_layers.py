@@ -32,7 +32,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "spacead"
 # The shared foundation: private top-level modules that import only each other. The
 # top-level ``spacead/__init__.py`` runs before every package, so it too may import only
 # these; ``cli`` and ``__main__`` may import anything.
-FOUNDATION = {"_validate", "_fileio", "_threads", "_parallel", "_tone", "_extras", "_config"}
+FOUNDATION = {"_validate", "_fileio", "_threads", "_parallel", "_tone", "_extras"}
 UNCHECKED = {"cli", "__main__"}
 
 # Package -> the spacead packages it may depend on, besides the foundation.
@@ -218,7 +218,7 @@ def test_every_package_has_a_row_in_the_table():
         for p in SRC.rglob("__init__.py")
         if p.parent != SRC
     }
-    assert packages <= set(ALLOWED)
+    assert packages <= set(ALLOWED) | UNCHECKED
 
 
 # -- the checker, on small made-up packages shaped like src/spacead -----------------------

@@ -17,6 +17,14 @@ _WHAT = {
 }
 
 
+class OfflineModelError(RuntimeError):
+    """A model cannot run here without downloading weights or data.
+
+    Raised by the anomalib baselines (``spacead.baselines``, which re-exports it);
+    defined here so that the benchmark can tell it apart without importing them.
+    """
+
+
 def missing(extra: str) -> list[str]:
     """Modules of ``extra`` that are not installed (found without importing them)."""
     out = []

@@ -13,11 +13,11 @@ Importing this package imports neither torch nor anomalib.
 
 from typing import Any
 
+from .._extras import OfflineModelError
 from ._anomalib import (
     UNAVAILABLE_OFFLINE,
     AnomalibDetector,
     AnomalibOptions,
-    OfflineModelError,
     train_anomalib,
 )
 from ._training import TrainingRecord

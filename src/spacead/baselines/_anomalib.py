@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from .._extras import OfflineModelError
 from .._validate import as_rgb, check_count
 from ..data import export_anomalib, read_image
 from ..detect import Detection
@@ -51,10 +52,6 @@ UNAVAILABLE_OFFLINE: dict[str, str] = {
 }
 # Trainer options (the rest of --param goes to the model's constructor).
 _ENGINE_KEYS = {"max_epochs": int, "batch_size": int, "image_size": int, "seed": int}
-
-
-class OfflineModelError(RuntimeError):
-    """The model cannot run here without downloading weights or data."""
 
 
 def _value(text: str) -> Any:

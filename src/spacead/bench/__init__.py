@@ -10,11 +10,13 @@ from ._ablate import (
     table_iii_runs,
     write_ablation_csv,
 )
+from ._benchmark import Benchmark, run_benchmark
 from ._evaluate import Evaluation, Prediction, evaluate
-from ._outputs import save_map, summary_table, write_metrics, write_predictions
+from ._outputs import save_map, summary_table, write_evaluation, write_metrics, write_predictions
 from ._report import ReportError, load_runs, markdown_table, write_report
 
 __all__ = [
+    "Benchmark",
     "Evaluation",
     "Prediction",
     "ReportError",
@@ -25,12 +27,14 @@ __all__ = [
     "load_runs",
     "markdown_table",
     "raw_step2",
+    "run_benchmark",
     "save_map",
     "step_runs",
     "summary_table",
     "sweep_runs",
     "table_iii_runs",
     "write_ablation_csv",
+    "write_evaluation",
     "write_metrics",
     "write_predictions",
     "write_report",

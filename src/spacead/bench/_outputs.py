@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .._fileio import atomic_write_bytes, write_csv
+
+if TYPE_CHECKING:
+    from ._evaluate import Evaluation
 
 
 def save_map(path: Path, score_map: npt.NDArray[Any]) -> Path:
@@ -44,6 +48,31 @@ def write_predictions(path: Path, rows: Iterable[Any]) -> Path:
         ["image", "label", "score", "predicted"],
         ([r.image, r.label, repr(float(r.score)), r.predicted] for r in rows),
     )
+
+
+def write_evaluation(
+    folder: str | os.PathLike[str], result: Evaluation, **extra: Any
+) -> tuple[Path, Path]:
+    """Write an evaluation's ``predictions.csv`` and ``metrics.json`` into ``folder``.
+
+    Parameters
+    ----------
+    folder : path-like
+        The output folder (made if missing).
+    result : Evaluation
+        What :func:`spacead.bench.evaluate` returned.
+    **extra
+        More top-level entries of ``metrics.json`` (``spacead evaluate`` records
+        its settings as ``config``).
+
+    Returns
+    -------
+    tuple of Path
+        ``metrics.json`` and ``predictions.csv``.
+    """
+    out = Path(folder)
+    predictions = write_predictions(out / "predictions.csv", result.predictions)
+    return write_metrics(out / "metrics.json", {**result.metrics, **extra}), predictions
 
 
 SUMMARY_COLUMNS = ("I.AUROC", "P.AUROC", "P.AP", "P.FPR95", "P.F1max", "P.AUPRO")

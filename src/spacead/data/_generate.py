@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -30,7 +30,8 @@ from ._image_io import write_image, write_mask
 from ._transforms import TRANSFORMS, FrameSpec
 
 SPLITS = {"train": 0, "test": 1}
-RENDERERS = ("raycast", "cycles")
+Renderer = Literal["raycast", "cycles"]
+RENDERERS: tuple[Renderer, ...] = get_args(Renderer)
 # ALLO's generation modes (its render_config.yaml): every placement rendered in each variant.
 MODE_VALUES: dict[str, tuple[Any, ...]] = {
     "illumination": (1.0, 5.0, 10.0),  # Sun strength, relative to the nominal
@@ -50,16 +51,23 @@ class GenerateConfig:
 
     Attributes
     ----------
-    train, test : int
-        Number of train (all normal) and test images.
+    train : int
+        Number of train images (all normal).
+    test : int
+        Number of test images.
     anomalous_fraction : float
         Probability that a test image holds a hazard.
-    width, height : int
-        Image size (the paper: 1920 × 1080).
+    width : int
+        Image width (the paper: 1920).
+    height : int
+        Image height (the paper: 1080).
     seed : int
         Master seed; the same seed gives byte-identical output.
-    reference_position_sigma, reference_rotation_sigma : float
-        Pose error of the reference render (metres, radians): the domain gap.
+    reference_position_sigma : float
+        Position error in metres of the pose the references are rendered from
+        (and ``transforms.json`` reports): the domain gap.
+    reference_rotation_sigma : float
+        Roll, pitch and yaw error of that pose in radians (0.005 rad is 0.29°).
     reference_light_jitter : float
         Relative random change of Sun and spotlight intensity in the reference.
     reference_noise : bool
@@ -102,8 +110,8 @@ class GenerateConfig:
     reference_rotation_sigma: float = 0.005
     reference_light_jitter: float = 0.1
     reference_noise: bool = False
-    renderer: str = "raycast"
-    reference_renderer: str | None = None
+    renderer: Renderer = "raycast"
+    reference_renderer: Renderer | None = None
     samples: int = 64
     query_exposure_jitter: float = 0.0
     modes: tuple[str, ...] = ()

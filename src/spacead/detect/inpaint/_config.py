@@ -31,10 +31,12 @@ class TrainConfig(_Params):
         Network input side.
     width : int
         Network width (channels of the first layer).
-    epochs, batch_size : int
-        Passes over the tiles and tiles per optimiser step (Adam).
+    epochs : int
+        Passes over the tiles.
+    batch_size : int
+        Tiles per optimiser step (Adam).
     lr : float
-        Learning rate.
+        Adam's learning rate.
     train_stride : int
         Step between training tiles in image pixels.
     max_tiles : int or None

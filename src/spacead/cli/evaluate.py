@@ -1,0 +1,122 @@
+"""``spacead evaluate``: a detector on every image of a dataset split."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from .._extras import require
+from ..detect import detector_names, detector_spec, detector_specs
+from ._command import Command
+from ._common import PAIRS, RENDER_PARAM, RunOptions, reference_params
+from ._options import Arg, Flatten, settings
+
+
+def methods_help() -> str:
+    """``--method`` help from the detector registry (read when the parser is built)."""
+    specs = detector_specs()
+    plain = ", ".join(s.label for s in specs if not s.learned)
+    learned = "; ".join(
+        f"{s.label} ({s.summary}" + (f'; pip install "spacead[{s.extra}]")' if s.extra else ")")
+        for s in specs
+        if s.learned
+    )
+    return f"detector: {plain}; or a learned one, trained on the train split first: {learned}"
+
+
+def evaluate_method(text: str) -> str:
+    """``evaluate --method``: any registered detector (``anomalib:<model>`` included)."""
+    try:
+        detector_spec(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose from {', '.join(detector_names())})"
+        ) from None
+    return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluate:
+    """Evaluate a detector on an ALLO-layout dataset.
+
+    Run a detector on every image of a split and write metrics.json, predictions.csv
+    and (with --save-maps) maps/<Camera k>/<name>.npy to --out.
+
+    Attributes
+    ----------
+    root : Path
+        dataset root (<split>/Camera<k>/images|masks|references)
+    method : str
+        the detector (help lists the registered ones)
+    split : str
+        split folder
+    param : list of str
+        detector parameter, repeatable
+    out : Path
+        output folder
+    save_maps : bool
+        save every float32 pixel score map (maps/) and predicted mask (masks/)
+    strict : bool
+        stop at the first unusable file instead of reporting it
+    references : {"files", "render"} or None
+        MRAD/PAD references: the split's references/ files, or rendered now from
+        ROOT/transforms.json's CAD model and poses (default: files if there are any,
+        else render)
+    """
+
+    root: Annotated[Path, Arg(positional=True)]
+    method: Annotated[str, Arg(parse=evaluate_method, help=methods_help())]
+    split: str = "test"
+    param: Annotated[list[str], PAIRS] = field(default_factory=list)
+    out: Path
+    save_maps: bool = False
+    strict: bool = False
+    references: Literal["files", "render"] | None = None
+    render_param: Annotated[list[str], RENDER_PARAM] = field(default_factory=list)
+    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+
+
+def main(command: Evaluate) -> int:
+    """Evaluate, write metrics.json (with these settings) and predictions.csv, print a table."""
+    from ..bench import evaluate, summary_table, write_evaluation
+
+    spec = detector_spec(command.method)
+    if spec.extra is not None:
+        require(spec.extra)
+    out, run = command.out, command.run
+    result = evaluate(
+        command.root,
+        command.method,
+        split=command.split,
+        params=spec.parse_params(command.method, command.param),
+        maps_dir=out / "maps" if command.save_maps else None,
+        masks_dir=out / "masks" if command.save_maps else None,
+        workers=run.workers,
+        scheduler=run.scheduler,
+        strict=command.strict,
+        progress=run.progress,
+        resume_dir=out / ".partial",
+        references=command.references,
+        reference_params=reference_params(command.render_param),
+    )
+    metrics, predictions = write_evaluation(out, result, config=settings(command))
+    print(summary_table([result.metrics]))
+    for problem in result.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if result.problems:
+        print(f"{len(result.problems)} file(s) could not be used; see metrics.json",
+              file=sys.stderr)  # fmt: skip
+    if result.metrics.get("masks_thresholded"):
+        print(
+            f"{result.metrics['masks_thresholded']} foreground/background mask(s) with grey "
+            "edges (resized with area averaging) were read thresholded at half scale",
+            file=sys.stderr,
+        )
+    print(f"wrote {metrics} and {predictions}")
+    return 0
+
+
+COMMAND = Command("evaluate", Evaluate, main)

@@ -1,0 +1,59 @@
+"""``spacead render``: the reference of every frame of ``ROOT/transforms.json``."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from ._command import Command
+from ._common import RENDER_PARAM, RunOptions, reference_params
+from ._options import Arg, Flatten
+
+EXIT_PROBLEMS = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Render:
+    """Render the reference of every frame of ROOT/transforms.json from its CAD model.
+
+    Render each frame's reference at its reported pose from the CAD model named by
+    ROOT/transforms.json ('cad'), match its light levels and exposure to the frame
+    (and refine the pose with --render-param refine=true); write
+    OUT/<...>/references/<name>.png, OUT/references.csv and OUT/render.json.
+    Re-running on a partial OUT resumes.
+
+    Attributes
+    ----------
+    root : Path
+        dataset root holding transforms.json and the frames
+    out : Path or None
+        output root (default: ROOT itself)
+    """
+
+    root: Annotated[Path, Arg(positional=True)]
+    out: Path | None = None
+    render_param: Annotated[list[str], RENDER_PARAM] = field(default_factory=list)
+    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+
+
+def main(command: Render) -> int:
+    """Render what is missing; exit 1 if a frame could not be rendered."""
+    from ..reference import render_references
+
+    run = command.run
+    summary = render_references(
+        command.root, command.out, params=reference_params(command.render_param),
+        workers=run.workers, scheduler=run.scheduler, progress=run.progress,
+    )  # fmt: skip
+    for problem in summary.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(
+        f"rendered {summary.rendered} reference(s), {summary.skipped} already done, "
+        f"{len(summary.problems)} problem(s); table: {summary.out / 'references.csv'}"
+    )
+    return EXIT_PROBLEMS if summary.problems else 0
+
+
+COMMAND = Command("render", Render, main)

@@ -1,0 +1,38 @@
+"""run_benchmark: the experiment end to end as one library call, and its command."""
+
+import json
+
+from spacead.bench import load_runs, run_benchmark, write_evaluation
+from spacead.cli import main
+from spacead.data import GenerateConfig
+
+
+def test_run_benchmark_writes_every_run_and_the_report(tmp_path, capsys):
+    dataset = GenerateConfig(train=0, test=2, width=48, height=27, seed=1)
+    result = run_benchmark(tmp_path / "b", dataset, workers=1, progress=False)
+    assert [p.name for p in result.runs] == ["rxd", "pad", "mrad"] and result.skipped == {}
+    for folder in result.runs:
+        assert (folder / "metrics.json").is_file() and (folder / "predictions.csv").is_file()
+    assert result.report.is_file() and result.data == tmp_path / "b" / "data"
+    assert [r.label for r in load_runs(result.runs)] == ["RXD", "PAD", "MRAD"]
+    # the command is the same call: same files, and the report's table on stdout
+    argv = ["bench", str(tmp_path / "c"), "--train", "0", "--test", "2", "--width", "48",
+            "--height", "27", "--seed", "1", "--workers", "1", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    assert capsys.readouterr().out.endswith(f"wrote {tmp_path / 'c' / 'report' / 'report.html'}\n")
+    for method in ("rxd", "pad", "mrad"):
+        a = (tmp_path / "b" / "results" / method / "predictions.csv").read_text()
+        assert a == (tmp_path / "c" / "results" / method / "predictions.csv").read_text()
+
+
+def test_write_evaluation_writes_both_files(tmp_path):
+    from spacead.bench import Evaluation, Prediction
+
+    result = Evaluation({"method": "x", "n_images": 1}, [Prediction("a.png", 1, 0.5, 1)], [])
+    metrics, predictions = write_evaluation(tmp_path, result, config={"root": "r"})
+    assert json.loads(metrics.read_text()) == {
+        "config": {"root": "r"},
+        "method": "x",
+        "n_images": 1,
+    }
+    assert predictions.read_text().splitlines() == ["image,label,score,predicted", "a.png,1,0.5,1"]
