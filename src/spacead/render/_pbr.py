@@ -136,12 +136,12 @@ def albedos(surf: F32, view: F32, out: F32) -> None:  # pragma: no cover - compi
 
 
 @numba.njit(cache=True, nogil=True)
-def _distinct(sub: F32) -> int:  # pragma: no cover - compiled
-    """S, or 1 when a hit's S normals are all the first (no normal map): one shading then."""
-    for k in range(1, sub.shape[0]):
+def _distinct(sub: F32, i: int) -> int:  # pragma: no cover - compiled
+    """S, or 1 when hit ``i``'s S normals are all the first (no normal map): one shading then."""
+    for k in range(1, sub.shape[1]):
         for c in range(4):
-            if sub[k, c] != sub[0, c]:
-                return int(sub.shape[0])
+            if sub[i, k, c] != sub[i, 0, c]:
+                return int(sub.shape[1])
     return 1
 
 
@@ -171,7 +171,7 @@ def shade_direct(
         vx, vy, vz = view[i, 0], view[i, 1], view[i, 2]
         row[:] = s
         sr = sg = sb = pr = pg = pb = 0.0
-        n_sub = _distinct(subnormals[i])
+        n_sub = _distinct(subnormals, i)
         inv = 1.0 / n_sub
         for k in range(n_sub):
             sub = subnormals[i, k]
