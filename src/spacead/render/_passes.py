@@ -40,11 +40,13 @@ I64 = npt.NDArray[np.int64]
 Index = npt.NDArray[np.intp]
 
 _TILE = 32768  # rays per tile; the output does not depend on it
+_MIN_TILE = 8192  # fewer rays per tile cost more in Python overhead than they balance
 _GRID_LINES = 540  # image height up to which LightPaths.stride is used as it is
 _K = len(COMPONENTS)
 _GLOSSY, _DIFFUSE = 4, 5
 _SALT_GLOSSY, _SALT_DIFFUSE = 1, 2
 _CLAMP = 1.0  # largest contribution of one bounce sample (a white surface facing the Sun: 1)
+_DIFFUSE_FLOOR = 0.01  # diffuse albedo below which no diffuse bounce is traced (metals: 0)
 _BOUNCE_SPREAD = 0.05  # radians a bounce ray stands for: its hits read blurred textures
 
 
@@ -90,13 +92,16 @@ def render_frame(tracer: Tracer, frame: Frame, threads: int | None = None) -> Li
 
 
 def _tile(n: int, rays_per_item: int, threads: int) -> int:
-    """Items per tile: at most ``_TILE`` rays, and at least 4 tiles a thread where possible.
+    """Items per tile: ``_MIN_TILE`` to ``_TILE`` rays, 4 tiles a thread where that allows.
 
-    Small tiles balance the threads (the station fills some rows and not others);
-    the output does not depend on the tiling.
+    Small tiles balance the threads (the station fills some rows and not others),
+    but each costs a few dozen NumPy calls under the GIL: below ``_MIN_TILE`` rays
+    that overhead outweighs the balance. The output does not depend on the tiling.
     """
-    fit = max(1, _TILE // max(1, rays_per_item))
-    return max(1, min(fit, -(-n // (4 * threads))))
+    per_ray = max(1, rays_per_item)
+    fit = max(1, _TILE // per_ray)
+    least = max(1, -(-_MIN_TILE // per_ray))
+    return max(1, min(fit, max(least, -(-n // (4 * threads)))))
 
 
 def _grid_tile(tracer: Tracer, frame: Frame, grid: BounceGrid, start: int, stop: int) -> None:
@@ -128,9 +133,12 @@ def _grid_tile(tracer: Tracer, frame: Frame, grid: BounceGrid, start: int, stop:
             grid.value[gy[sel], gx[sel], 0] = value / np.maximum(albedo[sel, :3], MIN_ALBEDO)
             grid.valid[gy[sel], gx[sel], 0] = True
     if paths.diffuse:
-        value = _bounce(tracer, frame, surf, view, keys, origins, sample_diffuse, _SALT_DIFFUSE)
-        grid.value[gy, gx, 1] = value / np.maximum(albedo[:, 3:], MIN_ALBEDO)
-        grid.valid[gy, gx, 1] = True
+        sel = np.flatnonzero(albedo[:, 3:].max(axis=1) >= _DIFFUSE_FLOOR)  # not metal and foil
+        if sel.size:
+            value = _bounce(tracer, frame, surf[sel], view[sel], keys[sel], origins[sel],
+                            sample_diffuse, _SALT_DIFFUSE)  # fmt: skip
+            grid.value[gy[sel], gx[sel], 1] = value / np.maximum(albedo[sel, 3:], MIN_ALBEDO)
+            grid.valid[gy[sel], gx[sel], 1] = True
 
 
 def _bounce(
