@@ -175,25 +175,24 @@ def irls_channel(
     s0: npt.NDArray[np.float64],
     prior: float,
     steps: int,
-    c: int,
 ) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled; tested through fit_photometric
-    """Robust, censored, non-negative fit of channel ``c``'s scales (K,) (see ``_match``).
+    """Robust, censored, non-negative fit of one colour channel's scales (K,) (see ``_match``).
 
-    ``m`` (N, K, 3) light components, ``y`` (N, 3) frame values in [0, 1],
-    ``saturated`` (N,) censored pixels: a linear-domain start, then ``steps``
-    Gauss-Newton steps in encoded units with soft-L1 IRLS weights and a prior
-    of ``prior`` × N pixels towards ``s0[:, c]``. Channels are independent, so
-    the caller may run them on separate threads.
+    ``m`` (N, K) light components of that channel (contiguous), ``y`` (N,)
+    frame values in [0, 1], ``saturated`` (N,) censored pixels: a linear-domain
+    start, then ``steps`` Gauss-Newton steps in encoded units with soft-L1 IRLS
+    weights and a prior of ``prior`` × N pixels towards ``s0`` (K,). Channels
+    are independent, so the caller runs them on separate threads.
     """
     n, k = m.shape[0], m.shape[1]
     g = np.zeros((k, k))
     b = np.zeros(k)
     for i in range(n):  # start: least squares on the linearised frame
-        x = _decode(y[i, c], tone)
+        x = _decode(y[i], tone)
         for p in range(k):
-            b[p] += m[i, p, c] * x
+            b[p] += m[i, p] * x
             for q in range(p, k):  # the upper triangle; mirrored below
-                g[p, q] += m[i, p, c] * m[i, q, c]
+                g[p, q] += m[i, p] * m[i, q]
     _mirror(g)
     s = _nnls_normal(g, b)
     size = np.zeros(k)
@@ -204,11 +203,11 @@ def irls_channel(
         for i in range(n):
             pred = 0.0
             for p in range(k):
-                pred += m[i, p, c] * s[p]
+                pred += m[i, p] * s[p]
             enc, full = _encode_slope(pred, tone)
-            r = enc - y[i, c]
+            r = enc - y[i]
             for p in range(k):
-                size[p] += (m[i, p, c] * full) ** 2
+                size[p] += (m[i, p] * full) ** 2
             if saturated[i] and r >= 0.0:
                 continue  # a clipped pixel the model reaches says nothing more
             if pred >= 1.0:
@@ -216,16 +215,16 @@ def irls_channel(
             w2 = full * full / np.sqrt(1.0 + (r / f_scale) ** 2)  # slope^2 x IRLS weight
             target = pred - r / full
             for p in range(k):
-                wp = w2 * m[i, p, c]
+                wp = w2 * m[i, p]
                 b[p] += wp * target
                 for q in range(p, k):
-                    g[p, q] += wp * m[i, q, c]
+                    g[p, q] += wp * m[i, q]
         _mirror(g)
         if prior > 0.0:
             for p in range(k):
                 strength2 = prior * size[p] + 1e-24  # prior x N x mean square size
                 g[p, p] += strength2
-                b[p] += strength2 * s0[p, c]
+                b[p] += strength2 * s0[p]
         new = _nnls_normal(g, b)
         change = np.abs(new - s).max()
         s = new

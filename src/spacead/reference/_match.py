@@ -292,10 +292,14 @@ def _irls(
 ) -> F64:
     """Scales (K, 3) of :func:`~._kernels.irls_channel`, one thread per colour channel."""
     out = np.empty((m.shape[1], 3))
+    by_channel = np.ascontiguousarray(np.moveaxis(m, 2, 0))  # (3, N, K): one block per thread
+    values = np.ascontiguousarray(y.T)
+    start_at = np.ascontiguousarray(s0.T)
 
     def run(start: int, stop: int) -> None:
         for c in range(start, stop):
-            out[:, c] = irls_channel(m, y, saturated, tone, f_scale, s0, prior, steps, c)
+            out[:, c] = irls_channel(by_channel[c], values[c], saturated, tone, f_scale,
+                                     start_at[c], prior, steps)  # fmt: skip
 
     map_tiles(run, 3, 1)
     return out
