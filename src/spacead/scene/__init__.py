@@ -1,15 +1,6 @@
 """Scene description: station CAD (procedural or a model file), hazards, ephemerides, cameras."""
 
-from ._cad import (
-    MODEL_SUFFIXES,
-    PBR_MATERIALS,
-    ModelPart,
-    PBRMaterial,
-    StationModel,
-    load_model,
-    model_from_parts,
-    save_model,
-)
+from ._cad import PBR_MATERIALS, ModelPart, PBRMaterial, StationModel, model_from_parts
 from ._camera import CONVENTIONS, Intrinsics, camera_from_matrix, camera_from_quaternion
 from ._compose import make_scene
 from ._ephemeris import (
@@ -23,6 +14,7 @@ from ._ephemeris import (
     sky_geometry,
 )
 from ._hazards import HAZARD_KINDS, make_hazard
+from ._model_files import MODEL_SUFFIXES, load_model, save_model
 from ._placement import DEPTH_OFFSETS, HazardView, depth_variants, hazard_view, place_hazard
 from ._poses import (
     POSE_SEED,
