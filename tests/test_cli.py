@@ -203,7 +203,13 @@ def test_ctrl_c_stops_in_one_line_and_the_same_command_resumes(tmp_path):
     # enough images that the run is still going when the first ones are on disk
     command = [sys.executable, "-m", "spacead", "generate", str(out), "--train", "0",
                "--test", "240", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A job started in the background by a non-interactive shell (as `cmd &` in a CI script)
+    # inherits SIGINT ignored, and Python then installs no Ctrl-C handler: give the child
+    # the default disposition, as an interactive terminal would.
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     deadline = time.time() + 120
     while time.time() < deadline and not list(out.rglob("*.png")):
         time.sleep(0.05)  # wait until images are being written
