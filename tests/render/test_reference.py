@@ -8,8 +8,7 @@ import trimesh
 from trimesh.ray.ray_triangle import RayMeshIntersector
 
 from spacead.render import COMPONENTS, LightComponents, ReferenceRenderer, Sphere, Spotlight
-from spacead.scene import Intrinsics, ModelPart, PBRMaterial, StationModel, save_model
-from spacead.scene import load_model
+from spacead.scene import Intrinsics, ModelPart, PBRMaterial, StationModel, load_model, save_model
 from tests.render.scenes import gltf_by_hand
 
 PAINT = PBRMaterial("paint", (0.8, 0.8, 0.8), metallic=0.0, roughness=0.6)
