@@ -17,20 +17,106 @@ works on chunks, computes on its share of the cores
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
-from ._threads import AUTO, get_threads, pin_worker, pinned, usable_cores, worker_share
+from ._threads import (
+    AUTO,
+    get_threads,
+    pin_worker,
+    pinned,
+    thread_limit,
+    usable_cores,
+    worker_share,
+)
 
 T = TypeVar("T")
 
 LOCAL_SCHEDULER = "local"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How a long-running command runs: threads, processes, cluster, progress.
+
+    One value for what :func:`spacead.bench.evaluate`, :func:`spacead.bench.ablate`,
+    :func:`spacead.data.generate`, :func:`spacead.survey.scan_image` and the
+    ``spacead`` commands take as ``run``; their ``workers``, ``scheduler`` and
+    ``progress`` keywords are the same settings, one at a time.
+
+    Attributes
+    ----------
+    threads : str or None
+        compute threads per process (default auto: the cores idle at each step; worker
+        processes take their share of the cores; also SPACEAD_THREADS)
+    workers : int or None
+        worker processes (default: one per core; 1 = in this process)
+    scheduler : str or None
+        Dask scheduler address (tcp://host:8786), or "local" for a local Dask cluster;
+        default: a local process pool
+    quiet : bool
+        no progress bars
+
+    Examples
+    --------
+    >>> RunOptions(workers=2, quiet=True).progress
+    False
+    """
+
+    threads: str | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    quiet: bool = False
+
+    @property
+    def progress(self) -> bool:
+        """Whether to show progress bars."""
+        return not self.quiet
+
+    def thread_limit(self) -> contextlib.AbstractContextManager[None]:
+        """A block computing on :attr:`threads` (the current setting where None)."""
+        if self.threads is None:
+            return contextlib.nullcontext()
+        return thread_limit(self.threads)
+
+
+def run_options(
+    run: RunOptions | None,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+    defaults: tuple[int | None, bool] = (None, True),
+) -> RunOptions:
+    """`run`, or the ``workers``/``scheduler``/``progress`` keywords as a :class:`RunOptions`.
+
+    ``defaults`` are the function's defaults of ``workers`` and ``progress``: with
+    `run` given, the keywords must keep them.
+
+    Raises
+    ------
+    TypeError
+        If `run` is given together with a keyword that differs from its default.
+    """
+    if run is None:
+        return RunOptions(workers=workers, scheduler=scheduler, quiet=not progress)
+    given = (
+        ("workers", workers != defaults[0]),
+        ("scheduler", scheduler is not None),
+        ("progress", progress != defaults[1]),
+    )
+    clash = [name for name, differs in given if differs]
+    if clash:
+        raise TypeError(f"give {', '.join(clash)} in run or as keywords, not both")
+    return run
 
 
 def default_workers() -> int:

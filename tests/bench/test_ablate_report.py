@@ -34,9 +34,7 @@ def test_ablate_writes_one_csv_row_per_run(toy, tmp_path):
     with (tmp_path / "abl" / "ablation.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [r["label"] for r in rows] == [r.label for r in runs]
-    assert [float(r["pixel_ap"]) for r in rows] == pytest.approx(
-        [rec["pixel_ap"] for rec in records]
-    )
+    assert [float(r["pixel_ap"]) for r in rows] == pytest.approx([rec.pixel_ap for rec in records])
     assert json.loads(rows[2]["params"])["grid"] == 8
     assert len(list((tmp_path / "abl" / "runs").glob("*/metrics.json"))) == 4
 
@@ -102,11 +100,14 @@ def test_step_runs_build_up_from_the_raw_step2_score():
 
 
 def test_the_report_table_says_how_many_masks_were_thresholded(tmp_path):
+    from spacead.bench import EvaluationResult
     from spacead.bench._report import RunRecord, markdown_table
 
-    run = RunRecord("MRAD", "evaluation", {"n_images": 8, "masks_thresholded": 3}, tmp_path)
+    counted = EvaluationResult(method="mrad", n_images=8, masks_thresholded=3)
+    run = RunRecord("MRAD", "evaluation", counted, tmp_path)
     assert "3 grey-edged masks read at half scale" in markdown_table([run])
-    assert "grey-edged" not in markdown_table([RunRecord("MRAD", "evaluation", {}, tmp_path)])
+    plain = RunRecord("MRAD", "evaluation", EvaluationResult(method="mrad"), tmp_path)
+    assert "grey-edged" not in markdown_table([plain])
 
 
 def test_report_has_provenance_breakdowns_and_grouped_curves(tmp_path, capsys):

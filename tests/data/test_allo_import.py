@@ -199,7 +199,7 @@ def test_the_command_imports_and_evaluate_and_report_use_the_fields(raw, tmp_pat
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert summary["imported"] == {"train": 4, "test": 2} and summary["skipped_small"] == 1
     result = evaluate(out, "rxd", workers=1, progress=False)
-    assert result.metrics["n_images"] == 2 and result.problems == []
+    assert result.metrics["n_images"] == 2 and result.problems == ()
     assert main(["import-allo", str(tmp_path / "nowhere"), str(out)]) == 1
     assert "does not exist" in capsys.readouterr().err
 

@@ -1,6 +1,6 @@
 """Benchmark runs: evaluation of a detector on a dataset, ablations and reports."""
 
-from .._parallel import default_workers
+from .._parallel import RunOptions, default_workers
 from ._ablate import (
     Run,
     ablate,
@@ -11,16 +11,19 @@ from ._ablate import (
     write_ablation_csv,
 )
 from ._benchmark import Benchmark, run_benchmark
-from ._evaluate import Evaluation, Prediction, evaluate
+from ._evaluate import Evaluation, evaluate
 from ._outputs import save_map, summary_table, write_evaluation, write_metrics, write_predictions
 from ._report import ReportError, load_runs, markdown_table, write_report
+from ._result import EvaluationResult, Prediction
 
 __all__ = [
     "Benchmark",
     "Evaluation",
+    "EvaluationResult",
     "Prediction",
     "ReportError",
     "Run",
+    "RunOptions",
     "ablate",
     "default_workers",
     "evaluate",

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from .._fileio import write_csv
+from .._parallel import RunOptions, run_options
 from ..detect import MRADParams, PADParams, RXDParams
 from ._evaluate import evaluate
 from ._outputs import write_metrics
+from ._result import SUMMARY_KEYS, EvaluationResult
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,7 @@ ABLATION_COLUMNS = (
     "method",
     "n_images",
     "n_anomalous",
-    "image_auroc",
-    "pixel_auroc",
-    "pixel_ap",
-    "pixel_fpr95",
-    "pixel_f1_max",
+    *SUMMARY_KEYS[:-1],  # no P.AUPRO column
     "images_per_second",
     "params",
 )
@@ -163,44 +161,40 @@ def ablate(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
-    on_run: Callable[[Run, dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
+    on_run: Callable[[Run, EvaluationResult], None] | None = None,
+    run: RunOptions | None = None,
+) -> list[EvaluationResult]:
     """Evaluate every run and write ``OUT/ablation.csv`` and ``OUT/runs/<run>/metrics.json``.
 
-    Returns the metrics record of each run (with ``group`` and ``label`` added),
-    in run order. ``on_run`` is called after each run (the CLI prints progress).
+    Returns the result of each run (with its ``group`` and ``label``), in run
+    order. ``on_run`` is called after each run (the CLI prints progress). ``run``
+    holds ``workers``, ``scheduler`` and ``progress`` in one value (give it or
+    them, not both).
     """
+    options = run_options(run, workers=workers, scheduler=scheduler, progress=progress)
     dest = Path(out)
-    records = []
-    for run in runs if runs is not None else table_iii_runs():
-        result = evaluate(
-            root,
-            run.method,
-            split=split,
-            params=run.params,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-        )
-        record = {"group": run.group, "label": run.label, **result.metrics}
-        write_metrics(dest / "runs" / _slug(run) / "metrics.json", record)
-        records.append(record)
+    results = []
+    for row in runs if runs is not None else table_iii_runs():
+        result = evaluate(root, row.method, split=split, params=row.params, run=options)
+        result = replace(result, group=row.group, label=row.label)
+        write_metrics(dest / "runs" / _slug(row) / "metrics.json", result.to_dict())
+        results.append(result)
         if on_run is not None:
-            on_run(run, record)
-    write_ablation_csv(dest / "ablation.csv", records)
-    return records
+            on_run(row, result)
+    write_ablation_csv(dest / "ablation.csv", results)
+    return results
 
 
-def write_ablation_csv(path: Path, records: Iterable[dict[str, Any]]) -> Path:
+def write_ablation_csv(path: Path, results: Iterable[EvaluationResult]) -> Path:
     """One row per run with the benchmark metrics and the parameters as JSON."""
 
-    def row(rec: dict[str, Any]) -> list[Any]:
-        values = [rec.get(c) for c in ABLATION_COLUMNS[:-1]]
+    def row(result: EvaluationResult) -> list[object]:
+        values = [getattr(result, c) for c in ABLATION_COLUMNS[:-1]]
         return ["" if v is None else v for v in values] + [
-            json.dumps(rec["params"], sort_keys=True)
+            json.dumps(dict(result.params), sort_keys=True)
         ]
 
-    return write_csv(path, ABLATION_COLUMNS, (row(rec) for rec in records))
+    return write_csv(path, ABLATION_COLUMNS, (row(r) for r in results))
 
 
 def mrad_param_names() -> list[str]:

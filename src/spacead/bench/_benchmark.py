@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._extras import OfflineModelError, require
+from .._parallel import RunOptions, run_options
 from ..data import GenerateConfig, generate
 from ._evaluate import evaluate
 from ._outputs import write_evaluation, write_metrics
@@ -50,6 +51,7 @@ def run_benchmark(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    run: RunOptions | None = None,
 ) -> Benchmark:
     """Generate a dataset, evaluate RXD, PAD, MRAD (and anomalib models), write a report.
 
@@ -73,6 +75,9 @@ def run_benchmark(
         As :func:`spacead.data.generate` and :func:`evaluate`.
     progress : bool
         Show progress bars.
+    run : RunOptions, optional
+        ``workers``, ``scheduler``, ``progress`` and the compute threads in one
+        value (give it or those keywords, not both).
 
     Returns
     -------
@@ -91,7 +96,8 @@ def run_benchmark(
         raise ValueError(f"learned models need training images, got train={config.train}")
     if learned:
         require("anomalib")  # before generating and evaluating anything
-    data = generate(out / "data", config, workers=workers, scheduler=scheduler, progress=progress)
+    options = run_options(run, workers=workers, scheduler=scheduler, progress=progress)
+    data = generate(out / "data", config, run=options)
     runs = []
     for method in BASELINES:
         folder = out / "results" / method
@@ -100,9 +106,7 @@ def run_benchmark(
             method,
             maps_dir=folder / "maps" if method == "mrad" else None,
             masks_dir=folder / "masks",  # every method's masks: the report compares them
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
+            run=options,
         )
         write_evaluation(folder, result)
         runs.append(folder)
@@ -110,7 +114,8 @@ def run_benchmark(
     for model in learned:
         method, folder = f"anomalib:{model}", out / "results" / f"anomalib_{model}"
         try:
-            write_evaluation(folder, evaluate(data, method, progress=progress))
+            learned_run = RunOptions(threads=options.threads, quiet=options.quiet)
+            write_evaluation(folder, evaluate(data, method, run=learned_run))
         except OfflineModelError as exc:
             _LOG.info("skipped %s: %s", method, exc)
             write_metrics(folder / "metrics.json", {"method": method, "unavailable": str(exc)})

@@ -1,22 +1,16 @@
 """Run a detector over a dataset split and compute the ALLO benchmark metrics.
 
-Items are split into chunks processed by a pool of worker processes; each
-chunk returns a metrics accumulator (merged exactly, in any order) and its
-prediction rows (sorted back into dataset order), so results do not depend on
-the number of workers.
+:func:`evaluate` prepares the detector and the items (:func:`_prepare`), runs
+them in chunks (:mod:`._chunks`, here :func:`_collect`) and types what came back
+(:func:`_result`) as an :class:`EvaluationResult`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
-import math
 import os
-import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,226 +21,38 @@ from tqdm import tqdm
 
 from .. import __version__
 from .._extras import require
-from .._fileio import atomic_write_bytes
-from .._parallel import default_workers, run_tasks
-from ..data import (
-    TRANSFORMS,
-    AlloDataset,
-    FrameSpec,
-    ImageReadError,
-    Item,
-    Problem,
-    load_sample,
-    read_transforms,
-    write_image,
-)
-from ..data._masks import THRESHOLDED
-from ..detect import (
-    Detection,
-    Detector,
-    LearnedDetector,
-    detector_spec,
-    fit_detector,
-    make_detector,
-)
-from ..metrics import BenchmarkAccumulator, Binning
-from ._outputs import save_map
+from .._parallel import RunOptions, default_workers, run_options
+from ..data import TRANSFORMS, AlloDataset, FrameSpec, Item, Problem, read_transforms
+from ..detect import Detector, LearnedDetector, detector_spec, fit_detector
+from ..metrics import BenchmarkAccumulator
+from ._chunks import _CHUNK, _binning, _inverse, _Partials, _run, _Stream, pixel_transform
+from ._result import EvaluationResult, Prediction
 
 if TYPE_CHECKING:  # the reference pipeline renders
     from ..reference import ReferenceParams, RenderedReferences
 
-# MRAD maps lie on [0, 255] in steps of 1/2 and are binned exactly by the default
-# bins. RXD/PAD maps are squared Mahalanobis distances in [0, inf): the metrics
-# are rank statistics, so they are accumulated as log1p(score) (a monotone map)
-# over 65,536 bins up to log1p(1e7); equal to scikit-learn on the raw maps
-# within 1e-3.
-_LOG_BINNING = Binning.linear(0.0, math.log1p(1e7))
-_BINNINGS: dict[str, Binning | None] = {
-    "identity": None,
-    "log1p": _LOG_BINNING,
-    "symlog": Binning.linear(-math.log1p(1e7), math.log1p(1e7), n_bins=1 << 20),
-}
-_CHUNK = 8
 REFERENCE_MODES = ("files", "render")
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One row of ``predictions.csv``."""
-
-    image: str
-    label: int
-    score: float
-    predicted: int
-
-
-@dataclass
-class _ChunkResult:
-    rows: list[tuple[int, Prediction]]
-    accumulator: BenchmarkAccumulator
-    problems: list[Problem] = field(default_factory=list)
-    chunk: int = -1
-    references: list[dict[str, Any]] = field(default_factory=list)  # rendered references' records
-    thresholded_masks: int = 0  # grey-edged foreground masks read at half scale
-
-
-class _Partials:
-    """Finished chunks of an interrupted evaluation, kept in ``<out>/.partial``.
-
-    Each chunk's accumulator is saved as plain arrays (``.npz``, no pickle) and
-    its rows and problems as JSON, written last as the chunk's completion mark.
-    A fingerprint of the run (method, parameters, split, items) guards against
-    mixing runs: partials of another run are discarded.
-    """
-
-    def __init__(self, folder: Path, fingerprint: dict[str, Any]) -> None:
-        self.folder = folder
-        marker = folder / "run.json"
-        text = json.dumps(fingerprint, sort_keys=True)
-        if marker.is_file() and marker.read_text() != text:
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(marker, text.encode())
-
-    def load(self, chunk: int, binning: Binning | None) -> _ChunkResult | None:
-        meta = self.folder / f"{chunk:06d}.json"
-        if not meta.is_file():
-            return None
-        record = json.loads(meta.read_text())
-        acc = BenchmarkAccumulator(binning)
-        with np.load(self.folder / f"{chunk:06d}.npz", allow_pickle=False) as state:
-            acc.load_state_arrays(dict(state))
-        rows = [(i, Prediction(**r)) for i, r in record["rows"]]
-        problems = [Problem(**p) for p in record["problems"]]
-        return _ChunkResult(
-            rows, acc, problems, chunk, record.get("references", []),
-            record.get("thresholded_masks", 0),
-        )  # fmt: skip
-
-    def save(self, part: _ChunkResult) -> None:
-        buf = io.BytesIO()
-        arrays: dict[str, Any] = part.accumulator.state_arrays()
-        np.savez(buf, **arrays)
-        atomic_write_bytes(self.folder / f"{part.chunk:06d}.npz", buf.getvalue())
-        record = {
-            "rows": [(i, dataclasses.asdict(r)) for i, r in part.rows],
-            "problems": [dataclasses.asdict(p) for p in part.problems],
-            "references": part.references,
-            "thresholded_masks": part.thresholded_masks,
-        }
-        atomic_write_bytes(self.folder / f"{part.chunk:06d}.json", json.dumps(record).encode())
-
-    def remove(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def pixel_transform(method: str) -> str:
-    """How a method's pixel scores are accumulated: ``identity``, ``log1p`` or ``symlog``.
-
-    Its spec's :attr:`~spacead.detect.DetectorSpec.pixel_scores`: RXD/PAD maps are
-    squared Mahalanobis distances (``log1p``); the learned methods' maps (inpaint,
-    anomalib) have no fixed range or sign and often sit in a narrow band of values
-    (``symlog``: sign(x)·log1p(|x|), over 2^20 bins, so that the band still spans
-    tens of thousands of bins). Both are monotone, so the rank metrics are
-    unchanged; they only set the binning resolution.
-    """
-    return detector_spec(method).pixel_scores
-
-
-def _forward(transform: str, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    if transform == "log1p":
-        return np.asarray(np.log1p(x))
-    if transform == "symlog":
-        return np.asarray(np.sign(x) * np.log1p(np.abs(x)))
-    return x
-
-
-def _inverse(transform: str, y: float) -> float:
-    if transform == "log1p":
-        return float(np.expm1(y))
-    if transform == "symlog":
-        return float(np.sign(y) * np.expm1(abs(y)))
-    return y
-
-
-def _binning(method: str) -> Binning | None:
-    return _BINNINGS[pixel_transform(method)]
-
-
-class _Stream:
-    """A statistical detector that travels to worker processes by name and parameters.
-
-    Each process builds its own stream detector (:func:`spacead.detect.make_detector`)
-    on first use, so MRAD's buffers are allocated once per chunk, not per image.
-    """
-
-    def __init__(self, method: str, params: Any) -> None:
-        # The spec travels too: a detector registered at run time in this process is
-        # not in a spawned worker's registry.
-        self.method, self.params, self.spec = method, params, detector_spec(method)
-        self._detector: Detector | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"method": self.method, "params": self.params, "spec": self.spec,
-                "_detector": None}  # fmt: skip
-
-    def __call__(self, query: Any, reference: Any) -> Detection:
-        if self._detector is None:
-            self._detector = make_detector(self.method, self.params, spec=self.spec)
-        return self._detector(query, reference)
-
-
-def _run_chunk(
-    method: str,
-    detector: Detector,
-    chunk: Sequence[tuple[int, Item]],
-    maps_dir: Path | None,
-    masks_dir: Path | None = None,
-    chunk_id: int = -1,
-    rendered: tuple[RenderedReferences, Sequence[FrameSpec]] | None = None,
-) -> _ChunkResult:
-    acc = BenchmarkAccumulator(_binning(method))
-    result = _ChunkResult([], acc, chunk=chunk_id)
-    transform = pixel_transform(method)
-    for k, (index, item) in enumerate(chunk):
-        try:
-            sample = load_sample(item)
-            reference = sample.reference
-            if rendered is not None:  # the CAD model's reference, made for this frame now
-                source, frames = rendered
-                made = source(frames[k], sample.image)
-                reference = made.image
-                result.references.append({"image": item.relpath, **made.summary()})
-            det = detector(sample.image, reference)
-        except (ImageReadError, ValueError, TypeError) as exc:
-            result.problems.append(Problem(item.relpath, str(exc)))
-            continue
-        acc.update(_forward(transform, det.score_map), sample.anomaly, det.image_score)
-        result.thresholded_masks += sample.mask_encoding == THRESHOLDED
-        row = Prediction(item.relpath, sample.label, float(det.image_score), int(det.is_anomalous))
-        result.rows.append((index, row))
-        if maps_dir is not None:
-            save_map(maps_dir / item.camera / f"{item.name}.npy", det.score_map)
-        if masks_dir is not None:
-            write_image(
-                masks_dir / item.camera / f"{item.name}.png", det.mask.astype(np.uint8) * 255
-            )
-    return result
-
-
-def _chunks(items: Sequence[Item], size: int) -> Iterator[list[tuple[int, Item]]]:
-    for start in range(0, len(items), size):
-        yield [(i, items[i]) for i in range(start, min(start + size, len(items)))]
+__all__ = [
+    "REFERENCE_MODES",
+    "Evaluation",
+    "_Stream",
+    "as_float_map",
+    "evaluate",
+    "pixel_transform",
+]
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Everything one evaluation produced.
+    """A ``metrics.json`` record with its predictions, for :func:`write_evaluation`.
+
+    :func:`evaluate` returns the typed :class:`EvaluationResult`; this plain
+    container writes any record (one a caller made up, say) the same way.
 
     Attributes
     ----------
     metrics : dict
-        The content of ``metrics.json`` (see :func:`evaluate`).
+        The content of ``metrics.json``.
     predictions : list of Prediction
         One row per evaluated image, in dataset order.
     problems : list of Problem
@@ -256,6 +62,39 @@ class Evaluation:
     metrics: dict[str, Any]
     predictions: list[Prediction]
     problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What an evaluation runs: the detector, the items, where its outputs go."""
+
+    root: Path
+    method: str
+    split: str
+    params: Any  # the method's parameter class (its spec says which)
+    detector: Detector
+    learned: LearnedDetector | None
+    workers: int
+    run: RunOptions
+    dataset: AlloDataset
+    items: tuple[Item, ...]
+    mode: str | None
+    rendered: tuple[RenderedReferences, dict[str, FrameSpec]] | None
+    maps: Path | None
+    masks: Path | None
+    resume: bool
+
+
+@dataclass
+class _Tally:
+    """What the chunks brought back, merged."""
+
+    accumulator: BenchmarkAccumulator
+    problems: list[Problem]
+    rows: list[tuple[int, Prediction]] = field(default_factory=list)
+    made: list[dict[str, Any]] = field(default_factory=list)
+    thresholded: int = 0
+    seconds: float = 0.0
 
 
 def evaluate(
@@ -273,7 +112,8 @@ def evaluate(
     resume_dir: str | os.PathLike[str] | None = None,
     references: str | None = None,
     reference_params: ReferenceParams | None = None,
-) -> Evaluation:
+    run: RunOptions | None = None,
+) -> EvaluationResult:
     """Evaluate a detector on one split of an ALLO-layout dataset.
 
     Parameters
@@ -305,6 +145,9 @@ def evaluate(
         Raise on the first unusable file instead of reporting it.
     progress : bool
         Show a progress bar (images/s) on stderr.
+    run : RunOptions, optional
+        ``workers``, ``scheduler`` and ``progress`` in one value, and the compute
+        threads; give it or those keywords, not both.
     resume_dir : path-like, optional
         Keep finished chunks here while running; an interrupted run with the
         same settings resumes from them. Removed when the evaluation completes.
@@ -318,121 +161,145 @@ def evaluate(
 
     Returns
     -------
-    Evaluation
-        ``metrics`` holds ``method``, ``params``, ``split``, ``n_images``,
-        ``n_anomalous``, ``image_auroc``, ``pixel_auroc``, ``pixel_ap``,
-        ``pixel_fpr95``, ``pixel_f1_max``, ``pixel_f1_threshold`` (in score-map
-        units), ``reasons`` for undefined metrics, the problems, timing and the
-        pixel-score binning; for anomalib models also the training time per image,
-        whether the backbone was pretrained and a note.
+    EvaluationResult
+        The metrics, the problems, timing and provenance, and the predictions;
+        its ``extra`` holds the pixel-score binning and, for learned models, the
+        training record (time per image, whether the backbone was pretrained, a
+        note). ``to_dict()`` is the content of ``metrics.json``.
 
     Raises
     ------
     spacead.baselines.OfflineModelError
         If an anomalib model would need a download.
     """
+    options = run_options(run, workers=workers, scheduler=scheduler, progress=progress)
+    with options.thread_limit():
+        setup = _prepare(
+            Path(root), method, split, params, options,
+            strict=strict, references=references, reference_params=reference_params,
+            maps=None if maps_dir is None else Path(maps_dir),
+            masks=None if masks_dir is None else Path(masks_dir),
+        )  # fmt: skip
+        resume = None if resume_dir is None or not setup.resume else Path(resume_dir)
+        return _result(setup, _collect(setup, resume))
+
+
+def _detector(
+    method: str, root: Path, params: Any, run: RunOptions
+) -> tuple[Any, Detector, LearnedDetector | None, int]:
+    """The checked parameters, the detector (trained first if learned) and the workers."""
     spec = detector_spec(method)
     if spec.extra is not None:
         require(spec.extra)
     params = spec.check_params(method, params)
-    detector: Detector
-    learned: LearnedDetector | None = None
     if spec.learned:
-        if scheduler is not None:
+        if run.scheduler is not None:
             raise ValueError(f"{method} trains and runs in this process; drop --scheduler")
-        learned = fit_detector(method, root, params, progress=progress)
-        detector, n_workers, resume_dir = learned, 1, None  # the model lives in this process
-    else:
-        detector = _Stream(method, params)
-        n_workers = default_workers() if workers is None else workers
+        learned = fit_detector(method, root, params, progress=run.progress)
+        return params, learned, learned, 1  # the model lives in this process
+    n_workers = default_workers() if run.workers is None else run.workers
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
-    mode = _reference_mode(Path(root), split, references) if spec.needs_reference else None
-    dataset = AlloDataset(root, split, need_reference=mode == "files", strict=strict)
-    rendered = None
-    if mode == "render":
-        rendered = _rendered_references(root, dataset, reference_params)
-    maps = Path(maps_dir) if maps_dir is not None else None
-    masks = Path(masks_dir) if masks_dir is not None else None
-    acc = BenchmarkAccumulator(_binning(method))
-    rows: list[tuple[int, Prediction]] = []
-    problems = list(dataset.problems)
-    start = time.perf_counter()
-    bar = tqdm(
-        total=len(dataset),
-        unit="img",
-        desc=f"evaluate {method}",
-        file=sys.stderr,
-        disable=not progress,
-        dynamic_ncols=True,
-    )
-    partials = None
-    if resume_dir is not None:
-        fingerprint = {
-            "method": method,
-            "params": params.to_dict(),
-            "split": split,
-            "items": [i.relpath for i in dataset.items],
-            "chunk": _CHUNK,
-            "references": mode,
-            "reference_params": rendered[0].params.to_dict() if rendered else None,
-        }
-        partials = _Partials(Path(resume_dir), fingerprint)
-    made: list[dict[str, Any]] = []
-    thresholded = 0
-    for part in _run(
-        method, detector, dataset.items, maps, masks, n_workers, scheduler, partials, rendered
-    ):
-        acc.merge(part.accumulator)
-        rows += part.rows
-        made += part.references
-        thresholded += part.thresholded_masks
-        for problem in part.problems:
-            dataset.report(problem)  # raises under strict
-            problems.append(problem)
-        bar.update(len(part.rows) + len(part.problems))
-    bar.close()
-    seconds = time.perf_counter() - start
-    if partials is not None:
-        partials.remove()
-    rows.sort(key=lambda r: r[0])
-    metrics = _metrics_record(acc, method, params, split, problems, seconds, n_workers, len(rows))
-    metrics["root"] = str(Path(root).resolve())
-    metrics["masks_thresholded"] = thresholded
-    if mode is not None:
-        metrics["references"] = _reference_record(mode, rendered, made)
-    if learned is not None:
-        metrics.update(learned.info())
-    return Evaluation(metrics, [r for _, r in rows], problems)
+    return params, _Stream(method, params), None, n_workers
 
 
-def _run(
+def _prepare(
+    root: Path,
     method: str,
-    detector: Detector,
-    items: Sequence[Item],
+    split: str,
+    params: Any,
+    run: RunOptions,
+    *,
+    strict: bool,
+    references: str | None,
+    reference_params: ReferenceParams | None,
     maps: Path | None,
     masks: Path | None,
-    workers: int,
-    scheduler: str | None = None,
-    partials: _Partials | None = None,
-    rendered: tuple[RenderedReferences, dict[str, FrameSpec]] | None = None,
-) -> Iterator[_ChunkResult]:
-    tasks = []
-    for k, chunk in enumerate(_chunks(items, _CHUNK)):
-        done = partials.load(k, _binning(method)) if partials is not None else None
-        if done is not None:
-            yield done
-            continue
-        frames = None
-        if rendered is not None:  # only this chunk's frames travel with its task
-            frames = (rendered[0], [rendered[1][item.relpath] for _, item in chunk])
-        tasks.append((method, detector, chunk, maps, masks, k, frames))
-    if scheduler is None and len(tasks) <= 1:
-        workers = 1
-    for part in run_tasks(_run_chunk, tasks, workers=workers, scheduler=scheduler):
-        if partials is not None:
-            partials.save(part)
-        yield part
+) -> _Setup:
+    """The detector, and the items to run it on (those with a frame, when rendering)."""
+    params, detector, learned, n_workers = _detector(method, root, params, run)
+    spec = detector_spec(method)
+    mode = _reference_mode(root, split, references) if spec.needs_reference else None
+    dataset = AlloDataset(root, split, need_reference=mode == "files", strict=strict)
+    items, rendered = list(dataset.items), None
+    if mode == "render":
+        source, frames, items = _rendered_references(root, dataset, reference_params)
+        rendered = (source, frames)
+    return _Setup(
+        root, method, split, params, detector, learned, n_workers, run, dataset,
+        tuple(items), mode, rendered, maps, masks, resume=learned is None,
+    )  # fmt: skip
+
+
+def _partials(setup: _Setup, folder: Path) -> _Partials:
+    """Finished chunks of an earlier run with the same settings, kept in `folder`."""
+    fingerprint = {
+        "method": setup.method,
+        "params": setup.params.to_dict(),
+        "split": setup.split,
+        "items": [i.relpath for i in setup.items],
+        "chunk": _CHUNK,
+        "references": setup.mode,
+        "reference_params": setup.rendered[0].params.to_dict() if setup.rendered else None,
+    }
+    return _Partials(folder, fingerprint)
+
+
+def _collect(setup: _Setup, resume: Path | None) -> _Tally:
+    """Run every chunk (resuming from `resume`), merge what they return, time it."""
+    tally = _Tally(BenchmarkAccumulator(_binning(setup.method)), list(setup.dataset.problems))
+    start = time.perf_counter()
+    bar = tqdm(total=len(setup.items), unit="img", desc=f"evaluate {setup.method}",
+               file=sys.stderr, disable=not setup.run.progress, dynamic_ncols=True)  # fmt: skip
+    partials = _partials(setup, resume) if resume is not None else None
+    parts = _run(
+        setup.method, setup.detector, setup.items, setup.maps, setup.masks, setup.workers,
+        setup.run.scheduler, partials, setup.rendered,
+    )  # fmt: skip
+    for part in parts:
+        tally.accumulator.merge(part.accumulator)
+        tally.rows += part.rows
+        tally.made += part.references
+        tally.thresholded += part.thresholded_masks
+        for problem in part.problems:
+            setup.dataset.report(problem)  # raises under strict
+            tally.problems.append(problem)
+        bar.update(len(part.rows) + len(part.problems))
+    bar.close()
+    tally.seconds = time.perf_counter() - start
+    if partials is not None:
+        partials.remove()
+    tally.rows.sort(key=lambda r: r[0])
+    return tally
+
+
+def _result(setup: _Setup, tally: _Tally) -> EvaluationResult:
+    """The typed result: the accumulated metrics, then provenance and timing."""
+    acc, n_done, seconds = tally.accumulator, len(tally.rows), tally.seconds
+    result = EvaluationResult.from_dict(acc.compute().to_dict() if n_done else _empty_metrics())
+    transform = pixel_transform(setup.method)
+    if transform != "identity" and result.pixel_f1_threshold is not None:
+        threshold = _inverse(transform, result.pixel_f1_threshold)
+        result = dataclasses.replace(
+            result, pixel_f1_threshold=threshold, pixel_score_transform=transform
+        )
+    result = dataclasses.replace(
+        result,
+        method=setup.method,
+        params=setup.params.to_dict(),
+        split=setup.split,
+        curves=acc.curves() if n_done else None,
+        problems=tuple(tally.problems),
+        seconds=round(seconds, 3),
+        images_per_second=round(n_done / seconds, 3) if seconds > 0 else None,
+        workers=setup.workers,
+        spacead_version=__version__,
+        root=str(setup.root.resolve()),
+        masks_thresholded=tally.thresholded,
+        references=None if setup.mode is None else _reference_record(setup, tally.made),
+        predictions=tuple(r for _, r in tally.rows),
+    )
+    return result if setup.learned is None else result.merged(setup.learned.info())
 
 
 def _reference_mode(root: Path, split: str, references: str | None) -> str:
@@ -451,8 +318,8 @@ def _rendered_references(
     root: str | os.PathLike[str],
     dataset: AlloDataset,
     params: ReferenceParams | None,
-) -> tuple[RenderedReferences, dict[str, FrameSpec]]:
-    """The reference source for ``dataset``; items without a frame become problems."""
+) -> tuple[RenderedReferences, dict[str, FrameSpec], list[Item]]:
+    """The reference source, its frames and the items that have one (the others: problems)."""
     from ..reference import ReferenceParams, RenderedReferences
 
     transforms = read_transforms(root)
@@ -470,20 +337,18 @@ def _rendered_references(
             dataset.report(
                 Problem(item.relpath, f"no frame in {TRANSFORMS} to render its reference")
             )
-    dataset.items = keep
     source = RenderedReferences(str(transforms.cad), params or ReferenceParams())
-    return source, frames
+    return source, frames, keep
 
 
-def _reference_record(
-    mode: str, rendered: tuple[Any, Any] | None, made: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _reference_record(setup: _Setup, made: list[dict[str, Any]]) -> dict[str, Any]:
     """The ``references`` record of ``metrics.json``.
 
     Where the references came from; for rendered ones also their parameters,
     the pose corrections and the time per reference.
     """
-    record: dict[str, Any] = {"mode": mode}
+    record: dict[str, Any] = {"mode": setup.mode}
+    rendered = setup.rendered
     if rendered is None:
         return record
     record["params"] = rendered[0].params.to_dict()
@@ -502,35 +367,6 @@ def _reference_record(
             rotation_deg_median=round(float(np.median([p["rotation_deg"] for p in pose])), 5),
         )
     return record
-
-
-def _metrics_record(
-    acc: BenchmarkAccumulator,
-    method: str,
-    params: Any,
-    split: str,
-    problems: list[Problem],
-    seconds: float,
-    workers: int,
-    n_done: int,
-) -> dict[str, Any]:
-    values = acc.compute().to_dict() if n_done else _empty_metrics()
-    values["curves"] = acc.curves() if n_done else None
-    transform = pixel_transform(method)
-    if transform != "identity" and values.get("pixel_f1_threshold") is not None:
-        values["pixel_f1_threshold"] = _inverse(transform, values["pixel_f1_threshold"])
-        values["pixel_score_transform"] = transform
-    return {
-        "method": method,
-        "params": params.to_dict(),
-        "split": split,
-        **values,
-        "problems": [{"path": p.path, "reason": p.reason} for p in problems],
-        "seconds": round(seconds, 3),
-        "images_per_second": round(n_done / seconds, 3) if seconds > 0 else None,
-        "workers": workers,
-        "spacead_version": __version__,
-    }
 
 
 def _empty_metrics() -> dict[str, Any]:

@@ -13,9 +13,11 @@ import numpy as np
 import numpy.typing as npt
 
 from .._fileio import atomic_write_bytes, write_csv
+from ._result import SUMMARY_KEYS
 
 if TYPE_CHECKING:
     from ._evaluate import Evaluation
+    from ._result import EvaluationResult
 
 
 def save_map(path: Path, score_map: npt.NDArray[Any]) -> Path:
@@ -51,7 +53,7 @@ def write_predictions(path: Path, rows: Iterable[Any]) -> Path:
 
 
 def write_evaluation(
-    folder: str | os.PathLike[str], result: Evaluation, **extra: Any
+    folder: str | os.PathLike[str], result: EvaluationResult | Evaluation, **extra: Any
 ) -> tuple[Path, Path]:
     """Write an evaluation's ``predictions.csv`` and ``metrics.json`` into ``folder``.
 
@@ -59,8 +61,8 @@ def write_evaluation(
     ----------
     folder : path-like
         The output folder (made if missing).
-    result : Evaluation
-        What :func:`spacead.bench.evaluate` returned.
+    result : EvaluationResult or Evaluation
+        What :func:`spacead.bench.evaluate` returned (or a plain record).
     **extra
         More top-level entries of ``metrics.json`` (``spacead evaluate`` records
         its settings as ``config``).
@@ -76,7 +78,6 @@ def write_evaluation(
 
 
 SUMMARY_COLUMNS = ("I.AUROC", "P.AUROC", "P.AP", "P.FPR95", "P.F1max", "P.AUPRO")
-_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max", "pixel_aupro")
 
 
 def _cell(value: float | None) -> str:
@@ -107,7 +108,7 @@ def summary_table(records: Iterable[Mapping[str, Any]], *, label_key: str = "met
             f"{str(rec.get(label_key, ''))[:20]:20s}",
             f"{rec.get('n_images', 0):8d}",
             f"{rec.get('n_anomalous', 0):8d}",
-            *(_cell(rec.get(k)) for k in _KEYS),
+            *(_cell(rec.get(k)) for k in SUMMARY_KEYS),
             f"{'n/a' if speed is None else format(speed, '.1f'):>8s}",
         ]
         lines.append(" ".join(cells))

@@ -25,6 +25,7 @@ from .._fileio import atomic_write_bytes
 from ..data import AlloDataset, read_image, read_mask_file, to_three_class
 from ..detect import detector_spec
 from ._outputs import SUMMARY_COLUMNS
+from ._result import EvaluationResult
 
 
 def _pyplot() -> Any:
@@ -41,9 +42,6 @@ def _pyplot() -> Any:
     return plt
 
 
-_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max", "pixel_aupro")
-
-
 class ReportError(ValueError):
     """An input folder holds neither an evaluation nor an ablation."""
 
@@ -54,7 +52,7 @@ class RunRecord:
 
     label: str
     group: str
-    metrics: dict[str, Any]
+    result: EvaluationResult
     folder: Path
 
 
@@ -67,16 +65,18 @@ def load_runs(folders: Iterable[str | os.PathLike[str]]) -> list[RunRecord]:
                 order = [(r["group"], r["label"]) for r in csv.DictReader(fh)]
             found = {}
             for m in sorted((f / "runs").glob("*/metrics.json")):
-                rec = json.loads(m.read_text())
-                found[(rec.get("group"), rec.get("label"))] = RunRecord(
-                    rec["label"], rec["group"], rec, m.parent
+                result = EvaluationResult.read(m)
+                if result.label is None or result.group is None:
+                    raise KeyError("label" if result.label is None else "group")
+                found[(result.group, result.label)] = RunRecord(
+                    result.label, result.group, result, m.parent
                 )
             runs += [found[k] for k in order if k in found]
         elif (f / "metrics.json").is_file():
-            rec = json.loads((f / "metrics.json").read_text())
-            method = str(rec.get("method", f.name))
+            result = EvaluationResult.read(f / "metrics.json")
+            method = result.method or f.name
             group = "learned" if _is_learned(method) else "evaluation"
-            runs.append(RunRecord(method.upper(), group, rec, f))
+            runs.append(RunRecord(method.upper(), group, result, f))
         else:
             raise ReportError(f"{str(f)!r} holds neither metrics.json nor ablation.csv")
     if not runs:
@@ -96,12 +96,12 @@ def _pct(v: Any) -> str:
     return "–" if v is None else f"{100 * float(v):.1f}"
 
 
-def _times(metrics: dict[str, Any]) -> tuple[str, str]:
+def _times(result: EvaluationResult) -> tuple[str, str]:
     """Training seconds per training image and inference milliseconds per image."""
-    train = metrics.get("train_seconds_per_image")
-    speed = metrics.get("images_per_second")
+    train = result.info("train_seconds_per_image")
+    speed = result.images_per_second
     return (
-        "–" if train is None else f"{train:.3f}",
+        f"{train:.3f}" if isinstance(train, int | float) else "–",
         "–" if not speed else f"{1000 / speed:.1f}",
     )
 
@@ -115,16 +115,17 @@ def markdown_table(runs: Sequence[RunRecord]) -> str:
     head = ["Run", "Group", *SUMMARY_COLUMNS, "Images", "Train s/img", "Infer ms/img", "Note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in runs:
-        note = r.metrics.get("unavailable") or r.metrics.get("note") or ""
-        if r.metrics.get("masks_thresholded"):
-            read = f"{r.metrics['masks_thresholded']} grey-edged masks read at half scale"
+        res = r.result
+        note = res.unavailable or res.info("note") or ""
+        if res.masks_thresholded:
+            read = f"{res.masks_thresholded} grey-edged masks read at half scale"
             note = f"{note}; {read}" if note else read
         cells = [
             r.label,
             r.group,
-            *(_pct(r.metrics.get(k)) for k in _KEYS),
-            str(r.metrics.get("n_images", "")),
-            *_times(r.metrics),
+            *(_pct(v) for v in res.summary()),
+            "" if res.n_images is None else str(res.n_images),
+            *_times(res),
             str(note).replace("|", "/"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -164,7 +165,7 @@ def curves_figure(runs: Sequence[RunRecord]) -> str | None:
     One figure for one group of runs (an evaluation, or one sweep of an
     ablation); distinct colours, the legend below the plots.
     """
-    with_curves = [r for r in runs if r.metrics.get("curves")]
+    with_curves = [r for r in runs if r.result.curves]
     if not with_curves:
         return None
     plt = _pyplot()
@@ -173,14 +174,14 @@ def curves_figure(runs: Sequence[RunRecord]) -> str | None:
     floor = 1e-5  # the log axis starts here: FPR 0 cannot be drawn
     for k, r in enumerate(with_curves):
         colour = colours(k % colours.N)
-        c = r.metrics["curves"]
-        label = f"{r.label} (P.AUROC {_pct(r.metrics.get('pixel_auroc'))})"
+        c, res = r.result.curves or {}, r.result
+        label = f"{r.label} (P.AUROC {_pct(res.pixel_auroc)})"
         roc.plot(np.maximum(c["fpr"], floor), c["tpr"], color=colour, label=label)
         pr.step(c["recall"], c["precision"], where="post", color=colour,
-                label=f"{r.label} (P.AP {_pct(r.metrics.get('pixel_ap'))})")  # fmt: skip
+                label=f"{r.label} (P.AP {_pct(res.pixel_ap)})")  # fmt: skip
         image = _image_roc(r)
         if image is not None:
-            name = f"{r.label} (I.AUROC {_pct(r.metrics.get('image_auroc'))})"
+            name = f"{r.label} (I.AUROC {_pct(res.image_auroc)})"
             image_roc.plot(*image, color=colour, drawstyle="steps-post", label=name)
     image_roc.plot([0, 1], [0, 1], color="0.7", lw=0.8, ls="--")
     image_roc.set(xlabel="false-positive rate (images)", ylabel="true-positive rate",
@@ -208,9 +209,10 @@ def breakdown_table(runs: Sequence[RunRecord], column: str) -> str | None:
 
     predictions = {r.label: _predictions(r) for r in runs if r.group in ("evaluation", "learned")}
     evaluated = [r for r in runs if predictions.get(r.label)]
-    if not evaluated or not evaluated[0].metrics.get("root"):
+    root = evaluated[0].result.root if evaluated else None
+    if not root:
         return None
-    manifest = Path(evaluated[0].metrics["root"]) / "manifest.csv"
+    manifest = Path(root) / "manifest.csv"
     if not manifest.is_file():
         return None
     with manifest.open(newline="") as fh:
@@ -252,12 +254,12 @@ def provenance_table(runs: Sequence[RunRecord]) -> str:
     lines = ["<tr><th>run</th><th>dataset</th><th>images</th><th>size</th><th>spacead</th>"
              "<th>written</th><th>parameters</th></tr>"]  # fmt: skip
     for r in runs:
-        m = r.metrics
+        m = r.result
         size = "–"
         first = next(iter(_predictions(r)), None)
-        if first is not None and m.get("root"):
+        if first is not None and m.root:
             try:
-                shape = read_image(Path(m["root"]) / first["image"]).shape
+                shape = read_image(Path(m.root) / first["image"]).shape
                 size = f"{shape[1]} × {shape[0]}"
             except (OSError, ValueError):
                 pass
@@ -267,11 +269,11 @@ def provenance_table(runs: Sequence[RunRecord]) -> str:
             if metrics_file.is_file()
             else "–"
         )
-        params = json.dumps(m.get("params", {}), sort_keys=True)
+        params = json.dumps(dict(m.params), sort_keys=True)
         lines.append(
             "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-                r.label, m.get("root", "–"), m.get("n_images", "–"), size,
-                m.get("spacead_version", "–"), written,
+                r.label, m.root or "–", "–" if m.n_images is None else m.n_images, size,
+                m.spacead_version or "–", written,
             )) + f"<td><code>{html.escape(params)}</code></td></tr>"
         )  # fmt: skip
     return "<table>" + "".join(lines) + "</table>"
@@ -284,7 +286,7 @@ def _iou(pred: np.ndarray, gt: np.ndarray) -> float:
 
 def gallery_figure(run: RunRecord, *, max_scan: int = 400) -> str | None:
     """Best, median and worst anomalous image of one evaluation by mask IoU (needs --save-maps)."""
-    folder, root = run.folder, run.metrics.get("root")
+    folder, root = run.folder, run.result.root
     if (
         root is None
         or not (folder / "masks").is_dir()
@@ -293,7 +295,7 @@ def gallery_figure(run: RunRecord, *, max_scan: int = 400) -> str | None:
     ):
         return None
     try:
-        items = {i.relpath: i for i in AlloDataset(root, run.metrics.get("split", "test"))}
+        items = {i.relpath: i for i in AlloDataset(root, run.result.split)}
     except ValueError:
         return None
     with (folder / "predictions.csv").open(newline="") as fh:
@@ -343,11 +345,11 @@ def comparison_figure(runs: Sequence[RunRecord], *, n_images: int = 4) -> str | 
     import cv2
 
     with_masks = [r for r in runs if r.group in ("evaluation", "learned")
-                  and (r.folder / "masks").is_dir() and r.metrics.get("root")]  # fmt: skip
+                  and (r.folder / "masks").is_dir() and r.result.root]  # fmt: skip
     if len(with_masks) < 2:
         return None
     try:
-        items = {i.relpath: i for i in AlloDataset(with_masks[0].metrics["root"], "test")}
+        items = {i.relpath: i for i in AlloDataset(str(with_masks[0].result.root), "test")}
     except ValueError:
         return None
     rows = sorted(

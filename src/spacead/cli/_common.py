@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from ._options import Arg
+from .._parallel import RunOptions
+from ._options import Arg, Flatten
 
 if TYPE_CHECKING:
     from ..reference import ReferenceParams
@@ -20,34 +20,24 @@ RENDER_PARAM = Arg(
 )
 THREADS_ONLY = ("threads",)
 
+__all__ = [
+    "PAIRS",
+    "RENDER_PARAM",
+    "RUN_ARGS",
+    "THREADS_ONLY",
+    "RunOptions",
+    "reference_params",
+    "run_flags",
+]
 
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """How a long-running command runs: threads, processes, cluster, progress.
 
-    Attributes
-    ----------
-    threads : str or None
-        compute threads per process (default auto: the cores idle at each step; worker
-        processes take their share of the cores; also SPACEAD_THREADS)
-    workers : int or None
-        worker processes (default: one per core; 1 = in this process)
-    scheduler : str or None
-        Dask scheduler address (tcp://host:8786), or "local" for a local Dask cluster;
-        default: a local process pool
-    quiet : bool
-        no progress bars
-    """
+# How RunOptions' fields are spelled on the command line (its docstring gives the help).
+RUN_ARGS = {"threads": Arg(metavar="N|auto"), "scheduler": Arg(metavar="ADDRESS")}
 
-    threads: Annotated[str | None, Arg(metavar="N|auto")] = None
-    workers: int | None = None
-    scheduler: Annotated[str | None, Arg(metavar="ADDRESS")] = None
-    quiet: bool = False
 
-    @property
-    def progress(self) -> bool:
-        """Whether to show progress bars."""
-        return not self.quiet
+def run_flags(only: tuple[str, ...] | None = None) -> Flatten:
+    """The :class:`RunOptions` fields a command offers (default: all), as options."""
+    return Flatten(only=only, args=RUN_ARGS)
 
 
 def reference_params(pairs: Sequence[str]) -> ReferenceParams:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 from ._command import Command
-from ._common import PAIRS, RunOptions
-from ._options import Arg, Flatten
+from ._common import PAIRS, RunOptions, run_flags
+from ._options import Arg
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,24 +39,23 @@ class Ablate:
     split: str = "test"
     param: Annotated[list[str], PAIRS] = field(default_factory=list)
     sweeps: str = "table3"
-    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
 
 def main(command: Ablate) -> int:
     """Run the sweeps, printing one table row per run as it finishes."""
-    from ..bench import ablate, summary_table, sweep_runs
+    from ..bench import EvaluationResult, ablate, summary_table, sweep_runs
     from ..detect import MRADParams
 
     runs = sweep_runs(command.sweeps.split(","), MRADParams.from_strings(command.param))
 
-    def report(run: object, record: dict[str, object]) -> None:
-        print(summary_table([record], label_key="label").splitlines()[1], flush=True)
+    def report(run: object, result: EvaluationResult) -> None:
+        print(summary_table([result.to_dict()], label_key="label").splitlines()[1], flush=True)
 
     print(summary_table([], label_key="label"), flush=True)
     ablate(
-        command.root, command.out, runs=runs, split=command.split,
-        workers=command.run.workers, scheduler=command.run.scheduler,
-        progress=command.run.progress, on_run=report,
+        command.root, command.out, runs=runs, split=command.split, run=command.run,
+        on_run=report,
     )  # fmt: skip
     print(f"wrote {command.out / 'ablation.csv'}")
     return 0

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from ..data import GenerateConfig
 from ._command import Command
-from ._common import RunOptions
+from ._common import RunOptions, run_flags
 from ._options import Arg, Flatten
 from .generate import DATASET_FIELDS
 
@@ -36,7 +36,7 @@ class Bench:
     out: Annotated[Path, Arg(positional=True)] = Path("spacead-bench")
     dataset: Annotated[GenerateConfig, Flatten(only=DATASET_FIELDS, defaults={"train": 0})]
     learned: Annotated[tuple[str, ...], Arg(metavar="MODEL,...")] = ()
-    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
 
 def main(command: Bench) -> int:
@@ -45,11 +45,7 @@ def main(command: Bench) -> int:
 
     if command.learned and command.dataset.train < 1:
         raise ValueError("--learned models need training images: add --train N (e.g. 100)")
-    run = command.run
-    result = run_benchmark(
-        command.out, command.dataset, learned=command.learned, workers=run.workers,
-        scheduler=run.scheduler, progress=run.progress,
-    )  # fmt: skip
+    result = run_benchmark(command.out, command.dataset, learned=command.learned, run=command.run)
     for method, reason in result.skipped.items():
         print(f"spacead bench: skipped {method}: {reason}", file=sys.stderr)
     print(markdown_table(load_runs(result.runs)), end="")

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 from ..data import read_image, write_image
 from ..detect import as_rgb, detector_spec, overlay, run_detector, score_image, stream_methods
 from ._command import Command
-from ._common import PAIRS, RENDER_PARAM, THREADS_ONLY, RunOptions, reference_params
-from ._options import Arg, Flatten
+from ._common import PAIRS, RENDER_PARAM, THREADS_ONLY, RunOptions, reference_params, run_flags
+from ._options import Arg
 
 if TYPE_CHECKING:
     from .._validate import ImageFormat
@@ -68,7 +68,7 @@ class Detect:
     reference: Annotated[Path | None, Arg(positional=True)] = None
     method: Annotated[str, Arg(parse=detect_method, help=method_help())] = "mrad"
     param: Annotated[list[str], PAIRS] = field(default_factory=list)
-    run: Annotated[RunOptions, Flatten(only=THREADS_ONLY)] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags(THREADS_ONLY)] = field(default_factory=RunOptions)
     out: Path | None = None
     camera: Annotated[Path | None, Arg(metavar="FRAME.json")] = None
     cad: Path | None = None

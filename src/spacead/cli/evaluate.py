@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 from .._extras import require
 from ..detect import detector_names, detector_spec, detector_specs
 from ._command import Command
-from ._common import PAIRS, RENDER_PARAM, RunOptions, reference_params
-from ._options import Arg, Flatten, settings
+from ._common import PAIRS, RENDER_PARAM, RunOptions, reference_params, run_flags
+from ._options import Arg, settings
 
 
 def methods_help() -> str:
@@ -76,7 +76,7 @@ class Evaluate:
     strict: bool = False
     references: Literal["files", "render"] | None = None
     render_param: Annotated[list[str], RENDER_PARAM] = field(default_factory=list)
-    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
 
 def main(command: Evaluate) -> int:
@@ -94,24 +94,22 @@ def main(command: Evaluate) -> int:
         params=spec.parse_params(command.method, command.param),
         maps_dir=out / "maps" if command.save_maps else None,
         masks_dir=out / "masks" if command.save_maps else None,
-        workers=run.workers,
-        scheduler=run.scheduler,
         strict=command.strict,
-        progress=run.progress,
         resume_dir=out / ".partial",
         references=command.references,
         reference_params=reference_params(command.render_param),
+        run=run,
     )
     metrics, predictions = write_evaluation(out, result, config=settings(command))
-    print(summary_table([result.metrics]))
+    print(summary_table([result.to_dict()]))
     for problem in result.problems:
         print(f"skipped {problem}", file=sys.stderr)
     if result.problems:
         print(f"{len(result.problems)} file(s) could not be used; see metrics.json",
               file=sys.stderr)  # fmt: skip
-    if result.metrics.get("masks_thresholded"):
+    if result.masks_thresholded:
         print(
-            f"{result.metrics['masks_thresholded']} foreground/background mask(s) with grey "
+            f"{result.masks_thresholded} foreground/background mask(s) with grey "
             "edges (resized with area averaging) were read thresholded at half scale",
             file=sys.stderr,
         )

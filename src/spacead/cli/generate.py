@@ -8,7 +8,7 @@ from typing import Annotated
 
 from ..data import GenerateConfig, generate
 from ._command import Command
-from ._common import RunOptions
+from ._common import RunOptions, run_flags
 from ._options import Arg, Flatten
 
 # The spellings that differ from GenerateConfig's field names and types.
@@ -45,16 +45,12 @@ class Generate:
 
     out: Annotated[Path, Arg(positional=True)]
     config: Annotated[GenerateConfig, Flatten(args=GENERATE_ARGS)]
-    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
 
 def main(command: Generate) -> int:
     """Generate (or resume) the dataset and say how many images it holds."""
-    run = command.run
-    root = generate(
-        command.out, command.config, workers=run.workers, scheduler=run.scheduler,
-        progress=run.progress,
-    )  # fmt: skip
+    root = generate(command.out, command.config, run=command.run)
     with (root / "manifest.csv").open() as fh:
         n = sum(1 for _ in fh) - 1  # rows: mode variants included
     print(f"wrote {n} images to {root} (manifest: {root / 'manifest.csv'})")

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 from ._command import Command
-from ._common import RunOptions
-from ._options import Arg, Flatten
+from ._common import RunOptions, run_flags
+from ._options import Arg
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,7 +46,7 @@ class ImportAllo:
     normal_split: str = "train"
     anomaly_split: str = "test"
     palette_masks: bool = False
-    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
 
 def main(command: ImportAllo) -> int:

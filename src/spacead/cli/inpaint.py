@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 from .._extras import require
 from ..detect._presets import PRESETS
 from ._command import Command, Group
-from ._common import RunOptions
+from ._common import RunOptions, run_flags
 from ._options import Arg, Changes, Flatten
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class Train:
     preset: Annotated[str, Arg(choices=tuple(PRESETS))] = "cpu"
     changes: Annotated[Changes[TrainConfig], Flatten(only=TRAIN_FIELDS, args=TRAIN_ARGS)]
     device: str | None = None
-    run: Annotated[RunOptions, Flatten(only=QUIET_AND_THREADS)] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags(QUIET_AND_THREADS)] = field(default_factory=RunOptions)
 
 
 def train(command: Train) -> int:
@@ -199,7 +199,7 @@ class Scan:
     workers: int = 1
     scheduler: Annotated[str | None, Arg(metavar="ADDRESS")] = None
     device: str | None = None
-    run: Annotated[RunOptions, Flatten(only=QUIET_AND_THREADS)] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags(QUIET_AND_THREADS)] = field(default_factory=RunOptions)
 
 
 def scan(command: Scan) -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 from ._command import Command
-from ._common import RENDER_PARAM, RunOptions, reference_params
-from ._options import Arg, Flatten
+from ._common import RENDER_PARAM, RunOptions, reference_params, run_flags
+from ._options import Arg
 
 EXIT_PROBLEMS = 1
 
@@ -35,7 +35,7 @@ class Render:
     root: Annotated[Path, Arg(positional=True)]
     out: Path | None = None
     render_param: Annotated[list[str], RENDER_PARAM] = field(default_factory=list)
-    run: Annotated[RunOptions, Flatten()] = field(default_factory=RunOptions)
+    run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
 
 def main(command: Render) -> int:

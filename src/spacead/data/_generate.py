@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from .._fileio import atomic_write_bytes, lock_settings
+from .._parallel import RunOptions, run_options
 from .._validate import check_fraction, check_positive
 from ._image_io import write_image, write_mask
 from ._transforms import TRANSFORMS, FrameSpec
@@ -482,6 +483,7 @@ def generate(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    run: RunOptions | None = None,
 ) -> Path:
     """Write an ALLO-layout dataset to ``out``; resume if ``out`` holds a partial run.
 
@@ -500,6 +502,9 @@ def generate(
         re-rendered elsewhere.
     progress : bool
         Show a progress bar (images/s) on stderr.
+    run : RunOptions, optional
+        ``workers``, ``scheduler``, ``progress`` and the compute threads in one
+        value (give it or those keywords, not both).
 
     Returns
     -------
@@ -517,6 +522,11 @@ def generate(
 
     from .._parallel import run_tasks
 
+    options = run_options(run, workers=workers, scheduler=scheduler, progress=progress)
+    if options.threads is not None:
+        with options.thread_limit():
+            return generate(out, config, run=dataclasses.replace(options, threads=None))
+    workers, scheduler, progress = options.workers, options.scheduler, options.progress
     config = config or GenerateConfig()
     if "cycles" in (config.renderer, config.reference_renderer):
         from .._extras import require

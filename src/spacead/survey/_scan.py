@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from .._parallel import check_workers
+from .._parallel import RunOptions, check_workers, run_options
 from .._threads import get_threads
 from ..detect.inpaint import TileCentre, load_checkpoint, resolve_device
 from ..tiles import intensity_scale, nodata_fraction, open_image
@@ -42,6 +42,7 @@ def scan_image(
     workers: int | None = 1,
     scheduler: str | None = None,
     device: str | None = None,
+    run: RunOptions | None = None,
     **settings: Any,
 ) -> ScanResult:
     """Score the tiles of a frame and flag those more than `k` σ above the mean.
@@ -81,6 +82,9 @@ def scan_image(
     device : str, optional
         Where a single-process scan runs the network: ``"cpu"`` (default) or
         ``"cuda"``/``"cuda:N"``. Worker processes and Dask workers use their CPUs.
+    run : RunOptions, optional
+        ``workers``, ``scheduler``, ``progress`` and the compute threads in one
+        value (give it or those keywords, not both).
     **settings
         Fields of :class:`ScanConfig` to change (``k=4``, ``fine_stride=16``, ...).
 
@@ -95,7 +99,22 @@ def scan_image(
         If a setting is out of range (checked before the model or the frame is
         read), or the image or model cannot be read.
     """
-    cfg = scan_config(config, **settings)
+    options = run_options(run, workers=workers, scheduler=scheduler, progress=progress,
+                          defaults=(1, True))  # fmt: skip
+    with options.thread_limit():
+        return _scan(image, model, out_dir, scan_config(config, **settings), options, device)
+
+
+def _scan(
+    image: PathLike,
+    model: PathLike,
+    out_dir: PathLike,
+    cfg: ScanConfig,
+    run: RunOptions,
+    device: str | None,
+) -> ScanResult:
+    """:func:`scan_image` with its settings checked and its threads set."""
+    workers, scheduler, progress = run.workers, run.scheduler, run.progress
     check_workers(workers)  # before anything is read
     if device is not None and (scheduler is not None or workers != 1):
         raise ValueError("device applies to single-process scans (workers=1, no scheduler)")
