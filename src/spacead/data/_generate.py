@@ -352,19 +352,19 @@ def _vector_fields(prefix: str, v: Any) -> dict[str, str]:
 
 
 def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
-    """Render and write one image (with mask and, for test, reference); return its manifest row."""
-    from ..scene import ANOMALY, Scene, make_scene, perturb, sky_geometry
+    """Render and write one image (with mask and, for test, reference); return its manifest row.
+
+    The random draws happen in one fixed order (pose, day, hazard, scene, exposure,
+    query, reference pose and lights, reference): the same seed gives the same bytes.
+    """
+    from ..scene import ANOMALY, make_scene, perturb, sky_geometry
 
     cfg = world.config
     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, SPLITS[job.split], job.index]))
     camera = perturb(world.poses[job.pose_id - 1], rng)
     geometry = sky_geometry(int(rng.integers(365)))
     hazard, kind, offset = (None, "", 0.0)
-    depth, scale, colour = (
-        job.value("depth", None),
-        job.value("scale", None),
-        job.value("colour", None),
-    )
+    depth, scale, colour = (job.value(k, None) for k in ("depth", "scale", "colour"))
     if job.split == "test" and rng.random() < cfg.anomalous_fraction:
         hazard, kind, offset = _place(world, camera, rng, depth, scale, colour)
     first = (MODE_VALUES["depth"][0], MODE_VALUES["scale"][0], MODE_VALUES["colour"][0])
@@ -377,46 +377,17 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
     if strength != 1.0:
         scene = dataclasses.replace(scene, lighting=dataclasses.replace(
             scene.lighting, sun_irradiance=scene.lighting.sun_irradiance * strength))  # fmt: skip
-    renderer = world.renderer
-    if cfg.query_exposure_jitter > 0:  # drawn only then: the default keeps its bytes
-        jitter = cfg.query_exposure_jitter
-        exposure = renderer.sensor.exposure * float(np.exp(rng.uniform(-jitter, jitter)))
-        sensor = dataclasses.replace(renderer.sensor, exposure=exposure)
-        renderer = dataclasses.replace(renderer, sensor=sensor)
-    query = _render(renderer, root, scene, camera, rng)
+    query = _render(_query_renderer(world, rng), root, scene, camera, rng)
     base = root / job.split / job.camera
     write_image(base / "images" / f"{job.name}.png", query.image)
     write_mask(base / "masks" / f"{job.name}.png", query.mask, palette=cfg.palette_masks)
-    if job.split == "test":
-        ref_camera = perturb(
-            camera, rng, cfg.reference_position_sigma, cfg.reference_rotation_sigma
-        )
-        gain = 1.0 + cfg.reference_light_jitter * rng.uniform(-1.0, 1.0, size=2)
-        light = dataclasses.replace(
-            scene.lighting,
-            sun_irradiance=scene.lighting.sun_irradiance * float(gain[0]),
-            spotlight_intensity=scene.lighting.spotlight_intensity * float(gain[1]),
-        )
-        parts = tuple(p for p in scene.parts if p.label != ANOMALY)
-        ref_scene = Scene(parts, light, scene.bodies)
-        reference = _render(world.reference_renderer, root, ref_scene, ref_camera, rng)
-        write_image(base / "references" / f"{job.name}.png", reference.image)
-        frame = _frame_spec(
-            f"{job.split}/{job.camera}/images/{job.name}.png", ref_scene, ref_camera
-        )
     row: dict[str, Any] = {
         "image": f"{job.split}/{job.camera}/images/{job.name}.png",
         "split": job.split,
         "camera": job.camera,
         "pose_id": str(job.pose_id),
-        "day": str(geometry.day),
-        "date": geometry.date.isoformat(),
-        **_vector_fields("sun", geometry.sun_direction),
-        **_vector_fields("earth", geometry.earth_direction),
-        **_vector_fields("moon", geometry.moon_direction),
-        **_vector_fields("cam", camera.position),
-        **_quaternion_fields("cam", camera.rotation),
-        **_intrinsic_fields("cam", camera.intrinsics),
+        **_sky_fields(geometry),
+        **_camera_fields(camera),
         "anomaly": kind,
         "depth_offset": f"{offset:g}",
         "anomalous_pixels": str(int(np.count_nonzero(query.mask == ANOMALY))),
@@ -428,22 +399,67 @@ def render_job(root: Path, job: Job, world: _World) -> dict[str, str]:
         row["scale"] = "" if scale is None or hazard is None else f"{scale:g}"
         row["colour"] = "" if colour is None or hazard is None else str(colour)
     if job.split == "test":
+        frame = _write_reference(root, job, world, scene, camera, rng)
         row["frame"] = frame.to_dict()
-    meta = job.meta_path(root)
-    meta.parent.mkdir(parents=True, exist_ok=True)
-    tmp = meta.with_suffix(".tmp")
-    tmp.write_text(json.dumps(row))
-    os.replace(tmp, meta)
+    atomic_write_bytes(job.meta_path(root), json.dumps(row).encode())
     return row
+
+
+def _query_renderer(world: _World, rng: np.random.Generator) -> Any:
+    """The world's renderer, with the query's exposure jitter (drawn only when it is on)."""
+    renderer = world.renderer
+    jitter = world.config.query_exposure_jitter
+    if jitter > 0:  # drawn only then: the default keeps its bytes
+        exposure = renderer.sensor.exposure * float(np.exp(rng.uniform(-jitter, jitter)))
+        renderer = dataclasses.replace(
+            renderer, sensor=dataclasses.replace(renderer.sensor, exposure=exposure)
+        )
+    return renderer
+
+
+def _write_reference(
+    root: Path, job: Job, world: _World, scene: Any, camera: Any, rng: np.random.Generator
+) -> FrameSpec:
+    """Render and write a test image's reference at the reported pose and lights: its frame."""
+    from ..scene import ANOMALY, Scene, perturb
+
+    cfg = world.config
+    ref_camera = perturb(camera, rng, cfg.reference_position_sigma, cfg.reference_rotation_sigma)
+    gain = 1.0 + cfg.reference_light_jitter * rng.uniform(-1.0, 1.0, size=2)
+    light = dataclasses.replace(
+        scene.lighting,
+        sun_irradiance=scene.lighting.sun_irradiance * float(gain[0]),
+        spotlight_intensity=scene.lighting.spotlight_intensity * float(gain[1]),
+    )
+    ref_scene = Scene(tuple(p for p in scene.parts if p.label != ANOMALY), light, scene.bodies)
+    reference = _render(world.reference_renderer, root, ref_scene, ref_camera, rng)
+    write_image(root / job.split / job.camera / "references" / f"{job.name}.png", reference.image)
+    return _frame_spec(f"{job.split}/{job.camera}/images/{job.name}.png", ref_scene, ref_camera)
+
+
+def _sky_fields(geometry: Any) -> dict[str, str]:
+    """Manifest columns of the day: date, Sun, Earth and Moon directions."""
+    return {
+        "day": str(geometry.day),
+        "date": geometry.date.isoformat(),
+        **_vector_fields("sun", geometry.sun_direction),
+        **_vector_fields("earth", geometry.earth_direction),
+        **_vector_fields("moon", geometry.moon_direction),
+    }
+
+
+def _camera_fields(camera: Any) -> dict[str, str]:
+    """Manifest columns of the camera: position, rotation quaternion, intrinsics."""
+    return {
+        **_vector_fields("cam", camera.position),
+        **_quaternion_fields("cam", camera.rotation),
+        **_intrinsic_fields("cam", camera.intrinsics),
+    }
 
 
 def _skip(root: Path, job: Job, reason: str) -> dict[str, str]:
     """Record that a variant is not rendered (its meta file marks it done)."""
-    meta = job.meta_path(root)
-    meta.parent.mkdir(parents=True, exist_ok=True)
-    tmp = meta.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"skipped": reason}))
-    os.replace(tmp, meta)
+    atomic_write_bytes(job.meta_path(root), json.dumps({"skipped": reason}).encode())
     return {}
 
 
