@@ -191,7 +191,7 @@ class LightPaths:
 
         ``"direct"`` is the one-bounce ray cast (direct light, hard shadows, one
         ray per pixel); ``"high"`` traces twice the bounce rays and 16 samples
-        per edge pixel (about 2 s for a 1080p frame on 2 cores).
+        per edge pixel (under 1 s for a 1080p frame on 2 cores).
         """
         if quality == "direct":
             return cls(False, False, False, False, glints=1)
