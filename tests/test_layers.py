@@ -55,7 +55,7 @@ ALLOWED: dict[str, set[str]] = {
 # removes it. A dependency of the same pair from any other file is still a violation.
 EXCEPTIONS: dict[tuple[str, str, str], str] = {
     ("scene", "render", "scene/_model_files.py"): (
-        "load_model() exports a .blend to glTF through render/_cycles.py's Blender wrapper "
+        "load_model() exports a .blend to glTF through render/_blend_files.py's Blender wrapper "
         "(imported inside _blend_to_glb); goes when that wrapper moves below scene with the "
         "other file readers in the io/ step of the restructure"
     ),

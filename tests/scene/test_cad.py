@@ -115,7 +115,7 @@ def test_save_model_round_trips_spacead_materials(tmp_path):
 
 def test_glb_written_by_blender_keeps_its_principled_materials(tmp_path):
     bpy = pytest.importorskip("bpy")
-    from spacead.render._cycles import export_blend_to_gltf
+    from spacead.render._blend_files import export_blend_to_gltf
     from spacead.render._cycles_bpy import BPY_LOCK, quiet_stdout, reset
 
     blend, path = tmp_path / "panel.blend", tmp_path / "blender.glb"

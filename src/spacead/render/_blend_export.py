@@ -17,14 +17,14 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     """Export ``argv[0]`` (.blend) to ``argv[1]`` (.glb); return the exit status."""
-    from ._cycles import _open_blend
+    from ._blend_files import open_blend
     from ._cycles_bpy import import_bpy, quiet_stdout
 
     source, target = Path(argv[0]), Path(argv[1])
     try:
         bpy = import_bpy()
         with quiet_stdout():
-            _open_blend(bpy, source)
+            open_blend(bpy, source)
             result = bpy.ops.export_scene.gltf(
                 filepath=str(target), export_format="GLB", export_apply=True,
                 export_cameras=False, export_lights=False, export_yup=False,

@@ -217,7 +217,7 @@ def load_model(
 
 def _blend_to_glb(blend: Path, out: Path) -> None:
     # The bpy wrapper lives with the Cycles renderer, which owns Blender's process state.
-    from spacead.render._cycles import export_blend_to_gltf
+    from spacead.render._blend_files import export_blend_to_gltf
 
     export_blend_to_gltf(blend, out)
 
