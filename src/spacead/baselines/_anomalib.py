@@ -123,9 +123,13 @@ class AnomalibOptions:
     def to_dict(self) -> dict[str, Any]:
         """The options as plain types (what ``metrics.json`` records)."""
         return {
-            "model": self.model, "max_epochs": self.max_epochs, "batch_size": self.batch_size,
-            "image_size": self.image_size, "seed": self.seed, **self.init,
-        }  # fmt: skip
+            "model": self.model,
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "image_size": self.image_size,
+            "seed": self.seed,
+            **self.init,
+        }
 
 
 @contextlib.contextmanager
@@ -186,8 +190,12 @@ def _build(options: AnomalibOptions) -> tuple[Any, bool | None, str]:
     accepted = inspect.signature(cls.__init__).parameters
     unknown = sorted(set(options.init) - set(accepted) - {"self"})
     if unknown:
-        valid = ", ".join(sorted(set(accepted) - {"self", "pre_processor", "post_processor",
-                                                  "evaluator", "visualizer"}))  # fmt: skip
+        valid = ", ".join(
+            sorted(
+                set(accepted)
+                - {"self", "pre_processor", "post_processor", "evaluator", "visualizer"}
+            )
+        )
         raise ValueError(
             f"unknown parameter(s) {', '.join(unknown)} for anomalib:{name}; valid: "
             f"{valid}, max_epochs, batch_size, image_size, seed"
@@ -295,9 +303,14 @@ class AnomalibDetector:
         mask = full > self.threshold
         finite = np.isfinite(self.threshold)
         return Detection(
-            full, mask, score, score > self.threshold, f"anomalib:{self.options.model}",
-            self.options.to_dict(), threshold=self.threshold if finite else None,
-        )  # fmt: skip
+            full,
+            mask,
+            score,
+            score > self.threshold,
+            f"anomalib:{self.options.model}",
+            self.options.to_dict(),
+            threshold=self.threshold if finite else None,
+        )
 
     def info(self) -> dict[str, Any]:
         """What ``metrics.json`` records about training."""
@@ -342,16 +355,25 @@ def train_anomalib(
         start = time.perf_counter()
         with _quiet_offline():
             data = Folder(
-                name="spacead", root=tmp, normal_dir=f"{split}/normal",
-                train_batch_size=options.batch_size, eval_batch_size=options.batch_size,
-                num_workers=0, test_split_mode="none", val_split_mode="none",
+                name="spacead",
+                root=tmp,
+                normal_dir=f"{split}/normal",
+                train_batch_size=options.batch_size,
+                eval_batch_size=options.batch_size,
+                num_workers=0,
+                test_split_mode="none",
+                val_split_mode="none",
                 seed=options.seed,
-            )  # fmt: skip
+            )
             engine = Engine(
-                max_epochs=options.max_epochs, accelerator="cpu", devices=1, logger=False,
-                default_root_dir=Path(tmp) / "engine", enable_progress_bar=progress,
+                max_epochs=options.max_epochs,
+                accelerator="cpu",
+                devices=1,
+                logger=False,
+                default_root_dir=Path(tmp) / "engine",
+                enable_progress_bar=progress,
                 enable_model_summary=False,
-            )  # fmt: skip
+            )
             try:
                 data.setup("fit")  # training images only: no validation, no test images
                 engine.fit(model=module, train_dataloaders=data.train_dataloader())
@@ -364,6 +386,10 @@ def train_anomalib(
             # The exported training images are exactly the split's normal images.
             threshold = max(scorer.raw(read_image(f))[1] for f in files)
     return AnomalibDetector(
-        module, options, threshold=threshold, pretrained=pretrained, note=note,
+        module,
+        options,
+        threshold=threshold,
+        pretrained=pretrained,
+        note=note,
         training=TrainingRecord(seconds, len(files)),
-    )  # fmt: skip
+    )

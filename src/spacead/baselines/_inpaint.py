@@ -146,12 +146,14 @@ class InpaintDetector:
         padded = np.pad(gray, (pad_y, pad_x), mode="reflect")
         ys, xs = np.meshgrid(np.arange(ny) * step, np.arange(nx) * step, indexing="ij")
         coords = np.stack([ys.ravel(), xs.ravel()], axis=1).astype(np.int64)
-        scores = np.concatenate([
-            self._scores(t)
-            for _, t in iter_tile_batches(
-                padded, coords, size=p.tile, out_size=p.input_size, batch_size=256, scale=1.0
-            )
-        ])  # fmt: skip
+        scores = np.concatenate(
+            [
+                self._scores(t)
+                for _, t in iter_tile_batches(
+                    padded, coords, size=p.tile, out_size=p.input_size, batch_size=256, scale=1.0
+                )
+            ]
+        )
         grid = scores.reshape(ny, nx).astype(np.float32)
         # Tile (i, j)'s scored centre is centred on image pixel (i, j) * step + c / 2:
         # every pixel takes the score of the nearest tile centre.
@@ -166,9 +168,14 @@ class InpaintDetector:
         threshold = self.threshold
         score = float(smap.max())
         return Detection(
-            smap, smap > threshold, score, score > threshold, "inpaint", self.params.to_dict(),
+            smap,
+            smap > threshold,
+            score,
+            score > threshold,
+            "inpaint",
+            self.params.to_dict(),
             threshold=threshold,
-        )  # fmt: skip
+        )
 
     def info(self) -> dict[str, Any]:
         """What ``metrics.json`` records about training."""
@@ -216,14 +223,23 @@ def train_inpaint_detector(
     # set the threshold.
     rng = np.random.default_rng(p.seed)
     tiles = sample_tiles(
-        frames, size=p.tile, stride=p.train_stride, out_size=p.input_size,
-        max_tiles=p.max_tiles, seed=rng, nodata=None, scale=1.0,
-    )  # fmt: skip
+        frames,
+        size=p.tile,
+        stride=p.train_stride,
+        out_size=p.input_size,
+        max_tiles=p.max_tiles,
+        seed=rng,
+        nodata=None,
+        scale=1.0,
+    )
     model, _ = fit_network(tiles, p.training(), progress=progress)
     detector = InpaintDetector(model, p)
     held = tiles[np.sort(rng.choice(len(tiles), min(len(tiles), 1000), replace=False))]
     scores = np.concatenate([detector._scores(held[i : i + 256]) for i in range(0, len(held), 256)])
     return InpaintDetector(
-        model, p, mean=float(scores.mean()), std=float(scores.std()),
+        model,
+        p,
+        mean=float(scores.mean()),
+        std=float(scores.std()),
         training=TrainingRecord(time.perf_counter() - start, len(frames)),
-    )  # fmt: skip
+    )

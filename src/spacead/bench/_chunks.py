@@ -87,9 +87,13 @@ class _Partials:
         rows = [(i, Prediction(**r)) for i, r in record["rows"]]
         problems = [Problem(**p) for p in record["problems"]]
         return _ChunkResult(
-            rows, acc, problems, chunk, record.get("references", []),
+            rows,
+            acc,
+            problems,
+            chunk,
+            record.get("references", []),
             record.get("thresholded_masks", 0),
-        )  # fmt: skip
+        )
 
     def save(self, part: _ChunkResult) -> None:
         buf = io.BytesIO()
@@ -155,8 +159,7 @@ class _Stream:
         self._detector: Detector | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"method": self.method, "params": self.params, "spec": self.spec,
-                "_detector": None}  # fmt: skip
+        return {"method": self.method, "params": self.params, "spec": self.spec, "_detector": None}
 
     def __call__(self, query: Any, reference: Any) -> Detection:
         if self._detector is None:

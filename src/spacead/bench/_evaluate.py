@@ -175,11 +175,17 @@ def evaluate(
     options = run_options(run, workers=workers, scheduler=scheduler, progress=progress)
     with options.thread_limit():
         setup = _prepare(
-            Path(root), method, split, params, options,
-            strict=strict, references=references, reference_params=reference_params,
+            Path(root),
+            method,
+            split,
+            params,
+            options,
+            strict=strict,
+            references=references,
+            reference_params=reference_params,
             maps=None if maps_dir is None else Path(maps_dir),
             masks=None if masks_dir is None else Path(masks_dir),
-        )  # fmt: skip
+        )
         resume = None if resume_dir is None or not setup.resume else Path(resume_dir)
         return _result(setup, _collect(setup, resume))
 
@@ -226,9 +232,22 @@ def _prepare(
         source, frames, items = _rendered_references(root, dataset, reference_params)
         rendered = (source, frames)
     return _Setup(
-        root, method, split, params, detector, learned, n_workers, run, dataset,
-        tuple(items), mode, rendered, maps, masks, resume=learned is None,
-    )  # fmt: skip
+        root,
+        method,
+        split,
+        params,
+        detector,
+        learned,
+        n_workers,
+        run,
+        dataset,
+        tuple(items),
+        mode,
+        rendered,
+        maps,
+        masks,
+        resume=learned is None,
+    )
 
 
 def _partials(setup: _Setup, folder: Path) -> _Partials:
@@ -249,13 +268,26 @@ def _collect(setup: _Setup, resume: Path | None) -> _Tally:
     """Run every chunk (resuming from `resume`), merge what they return, time it."""
     tally = _Tally(BenchmarkAccumulator(_binning(setup.method)), list(setup.dataset.problems))
     start = time.perf_counter()
-    bar = tqdm(total=len(setup.items), unit="img", desc=f"evaluate {setup.method}",
-               file=sys.stderr, disable=not setup.run.progress, dynamic_ncols=True)  # fmt: skip
+    bar = tqdm(
+        total=len(setup.items),
+        unit="img",
+        desc=f"evaluate {setup.method}",
+        file=sys.stderr,
+        disable=not setup.run.progress,
+        dynamic_ncols=True,
+    )
     partials = _partials(setup, resume) if resume is not None else None
     parts = _run(
-        setup.method, setup.detector, setup.items, setup.maps, setup.masks, setup.workers,
-        setup.run.scheduler, partials, setup.rendered,
-    )  # fmt: skip
+        setup.method,
+        setup.detector,
+        setup.items,
+        setup.maps,
+        setup.masks,
+        setup.workers,
+        setup.run.scheduler,
+        partials,
+        setup.rendered,
+    )
     for part in parts:
         tally.accumulator.merge(part.accumulator)
         tally.rows += part.rows

@@ -11,8 +11,14 @@ from pathlib import Path
 from ..data import Problem
 
 # The six metrics of the summary tables, in column order (I.AUROC ... P.AUPRO).
-SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_ap", "pixel_fpr95", "pixel_f1_max",
-                "pixel_aupro")  # fmt: skip
+SUMMARY_KEYS = (
+    "image_auroc",
+    "pixel_auroc",
+    "pixel_ap",
+    "pixel_fpr95",
+    "pixel_f1_max",
+    "pixel_aupro",
+)
 # Entries ``metrics.json`` holds only where they apply (an evaluation's file always
 # holds the others); the rest of a file's entries go to ``extra``.
 _OPTIONAL = ("references", "pixel_score_transform", "config", "group", "label", "unavailable")

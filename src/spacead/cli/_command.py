@@ -140,9 +140,11 @@ def add_entries(
     """
     dest = "command" if prefix == "spacead" else prefix.split()[-1] + "_command"
     sub = parser.add_subcommands(
-        required=True, dest=dest, metavar="COMMAND" if dest == "command" else "STEP",
+        required=True,
+        dest=dest,
+        metavar="COMMAND" if dest == "command" else "STEP",
         description=None,
-    )  # fmt: skip
+    )
     leaves: dict[str, Parser] = {}
     for entry in entries:
         if isinstance(entry, Group):

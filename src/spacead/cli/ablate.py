@@ -54,9 +54,13 @@ def main(command: Ablate) -> int:
 
     print(summary_table([], label_key="label"), flush=True)
     ablate(
-        command.root, command.out, runs=runs, split=command.split, run=command.run,
+        command.root,
+        command.out,
+        runs=runs,
+        split=command.split,
+        run=command.run,
         on_run=report,
-    )  # fmt: skip
+    )
     print(f"wrote {command.out / 'ablation.csv'}")
     return 0
 

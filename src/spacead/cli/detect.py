@@ -95,8 +95,9 @@ def image_format(command: Detect) -> ImageFormat:
     try:
         return ImageFormat(value_range=value_range, bit_depth=command.bit_depth)
     except ValueError as exc:
-        raise ValueError(str(exc).replace("bit_depth", "--bit-depth").replace(
-            "value_range", "--value-range")) from None  # fmt: skip
+        raise ValueError(
+            str(exc).replace("bit_depth", "--bit-depth").replace("value_range", "--value-range")
+        ) from None
 
 
 def main(command: Detect) -> int:
@@ -106,8 +107,10 @@ def main(command: Detect) -> int:
     rendered = command.camera is not None or command.cad is not None
     complete = command.camera is not None and command.cad is not None
     if rendered and (not complete or command.reference is not None):
-        raise ValueError("a rendered reference needs both --camera FRAME.json and --cad MODEL, "
-                         "and no REFERENCE image")  # fmt: skip
+        raise ValueError(
+            "a rendered reference needs both --camera FRAME.json and --cad MODEL, "
+            "and no REFERENCE image"
+        )
     if detector_spec(method).needs_reference and command.reference is None and not rendered:
         raise ValueError(f"method {method} needs a REFERENCE image (or --camera and --cad)")
     fmt = image_format(command)

@@ -105,8 +105,9 @@ def main(command: Evaluate) -> int:
     for problem in result.problems:
         print(f"skipped {problem}", file=sys.stderr)
     if result.problems:
-        print(f"{len(result.problems)} file(s) could not be used; see metrics.json",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{len(result.problems)} file(s) could not be used; see metrics.json", file=sys.stderr
+        )
     if result.masks_thresholded:
         print(
             f"{result.masks_thresholded} foreground/background mask(s) with grey "

@@ -55,17 +55,25 @@ def main(command: ImportAllo) -> int:
 
     run = command.run
     result = import_allo(
-        command.raw, command.out, normal_split=command.normal_split,
-        anomaly_split=command.anomaly_split, min_pixels=command.min_pixels,
-        palette_masks=command.palette_masks, workers=run.workers, scheduler=run.scheduler,
+        command.raw,
+        command.out,
+        normal_split=command.normal_split,
+        anomaly_split=command.anomaly_split,
+        min_pixels=command.min_pixels,
+        palette_masks=command.palette_masks,
+        workers=run.workers,
+        scheduler=run.scheduler,
         progress=run.progress,
-    )  # fmt: skip
+    )
     for problem in result.problems:
         print(f"skipped {problem}", file=sys.stderr)
     if result.unparsed_names:
-        print(f"{len(result.unparsed_names)} file name(s) are not ALLO's pattern "
-              f"(<day>_<hazard>_<illum>_<scale>_<depth>_<colour>); their manifest fields are "
-              f"empty, e.g. {result.unparsed_names[0]}", file=sys.stderr)  # fmt: skip
+        print(
+            f"{len(result.unparsed_names)} file name(s) are not ALLO's pattern "
+            f"(<day>_<hazard>_<illum>_<scale>_<depth>_<colour>); their manifest fields are "
+            f"empty, e.g. {result.unparsed_names[0]}",
+            file=sys.stderr,
+        )
     print(json.dumps(result.summary()))
     return 0
 

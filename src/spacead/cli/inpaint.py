@@ -85,8 +85,18 @@ def _preset_note(field: str) -> str:
     return f"cpu preset {PRESETS['cpu'][field]}, article {PRESETS['article'][field]}"
 
 
-TRAIN_FIELDS = ("epochs", "batch_size", "lr", "width", "tile", "train_stride", "input_size",
-                "max_tiles", "seed", "flip")  # fmt: skip
+TRAIN_FIELDS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "width",
+    "tile",
+    "train_stride",
+    "input_size",
+    "max_tiles",
+    "seed",
+    "flip",
+)
 TRAIN_ARGS = {name: Arg(note=_preset_note(name)) for name in TRAIN_FIELDS} | {
     "train_stride": Arg(flags=("--stride",), key="stride", note=_preset_note("train_stride")),
     "flip": Arg(note="cpu preset off, article on; --no-flip keeps one frame's illumination"),
@@ -133,9 +143,12 @@ def train(command: Train) -> int:
         settings = ", ".join(f"{k} {v}" for k, v in config.to_dict().items())
         print(f"training ({command.preset} preset): {settings}", file=sys.stderr)
     path = train_inpainter(
-        command.images, out=command.out, config=config, progress=command.run.progress,
+        command.images,
+        out=command.out,
+        config=config,
+        progress=command.run.progress,
         device=command.device,
-    )  # fmt: skip
+    )
     print(f"wrote {path}")
     return 0
 
@@ -208,10 +221,15 @@ def scan(command: Scan) -> int:
     from ..survey import scan_image
 
     result = scan_image(
-        command.image, model=command.model, out_dir=command.out, config=command.config,
-        workers=command.workers, scheduler=command.scheduler, progress=command.run.progress,
+        command.image,
+        model=command.model,
+        out_dir=command.out,
+        config=command.config,
+        workers=command.workers,
+        scheduler=command.scheduler,
+        progress=command.run.progress,
         device=command.device,
-    )  # fmt: skip
+    )
     print(json.dumps(result.summary()))
     return 0
 

@@ -44,9 +44,13 @@ def main(command: Render) -> int:
 
     run = command.run
     summary = render_references(
-        command.root, command.out, params=reference_params(command.render_param),
-        workers=run.workers, scheduler=run.scheduler, progress=run.progress,
-    )  # fmt: skip
+        command.root,
+        command.out,
+        params=reference_params(command.render_param),
+        workers=run.workers,
+        scheduler=run.scheduler,
+        progress=run.progress,
+    )
     for problem in summary.problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(

@@ -39,9 +39,21 @@ from ._image_io import ImageReadError, read_image, write_mask
 
 MIN_PIXELS = 2000  # preprocess.py's default --min_pixel
 MANIFEST_FIELDS = (
-    "image", "split", "camera", "name", "label", "day", "anomaly", "illumination", "scale",
-    "depth_offset", "colour", "anomalous_pixels", "experiment", "source",
-)  # fmt: skip
+    "image",
+    "split",
+    "camera",
+    "name",
+    "label",
+    "day",
+    "anomaly",
+    "illumination",
+    "scale",
+    "depth_offset",
+    "colour",
+    "anomalous_pixels",
+    "experiment",
+    "source",
+)
 _CHUNK = 16  # renders per task
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -65,8 +77,14 @@ def parse_allo_name(stem: str) -> dict[str, str] | None:
     parts = stem.split("_")
     if len(parts) == 3 and parts[1] == "normal" and parts[0].isdigit():
         if _NUMBER.match(parts[2]):
-            return {"day": parts[0], "illumination": parts[2], "anomaly": "", "scale": "",
-                    "depth_offset": "", "colour": ""}  # fmt: skip
+            return {
+                "day": parts[0],
+                "illumination": parts[2],
+                "anomaly": "",
+                "scale": "",
+                "depth_offset": "",
+                "colour": "",
+            }
         return None
     if len(parts) < 6 or not parts[0].isdigit():
         return None
@@ -74,9 +92,13 @@ def parse_allo_name(stem: str) -> dict[str, str] | None:
     if not all(_NUMBER.match(v) for v in (illum, scale, depth)) or not colour:
         return None
     return {
-        "day": parts[0], "anomaly": "_".join(parts[1:-4]), "illumination": illum,
-        "scale": "" if float(scale) == -1 else scale, "depth_offset": depth, "colour": colour,
-    }  # fmt: skip
+        "day": parts[0],
+        "anomaly": "_".join(parts[1:-4]),
+        "illumination": illum,
+        "scale": "" if float(scale) == -1 else scale,
+        "depth_offset": depth,
+        "colour": colour,
+    }
 
 
 @dataclass(frozen=True)
@@ -122,10 +144,12 @@ class AlloImport:
     def summary(self) -> dict[str, Any]:
         """Counts as plain types (the command's JSON line)."""
         return {
-            "imported": dict(self.imported), "skipped_small": self.skipped_small,
-            "unparsed_names": len(self.unparsed_names), "problems": len(self.problems),
+            "imported": dict(self.imported),
+            "skipped_small": self.skipped_small,
+            "unparsed_names": len(self.unparsed_names),
+            "problems": len(self.problems),
             "manifest": str(self.manifest) if self.manifest else None,
-        }  # fmt: skip
+        }
 
 
 def _experiments(raw: Path) -> list[Path]:
@@ -162,17 +186,24 @@ def _renders(
                     fb = cam / "fb_mask" / path.name
                     missing = [p for p in (image, fb) if not p.is_file()]
                     if missing:
-                        problems.append(Problem(
-                            str(path), f"no matching {missing[0].parent.name}/{path.name}"
-                        ))  # fmt: skip
+                        problems.append(
+                            Problem(str(path), f"no matching {missing[0].parent.name}/{path.name}")
+                        )
                         continue
                     # The experiment in every name: imports of several experiments into
                     # one folder (at once or one by one) cannot collide.
                     name = f"{exp.name}-{path.stem}"
-                    renders.append(_Render(
-                        exp.name, cam.name, image, fb, path if kind == "anomaly_mask" else None,
-                        split, name,
-                    ))  # fmt: skip
+                    renders.append(
+                        _Render(
+                            exp.name,
+                            cam.name,
+                            image,
+                            fb,
+                            path if kind == "anomaly_mask" else None,
+                            split,
+                            name,
+                        )
+                    )
     if not renders and not problems:
         raise ValueError(
             f"no ALLO render in {str(raw)!r}: its Camera<k>/ folders hold no "
@@ -247,12 +278,21 @@ def _import_chunk(
             continue
         fields = parse_allo_name(r.image.stem)
         row = {
-            "image": f"{r.split}/{r.camera}/images/{r.name}.png", "split": r.split,
-            "camera": r.camera, "name": r.name, "label": int(r.anomaly_mask is not None),
-            **(fields or dict.fromkeys(
-                ("day", "anomaly", "illumination", "scale", "depth_offset", "colour"), "")),
-            "anomalous_pixels": count, "experiment": r.experiment, "source": str(r.image),
-        }  # fmt: skip
+            "image": f"{r.split}/{r.camera}/images/{r.name}.png",
+            "split": r.split,
+            "camera": r.camera,
+            "name": r.name,
+            "label": int(r.anomaly_mask is not None),
+            **(
+                fields
+                or dict.fromkeys(
+                    ("day", "anomaly", "illumination", "scale", "depth_offset", "colour"), ""
+                )
+            ),
+            "anomalous_pixels": count,
+            "experiment": r.experiment,
+            "source": str(r.image),
+        }
         results.append(("row" if fields else "row-unparsed", row))
     return results
 
@@ -336,8 +376,14 @@ def import_allo(
     rows: list[dict[str, Any]] = []
     dropped: set[str] = set()
     tasks = [(chunk, target, min_pixels, palette_masks) for chunk in _chunks(renders, _CHUNK)]
-    bar = tqdm(total=len(renders), unit="img", desc="import-allo", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)  # fmt: skip
+    bar = tqdm(
+        total=len(renders),
+        unit="img",
+        desc="import-allo",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     for part in run_tasks(_import_chunk, tasks, workers=workers, scheduler=scheduler):
         bar.update(len(part))
         for status, payload in part:

@@ -125,9 +125,19 @@ class Transforms:
 def _intrinsics_dict(k: Intrinsics) -> dict[str, Any]:
     model = "OPENCV" if any(k.distortion) else "PINHOLE"
     return {
-        "camera_model": model, "w": k.width, "h": k.height, "fl_x": k.fx, "fl_y": k.fy,
-        "cx": k.cx, "cy": k.cy, "k1": k.k1, "k2": k.k2, "p1": k.p1, "p2": k.p2, "k3": k.k3,
-    }  # fmt: skip
+        "camera_model": model,
+        "w": k.width,
+        "h": k.height,
+        "fl_x": k.fx,
+        "fl_y": k.fy,
+        "cx": k.cx,
+        "cy": k.cy,
+        "k1": k.k1,
+        "k2": k.k2,
+        "p1": k.p1,
+        "p2": k.p2,
+        "k3": k.k3,
+    }
 
 
 def _spotlight_dict(s: Spotlight | None) -> dict[str, Any] | None:
@@ -175,9 +185,18 @@ def _intrinsics(fields: Mapping[str, Any], where: str) -> Intrinsics:
 
     try:
         return Intrinsics(
-            int(fields["w"]), int(fields["h"]), values["fl_x"], values["fl_y"], values["cx"],
-            values["cy"], values["k1"], values["k2"], values["p1"], values["p2"], values["k3"],
-        )  # fmt: skip
+            int(fields["w"]),
+            int(fields["h"]),
+            values["fl_x"],
+            values["fl_y"],
+            values["cx"],
+            values["cy"],
+            values["k1"],
+            values["k2"],
+            values["p1"],
+            values["p2"],
+            values["k3"],
+        )
     except (TypeError, ValueError) as exc:
         raise TransformsError(f"{where}: {exc}") from None
 

@@ -88,8 +88,20 @@ def _coefficients(p: npt.NDArray[np.float32]) -> tuple[Any, ...]:
     would be reloaded after every store (the compiler cannot rule out aliasing).
     """
     return (
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
-    )  # fmt: skip
+        p[0],
+        p[1],
+        p[2],
+        p[3],
+        p[4],
+        p[5],
+        p[6],
+        p[7],
+        p[8],
+        p[9],
+        p[10],
+        p[11],
+        p[12],
+    )
 
 
 @numba.njit(inline="always")
@@ -193,9 +205,14 @@ def _row_span(row: npt.NDArray[Any], span: npt.NDArray[np.int64]) -> None:
 
 @numba.njit(inline="always")
 def _store_scaled(
-    s: Any, y: int, x: int, cut: Any, level: Any,
-    kept: npt.NDArray[np.float32], low: npt.NDArray[np.uint8],
-) -> None:  # fmt: skip
+    s: Any,
+    y: int,
+    x: int,
+    cut: Any,
+    level: Any,
+    kept: npt.NDArray[np.float32],
+    low: npt.NDArray[np.uint8],
+) -> None:
     """One scaled score ``s`` (>= 0): kept above ``cut``, else 0; its sub-threshold rank."""
     low[y, x] = np.uint8(min(s, cut) * level)  # s >= 0: truncation is the floor
     kept[y, x] = s if s > cut else np.float32(0.0)

@@ -272,33 +272,60 @@ def _stream_rxd(params: Any) -> Detector:
     return lambda query, reference=None: rxd(query, params)
 
 
-register_detector(DetectorSpec(
-    "mrad", "grid-cell RX of the query against a reference render, seeds and region growing",
-    "spacead.detect._params:MRADParams", needs_reference=True, build=_stream_mrad,
-    pixel_scores="identity", display="clip255",
-))  # fmt: skip
-register_detector(DetectorSpec(
-    "pad", "RX of the query against the reference's statistics",
-    "spacead.detect._params:PADParams", needs_reference=True, build=_stream_pad,
-    pixel_scores="log1p",
-))  # fmt: skip
-register_detector(DetectorSpec(
-    "rxd", "global Reed-Xiaoli: RX of the query against its own statistics",
-    "spacead.detect._params:RXDParams", needs_reference=False, build=_stream_rxd,
-    pixel_scores="log1p",
-))  # fmt: skip
-register_detector(DetectorSpec(
-    "inpaint", "image-completion CNN trained on the normal training images",
-    "spacead.baselines._inpaint:InpaintParams", needs_reference=False,
-    fit="spacead.baselines._inpaint:train_inpaint_detector", pixel_scores="symlog",
-    extra="inpaint",
-))  # fmt: skip
-register_detector(DetectorSpec(
-    "anomalib", "an anomalib model trained on the normal training images",
-    "spacead.baselines._anomalib:AnomalibOptions", needs_reference=False,
-    fit="spacead.baselines._anomalib:train_anomalib", pixel_scores="symlog",
-    extra="anomalib", family=True,
-))  # fmt: skip
+register_detector(
+    DetectorSpec(
+        "mrad",
+        "grid-cell RX of the query against a reference render, seeds and region growing",
+        "spacead.detect._params:MRADParams",
+        needs_reference=True,
+        build=_stream_mrad,
+        pixel_scores="identity",
+        display="clip255",
+    )
+)
+register_detector(
+    DetectorSpec(
+        "pad",
+        "RX of the query against the reference's statistics",
+        "spacead.detect._params:PADParams",
+        needs_reference=True,
+        build=_stream_pad,
+        pixel_scores="log1p",
+    )
+)
+register_detector(
+    DetectorSpec(
+        "rxd",
+        "global Reed-Xiaoli: RX of the query against its own statistics",
+        "spacead.detect._params:RXDParams",
+        needs_reference=False,
+        build=_stream_rxd,
+        pixel_scores="log1p",
+    )
+)
+register_detector(
+    DetectorSpec(
+        "inpaint",
+        "image-completion CNN trained on the normal training images",
+        "spacead.baselines._inpaint:InpaintParams",
+        needs_reference=False,
+        fit="spacead.baselines._inpaint:train_inpaint_detector",
+        pixel_scores="symlog",
+        extra="inpaint",
+    )
+)
+register_detector(
+    DetectorSpec(
+        "anomalib",
+        "an anomalib model trained on the normal training images",
+        "spacead.baselines._anomalib:AnomalibOptions",
+        needs_reference=False,
+        fit="spacead.baselines._anomalib:train_anomalib",
+        pixel_scores="symlog",
+        extra="anomalib",
+        family=True,
+    )
+)
 
 METHODS = stream_methods()
 """The built-in detectors that need no training (:func:`stream_methods` adds registered ones)."""

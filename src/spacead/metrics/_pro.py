@@ -115,9 +115,11 @@ class RegionCounts:
 
 
 def _aggregate(
-    size: npt.NDArray[np.int64], bins: npt.NDArray[np.int64], count: npt.NDArray[np.int64],
+    size: npt.NDArray[np.int64],
+    bins: npt.NDArray[np.int64],
+    count: npt.NDArray[np.int64],
     n_bins: int,
-) -> npt.NDArray[np.int64]:  # fmt: skip
+) -> npt.NDArray[np.int64]:
     """Rows (size, bin, summed count), one per distinct (size, bin), sorted."""
     if len(size) == 0:
         return np.zeros((0, 3), dtype=np.int64)

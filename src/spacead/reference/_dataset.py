@@ -200,9 +200,14 @@ def render_references(
     # Render threads follow spacead's thread setting, which worker processes fix to their share.
     source = RenderedReferences(str(transforms.cad), params)
     bar = tqdm(
-        total=len(transforms.frames), initial=len(transforms.frames) - len(pending), unit="frame",
-        desc="render", file=sys.stderr, disable=not progress, dynamic_ncols=True,
-    )  # fmt: skip
+        total=len(transforms.frames),
+        initial=len(transforms.frames) - len(pending),
+        unit="frame",
+        desc="render",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     tasks = [(transforms.root, target, chunk, source) for chunk in _chunks(pending, _CHUNK)]
     problems = []
     for records in run_tasks(_render_chunk, tasks, workers=n_workers, scheduler=scheduler):
@@ -234,16 +239,32 @@ def _write_table(out: Path, frames: Sequence[FrameSpec]) -> Path:
         pose, fit = r["pose_correction"], r["photometric"]
         scales = [_mean(fit["scales"].get(k)) for k in COMPONENTS]
         gains = " ".join(f"{k}={_mean(v)}" for k, v in fit.get("material_gains", {}).items())
-        rows.append([
-            r["file_path"], r["reference"], int(pose["applied"]), pose["translation_norm_m"],
-            pose["rotation_deg"], fit["residual"], fit["n_pixels"], *scales, gains,
-            r["reference_ms"]["total"],
-        ])  # fmt: skip
+        rows.append(
+            [
+                r["file_path"],
+                r["reference"],
+                int(pose["applied"]),
+                pose["translation_norm_m"],
+                pose["rotation_deg"],
+                fit["residual"],
+                fit["n_pixels"],
+                *scales,
+                gains,
+                r["reference_ms"]["total"],
+            ]
+        )
     header = [
-        "file_path", "reference", "pose_refined", "translation_m", "rotation_deg",
-        "fit_residual", "fit_pixels", *(f"scale_{k}" for k in COMPONENTS), "material_gains",
+        "file_path",
+        "reference",
+        "pose_refined",
+        "translation_m",
+        "rotation_deg",
+        "fit_residual",
+        "fit_pixels",
+        *(f"scale_{k}" for k in COMPONENTS),
+        "material_gains",
         "ms",
-    ]  # fmt: skip
+    ]
     return write_csv(out / "references.csv", header, rows)
 
 

@@ -179,9 +179,13 @@ class LiveDetector:
         start = time.perf_counter()
         unit = unit_direction(sun_direction)
         spec = FrameSpec(
-            "live", self.camera(pose, convention), (float(unit[0]), float(unit[1]), float(unit[2])),
-            float(sun_strength), tuple(bodies), spotlight,
-        )  # fmt: skip
+            "live",
+            self.camera(pose, convention),
+            (float(unit[0]), float(unit[1]), float(unit[2])),
+            float(sun_strength),
+            tuple(bodies),
+            spotlight,
+        )
         image = as_rgb(frame, "frame", self.frame_format)
         ref = self.pipeline.reference(image, spec)
         t1 = time.perf_counter()

@@ -153,8 +153,9 @@ class PhotometricFit:
         out = np.zeros((h * w, 3), np.float32)
 
         def run(start: int, stop: int) -> None:
-            combine_linear(flat[start:stop], mask[start:stop], group[start:stop], table,
-                           out[start:stop])  # fmt: skip
+            combine_linear(
+                flat[start:stop], mask[start:stop], group[start:stop], table, out[start:stop]
+            )
 
         map_tiles(run, h * w, _APPLY_TILE, tile_threads())
         return out.reshape(h, w, 3)
@@ -193,8 +194,9 @@ class PhotometricFit:
         lut = tone_table(self.tone)
 
         def run(start: int, stop: int) -> None:
-            combine_tone(flat[start:stop], mask[start:stop], group[start:stop], table, lut,
-                         out[start:stop])  # fmt: skip
+            combine_tone(
+                flat[start:stop], mask[start:stop], group[start:stop], table, lut, out[start:stop]
+            )
 
         map_tiles(run, h * w, _APPLY_TILE, tile_threads())
         return out.reshape(h, w, 3)
@@ -298,8 +300,9 @@ def _irls(
 
     def run(start: int, stop: int) -> None:
         for c in range(start, stop):
-            out[:, c] = irls_channel(by_channel[c], values[c], saturated, tone, f_scale,
-                                     start_at[c], prior, steps)  # fmt: skip
+            out[:, c] = irls_channel(
+                by_channel[c], values[c], saturated, tone, f_scale, start_at[c], prior, steps
+            )
 
     map_tiles(run, 3, 1)
     return out
@@ -411,8 +414,16 @@ def fit_photometric(
             if own.size < _MATERIAL_MIN:
                 continue
             mixed = np.ascontiguousarray(model[own][:, None, :])  # the global fit's radiance
-            gains[g] = _irls(mixed, y[own], saturated[own], tid, f, np.ones((1, 3)),
-                                material_prior / own.size, _IRLS_STEPS)[0]  # fmt: skip
+            gains[g] = _irls(
+                mixed,
+                y[own],
+                saturated[own],
+                tid,
+                f,
+                np.ones((1, 3)),
+                material_prior / own.size,
+                _IRLS_STEPS,
+            )[0]
             model[own] *= gains[g]
     r = encode(model, tone) - y
     r[saturated[:, None] & (r > 0)] = 0.0  # censored: the model reaching saturation is right

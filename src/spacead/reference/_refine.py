@@ -162,9 +162,12 @@ def _project(level: _Level, rot: F64, t: F64) -> tuple[F64, F64]:
         uv = np.stack([k.fx * moved[:, 0] / z + k.cx - 0.5, k.fy * moved[:, 1] / z + k.cy - 0.5], 1)
         return moved, uv
     uv, _ = cv2.projectPoints(
-        moved.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), level.camera.opencv_matrix,
+        moved.reshape(-1, 1, 3),
+        np.zeros(3),
+        np.zeros(3),
+        level.camera.opencv_matrix,
         np.asarray(k.distortion),
-    )  # fmt: skip
+    )
     return moved, uv.reshape(-1, 2)
 
 
@@ -176,8 +179,9 @@ def _sample(image: F32, uv: F64) -> F32:
     rows = -(-n // 256)  # remap wants a 2-D map under 32767 on a side: rows of 256 points
     maps = np.zeros((rows * 256, 2), np.float32)
     maps[:n] = uv
-    out = cv2.remap(image, maps.reshape(rows, 256, 2), None, cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    out = cv2.remap(
+        image, maps.reshape(rows, 256, 2), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     flat: F32 = out.ravel()[:n]
     return flat
 
@@ -186,9 +190,12 @@ def _residuals(level: _Level, rot: F64, t: F64) -> tuple[F64, F64, F64, npt.NDAr
     moved, uv = _project(level, rot, t)
     h, w = level.query.shape
     inside = (
-        (moved[:, 2] > 1e-6) & (uv[:, 0] >= 0) & (uv[:, 0] <= w - 1) & (uv[:, 1] >= 0)
+        (moved[:, 2] > 1e-6)
+        & (uv[:, 0] >= 0)
+        & (uv[:, 0] <= w - 1)
+        & (uv[:, 1] >= 0)
         & (uv[:, 1] <= h - 1)
-    )  # fmt: skip
+    )
     r = _sample(level.query, uv).astype(np.float64) - level.target
     return r, moved, uv, inside
 

@@ -26,9 +26,13 @@ def main(argv: list[str]) -> int:
         with quiet_stdout():
             open_blend(bpy, source)
             result = bpy.ops.export_scene.gltf(
-                filepath=str(target), export_format="GLB", export_apply=True,
-                export_cameras=False, export_lights=False, export_yup=False,
-            )  # fmt: skip
+                filepath=str(target),
+                export_format="GLB",
+                export_apply=True,
+                export_cameras=False,
+                export_lights=False,
+                export_yup=False,
+            )
     except (ValueError, RuntimeError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

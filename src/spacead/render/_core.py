@@ -209,10 +209,26 @@ class Tracer:
         surf = np.empty((len(rows), SURFACE_COLUMNS), np.float32)
         sub = np.empty((len(rows), subsamples, 4), np.float32)
         fetch_surfaces(
-            face, bary, geo, np.negative(dirs), footprint.astype(np.float32), t.faces,
-            t.vertex_normals, t.smooth, t.uvs, t.tangents, t.vertex_tangents, t.uv_density,
-            t.face_material, t.materials, t.tex_data, t.tex_meta, t.tex_levels, surf, sub,
-        )  # fmt: skip
+            face,
+            bary,
+            geo,
+            np.negative(dirs),
+            footprint.astype(np.float32),
+            t.faces,
+            t.vertex_normals,
+            t.smooth,
+            t.uvs,
+            t.tangents,
+            t.vertex_tangents,
+            t.uv_density,
+            t.face_material,
+            t.materials,
+            t.tex_data,
+            t.tex_meta,
+            t.tex_levels,
+            surf,
+            sub,
+        )
         if self.has_facets:
             amplitude = np.ascontiguousarray(t.materials[t.face_material[face], FACETS])
             gain = np.ones((len(rows), 3), np.float32)
@@ -233,9 +249,11 @@ class Tracer:
     def sun_light(self, frame: Frame, points: F64, geo: F32, sun: F64 | None = None) -> F32:
         """Sun visibility times strength at surface points; ``sun`` (N, 3): per-point directions."""
         direction = frame.sun if sun is None else sun
-        facing = (geo @ frame.sun.astype(np.float32) > 0) if sun is None else (
-            np.einsum("ij,ij->i", geo, sun.astype(np.float32)) > 0
-        )  # fmt: skip
+        facing = (
+            (geo @ frame.sun.astype(np.float32) > 0)
+            if sun is None
+            else (np.einsum("ij,ij->i", geo, sun.astype(np.float32)) > 0)
+        )
         visible = facing.astype(np.float32)
         if frame.sun_strength == 0:
             return visible * 0.0

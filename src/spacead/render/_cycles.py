@@ -306,9 +306,15 @@ class CyclesRenderer(RendererOptions):
         RenderResult
         """
         lin = self.render_model_linear(
-            path, camera, sun_direction=sun_direction, sun_strength=sun_strength,
-            spotlight=spotlight, bodies=bodies, ambient=ambient, extra_parts=extra_parts,
-        )  # fmt: skip
+            path,
+            camera,
+            sun_direction=sun_direction,
+            sun_strength=sun_strength,
+            spotlight=spotlight,
+            bodies=bodies,
+            ambient=ambient,
+            extra_parts=extra_parts,
+        )
         return self._finish(lin, rng)
 
     def render_model_linear(
@@ -342,19 +348,28 @@ class CyclesRenderer(RendererOptions):
                     import_gltf(bpy, bscene, str(file), FOREGROUND)
                 for part in extra_parts:
                     obj = add_mesh(
-                        bpy, bscene, part.name, part.mesh, make_material(bpy, part.material),
+                        bpy,
+                        bscene,
+                        part.name,
+                        part.mesh,
+                        make_material(bpy, part.material),
                         smooth=False,
-                    )  # fmt: skip
+                    )
                     obj.pass_index = int(part.label)
                 for b in bodies:
                     add_sphere(bpy, bscene, b.name, np.asarray(b.center), b.radius, b.color)
-                spot = (0.0, 90.0, 0.0) if spotlight is None else (
-                    spotlight.intensity, spotlight.spot_angle_deg, spotlight.blend
-                )  # fmt: skip
+                spot = (
+                    (0.0, 90.0, 0.0)
+                    if spotlight is None
+                    else (spotlight.intensity, spotlight.spot_angle_deg, spotlight.blend)
+                )
                 add_lights(
-                    bpy, bscene, camera, sun=(sun, float(sun_strength), self.sun_angle_deg),
+                    bpy,
+                    bscene,
+                    camera,
+                    sun=(sun, float(sun_strength), self.sun_angle_deg),
                     spot=spot,
-                )  # fmt: skip
+                )
                 add_world(bpy, bscene, float(ambient))
                 add_camera(bpy, bscene, camera, clip_end=1e7)
                 lin = self._render(bpy, bscene, camera, Path(tmp))

@@ -248,9 +248,14 @@ def read_exr(bpy: Any, path: Path) -> F32:
 
 
 def render_passes(
-    bpy: Any, scene: Any, folder: Path, *, samples: int, denoise: bool,
+    bpy: Any,
+    scene: Any,
+    folder: Path,
+    *,
+    samples: int,
+    denoise: bool,
     bounces: dict[str, int] | None = None,
-) -> tuple[F32, F32, F32]:  # fmt: skip
+) -> tuple[F32, F32, F32]:
     """Beauty and label renders of the configured ``scene``.
 
     Returns

@@ -231,10 +231,12 @@ def build(
         obj.pass_index = FOREGROUND
     light = scene.lighting
     add_lights(
-        bpy, bscene, camera,
+        bpy,
+        bscene,
+        camera,
         sun=(np.asarray(light.sun_direction, np.float64), float(light.sun_irradiance), sun_angle),
         spot=(float(light.spotlight_intensity), spot[0], spot[1]),
-    )  # fmt: skip
+    )
     add_world(bpy, bscene, float(light.ambient))
     add_camera(bpy, bscene, camera, clip_distance(scene, camera))
 

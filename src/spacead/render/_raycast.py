@@ -189,9 +189,15 @@ class RaycastRenderer(RendererOptions):
             spot = Spotlight(power, self.spot_size_deg, self.spot_blend)
         bodies = tuple(_sphere(b, textured) for b in scene.bodies)
         frame = tracer.frame(
-            camera, light.sun_direction, light.sun_irradiance, spot, bodies,
-            shadows=self.shadows, bias=self.shadow_bias, paths=self.paths,
-        )  # fmt: skip
+            camera,
+            light.sun_direction,
+            light.sun_irradiance,
+            spot,
+            bodies,
+            shadows=self.shadows,
+            bias=self.shadow_bias,
+            paths=self.paths,
+        )
         return render_frame(tracer, frame, self.threads)
 
 

@@ -149,7 +149,12 @@ class ReferenceRenderer:
         if paths is not None and not isinstance(paths, LightPaths):
             raise TypeError(f"paths must be LightPaths or None, got {type(paths).__name__}")
         return self._tracer.frame(
-            camera, sun_direction, sun_strength, spotlight, bodies,
-            shadows=self.shadows, bias=self.shadow_bias,
+            camera,
+            sun_direction,
+            sun_strength,
+            spotlight,
+            bodies,
+            shadows=self.shadows,
+            bias=self.shadow_bias,
             paths=self.paths if paths is None else paths,
-        )  # fmt: skip
+        )

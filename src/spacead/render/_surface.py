@@ -346,17 +346,26 @@ def fetch_surfaces(
             )
             frame = (sx, sy, sz, tx, ty, tz, tangents[f, 3] * 1.0, flip, mat[NORMAL_SCALE])
             texels = texel_span(tex_meta, tex_levels, tmap, spread)
-            nx, ny, nz, rough = _mapped_normal(tex_data, tex_meta, tex_levels, tmap, u, v, texels,
-                                               frame, base_rough, buf)  # fmt: skip
+            nx, ny, nz, rough = _mapped_normal(
+                tex_data, tex_meta, tex_levels, tmap, u, v, texels, frame, base_rough, buf
+            )
         n_sub = subnormals.shape[1]
         for k in range(n_sub):  # the map within the pixel, finer: what a camera averages
             sub = subnormals[i, k]
             if mapped and n_sub > 1:
                 du, dv = _stratum(k, n_sub)
                 sub[0], sub[1], sub[2], sub[3] = _mapped_normal(
-                    tex_data, tex_meta, tex_levels, tmap, u + du * spread, v + dv * spread,
-                    texels / math.sqrt(n_sub), frame, base_rough, buf,
-                )  # fmt: skip
+                    tex_data,
+                    tex_meta,
+                    tex_levels,
+                    tmap,
+                    u + du * spread,
+                    v + dv * spread,
+                    texels / math.sqrt(n_sub),
+                    frame,
+                    base_rough,
+                    buf,
+                )
             else:
                 sub[0], sub[1], sub[2], sub[3] = nx, ny, nz, rough
         o[S_NORMAL], o[S_NORMAL + 1], o[S_NORMAL + 2] = nx, ny, nz

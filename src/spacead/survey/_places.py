@@ -79,11 +79,16 @@ def group_places(result: ScanResult) -> list[Place]:
         y, x = (int(v) for v in c[best])
         places.append(
             Place(
-                int(c[:, 0].min()) - half, int(c[:, 1].min()) - half,
-                int(c[:, 0].max()) + half, int(c[:, 1].max()) + half,
-                y, x, float(result.z[members[best]]), float(result.scores[members[best]]),
+                int(c[:, 0].min()) - half,
+                int(c[:, 1].min()) - half,
+                int(c[:, 0].max()) + half,
+                int(c[:, 1].max()) + half,
+                y,
+                x,
+                float(result.z[members[best]]),
+                float(result.scores[members[best]]),
                 len(members),
             )
-        )  # fmt: skip
+        )
     places.sort(key=lambda d: (-d.z, d.y, d.x))
     return places

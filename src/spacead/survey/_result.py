@@ -63,10 +63,15 @@ class ScanResult:
     def summary(self) -> dict[str, Any]:
         """Counts and statistics as plain types (what ``summary.json`` holds)."""
         return {
-            "n_tiles": len(self.coords), "n_flagged": int(self.flagged.sum()),
-            "tile": self.tile, "stride": self.stride, "k": self.k,
-            "mean": self.mean, "std": self.std,
+            "n_tiles": len(self.coords),
+            "n_flagged": int(self.flagged.sum()),
+            "tile": self.tile,
+            "stride": self.stride,
+            "k": self.k,
+            "mean": self.mean,
+            "std": self.std,
             "threshold": self.mean + self.k * self.std,
             "n_places": len(self.places),
-            "tiles_per_second": self.tiles_per_second, "score": self.score,
-        }  # fmt: skip
+            "tiles_per_second": self.tiles_per_second,
+            "score": self.score,
+        }

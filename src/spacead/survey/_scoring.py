@@ -22,17 +22,29 @@ PathLike = str | os.PathLike[str]
 
 
 def score_coords(
-    model: CompletionNet, frame: ImageLike, coords: I64, tile: int, scale: float,
-    batch_size: int, progress: bool, desc: str, nodata: float = 0,
+    model: CompletionNet,
+    frame: ImageLike,
+    coords: I64,
+    tile: int,
+    scale: float,
+    batch_size: int,
+    progress: bool,
+    desc: str,
+    nodata: float = 0,
     statistic: Statistic = "mae",
-) -> tuple[F64, float]:  # fmt: skip
+) -> tuple[F64, float]:
     scores = np.empty(len(coords), dtype=np.float64)
     bar = tqdm(total=len(coords), unit="tile", desc=desc, disable=not progress, file=sys.stderr)
     start, done = time.perf_counter(), 0
     batches = iter_tile_batches(
-        frame, coords, size=tile, out_size=model.config.input_size, batch_size=batch_size,
-        scale=scale, nodata=nodata,
-    )  # fmt: skip
+        frame,
+        coords,
+        size=tile,
+        out_size=model.config.input_size,
+        batch_size=batch_size,
+        scale=scale,
+        nodata=nodata,
+    )
     for _, tiles in batches:
         scores[done : done + len(tiles)] = score_tiles(model, tiles, statistic)
         done += len(tiles)
@@ -45,9 +57,16 @@ _CHUNK_TILES = 512  # tiles per distributed task: a few seconds of work on one c
 
 
 def _score_chunk(
-    image: str, model: str, coords: I64, tile: int, scale: float, batch_size: int,
-    nodata: float, statistic: Statistic, index: int,
-) -> tuple[int, F64]:  # pragma: no cover - runs in worker processes  # fmt: skip
+    image: str,
+    model: str,
+    coords: I64,
+    tile: int,
+    scale: float,
+    batch_size: int,
+    nodata: float,
+    statistic: Statistic,
+    index: int,
+) -> tuple[int, F64]:  # pragma: no cover - runs in worker processes
     """Score one batch of tiles in a worker: it opens the frame (memory-mapped) itself."""
     torch.set_num_threads(compute_threads())  # the worker's share of the cores
     net, _ = load_checkpoint(model)
@@ -58,19 +77,37 @@ def _score_chunk(
 
 
 def score_distributed(
-    image: PathLike, model: PathLike, coords: I64, tile: int, scale: float, batch_size: int,
-    workers: int | None, scheduler: str | None, progress: bool, desc: str, nodata: float,
+    image: PathLike,
+    model: PathLike,
+    coords: I64,
+    tile: int,
+    scale: float,
+    batch_size: int,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+    desc: str,
+    nodata: float,
     statistic: Statistic,
-) -> tuple[F64, float]:  # fmt: skip
+) -> tuple[F64, float]:
     """Score tiles on worker processes or a Dask cluster, in chunks; same order as `coords`."""
     # Several chunks per worker balance the load; at most _CHUNK_TILES per task.
     n_workers = workers if workers is not None else default_workers()
     chunk = int(min(_CHUNK_TILES, max(32, -(-len(coords) // (4 * n_workers)))))
     tasks = [
-        (str(image), str(model), coords[i : i + chunk], tile, scale, batch_size, nodata,
-         statistic, i)
+        (
+            str(image),
+            str(model),
+            coords[i : i + chunk],
+            tile,
+            scale,
+            batch_size,
+            nodata,
+            statistic,
+            i,
+        )
         for i in range(0, len(coords), chunk)
-    ]  # fmt: skip
+    ]
     scores = np.empty(len(coords), dtype=np.float64)
     bar = tqdm(total=len(coords), unit="tile", desc=desc, disable=not progress, file=sys.stderr)
     start = time.perf_counter()

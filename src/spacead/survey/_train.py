@@ -76,16 +76,28 @@ def train_inpainter(
     cfg = train_config(config, **settings)
     resolve_device(device)
     tiles = load_training_tiles(
-        images, tile=cfg.tile, stride=cfg.train_stride, input_size=cfg.input_size,
-        max_tiles=cfg.max_tiles, seed=cfg.seed,
-    )  # fmt: skip
+        images,
+        tile=cfg.tile,
+        stride=cfg.train_stride,
+        input_size=cfg.input_size,
+        max_tiles=cfg.max_tiles,
+        seed=cfg.seed,
+    )
     model, losses = fit_network(tiles, cfg, threads=threads, progress=progress, device=device)
     meta = {
-        "tile": cfg.tile, "stride": cfg.train_stride, "epochs": cfg.epochs,
-        "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed, "n_tiles": len(tiles),
-        "losses": losses, "device": device or "cpu", "flip": cfg.flip,
-        "images": [str(p) for p in images], "training": cfg.to_dict(),
-    }  # fmt: skip
+        "tile": cfg.tile,
+        "stride": cfg.train_stride,
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch_size,
+        "lr": cfg.lr,
+        "seed": cfg.seed,
+        "n_tiles": len(tiles),
+        "losses": losses,
+        "device": device or "cpu",
+        "flip": cfg.flip,
+        "images": [str(p) for p in images],
+        "training": cfg.to_dict(),
+    }
     return save_checkpoint(out, model, meta)
 
 
@@ -105,6 +117,11 @@ def load_training_tiles(
     if not images:
         raise ValueError("images must name at least one image file, got none")
     return sample_tiles(
-        (open_image(p) for p in images), size=tile, stride=stride, out_size=input_size,
-        max_tiles=max_tiles, seed=seed, nodata=0,
-    )  # fmt: skip
+        (open_image(p) for p in images),
+        size=tile,
+        stride=stride,
+        out_size=input_size,
+        max_tiles=max_tiles,
+        seed=seed,
+        nodata=0,
+    )

@@ -192,9 +192,12 @@ def sample_tiles(
     for frame in frames:
         n_frames += 1
         coords = tile_coords(
-            frame, size=size, stride=stride, skip_nodata=nodata is not None,
+            frame,
+            size=size,
+            stride=stride,
+            skip_nodata=nodata is not None,
             nodata=0 if nodata is None else nodata,
-        )  # fmt: skip
+        )
         batches = iter_tile_batches(
             frame, coords, size=size, out_size=out_size, scale=scale, nodata=nodata
         )

@@ -164,9 +164,14 @@ class InpaintConfig:
 def _conv(c_in: int, c_out: int, kernel: int, dilation: int = 1, stride: int = 1) -> nn.Conv2d:
     pad = dilation * (kernel - 1) // 2
     return nn.Conv2d(
-        c_in, c_out, kernel, stride=stride, dilation=dilation, padding=pad,
+        c_in,
+        c_out,
+        kernel,
+        stride=stride,
+        dilation=dilation,
+        padding=pad,
         padding_mode="reflect",
-    )  # fmt: skip
+    )
 
 
 class CompletionNet(nn.Module):

@@ -162,10 +162,17 @@ def fit_network(
 ) -> tuple[CompletionNet, list[float]]:
     """Train the network `config` describes on `tiles` (:func:`train_on_tiles`)."""
     return train_on_tiles(
-        tiles, config.network(), epochs=config.epochs, batch_size=config.batch_size,
-        lr=config.lr, seed=config.seed, threads=threads, progress=progress, device=device,
+        tiles,
+        config.network(),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        seed=config.seed,
+        threads=threads,
+        progress=progress,
+        device=device,
         flip=config.flip,
-    )  # fmt: skip
+    )
 
 
 def save_checkpoint(path: PathLike, model: CompletionNet, meta: dict[str, Any]) -> Path:
