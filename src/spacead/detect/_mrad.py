@@ -180,6 +180,39 @@ class MRADDetector:
         with computing():
             return self._detect(query, reference)
 
+    def _coefficients(
+        self, q: npt.NDArray[Any], r: npt.NDArray[Any], rows: npt.NDArray[np.int64],
+        cols: npt.NDArray[np.int64], stride: int,
+    ) -> npt.NDArray[np.float64]:  # fmt: skip
+        """Steps 0-1: align the reference (optional), then each cell's score coefficients."""
+        params = self.params
+        h, w = q.shape[:2]
+        # Step 0: the reference only feeds the cell statistics, which read every
+        # `stride`-th pixel: the warp is computed on that grid alone.
+        warp = find_alignment(q, r, params.align) if params.align != "none" else None
+        step = 1
+        reference_grid: npt.NDArray[Any] = r
+        if warp is not None:
+            reference_grid, step = warp_reference(r, warp, (h, w), params.align, stride), stride
+        return dual_score_coefficients(
+            q, reference_grid, rows, cols, cov_floor=params.cov_floor, gain=params.match_gain,
+            stride=stride, reference_step=step,
+        )  # fmt: skip
+
+    def _regions(
+        self, blurred: npt.NDArray[np.float32], cleaned: npt.NDArray[np.float32], sigma: float,
+        shortest: int,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:  # fmt: skip
+        """Steps 7-8: seeds and region growing (borders refined), or a plain threshold."""
+        params = self.params
+        if not params.region_growing:
+            return np.zeros((0, 2), np.int64), blurred >= max(params.min_score, 1.0)
+        seeds = find_seeds(blurred, params, shortest)
+        mask = grow_regions(blurred, seeds, tolerance=params.tolerance, footprint=params.footprint)
+        if params.refine and sigma > 0:
+            mask = refine_borders(mask, cleaned, sigma)
+        return seeds, mask
+
     def _detect(self, query: Any, reference: Any) -> Detection:
         params = self.params
         q, r = prepare_pair(query, reference, self.formats, check_swap=self._check_swap)
@@ -192,17 +225,7 @@ class MRADDetector:
         rows, cols = grid_edges(h, params.grid), grid_edges(w, params.grid)
         size = h / params.reference_height if params.reference_height else 1.0
         stride = stats_stride(h * w / params.grid**2)
-        # Step 0: the reference only feeds the cell statistics, which read every
-        # `stride`-th pixel: the warp is computed on that grid alone.
-        warp = find_alignment(q, r, params.align) if params.align != "none" else None
-        step = 1
-        reference_grid: npt.NDArray[Any] = r
-        if warp is not None:
-            reference_grid, step = warp_reference(r, warp, (h, w), params.align, stride), stride
-        coef = dual_score_coefficients(
-            q, reference_grid, rows, cols, cov_floor=params.cov_floor, gain=params.match_gain,
-            stride=stride, reference_step=step,
-        )  # fmt: skip
+        coef = self._coefficients(q, r, rows, cols, stride)
         # Steps 2-3: score, scale to [0, 255], zero what is below the minimum score.
         kept, low, spans = maps["kept"], maps["low"], maps["spans"]
         if params.scale == "fixed":  # the factor is known before scoring: one fused pass
@@ -240,16 +263,7 @@ class MRADDetector:
                 cv2.GaussianBlur(a, (0, 0), sigma, dst=b), out=b))  # fmt: skip
         else:
             np.rint(cleaned, out=blurred)
-        if params.region_growing:
-            seeds = find_seeds(blurred, params, min(h, w))
-            mask = grow_regions(
-                blurred, seeds, tolerance=params.tolerance, footprint=params.footprint
-            )
-            if params.refine and sigma > 0:
-                mask = refine_borders(mask, cleaned, sigma)
-        else:
-            seeds = np.zeros((0, 2), np.int64)
-            mask = blurred >= max(params.min_score, 1.0)
+        seeds, mask = self._regions(blurred, cleaned, sigma, min(h, w))
         for i, j in zip(*np.nonzero(whole_cells), strict=True):
             mask[rows[i] : rows[i + 1], cols[j] : cols[j + 1]] = True
         count = float(np.count_nonzero(mask))

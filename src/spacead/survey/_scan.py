@@ -13,7 +13,7 @@ import torch
 
 from .._parallel import RunOptions, check_workers, run_options
 from .._threads import get_threads
-from ..detect.inpaint import TileCentre, load_checkpoint, resolve_device
+from ..detect.inpaint import CompletionNet, TileCentre, load_checkpoint, resolve_device
 from ..tiles import intensity_scale, nodata_fraction, open_image
 from ._config import ScanConfig
 from ._outputs import write_outputs
@@ -105,6 +105,22 @@ def scan_image(
         return _scan(image, model, out_dir, scan_config(config, **settings), options, device)
 
 
+def _network(
+    model: PathLike, run: RunOptions, device: str | None
+) -> tuple[CompletionNet, dict[str, Any]]:
+    """The checkpoint's network on its device, and its metadata; the run's settings checked."""
+    check_workers(run.workers)  # before anything is read
+    if device is not None and (run.scheduler is not None or run.workers != 1):
+        raise ValueError("device applies to single-process scans (workers=1, no scheduler)")
+    dev = resolve_device(device)
+    net, meta = load_checkpoint(model)
+    setting = get_threads()  # --threads: torch's threads in this process
+    if isinstance(setting, int) and run.scheduler is None and run.workers == 1:
+        torch.set_num_threads(setting)
+    net.to(dev)
+    return net, meta
+
+
 def _scan(
     image: PathLike,
     model: PathLike,
@@ -115,15 +131,7 @@ def _scan(
 ) -> ScanResult:
     """:func:`scan_image` with its settings checked and its threads set."""
     workers, scheduler, progress = run.workers, run.scheduler, run.progress
-    check_workers(workers)  # before anything is read
-    if device is not None and (scheduler is not None or workers != 1):
-        raise ValueError("device applies to single-process scans (workers=1, no scheduler)")
-    dev = resolve_device(device)
-    net, meta = load_checkpoint(model)
-    setting = get_threads()  # --threads: torch's threads in this process
-    if isinstance(setting, int) and scheduler is None and workers == 1:
-        torch.set_num_threads(setting)
-    net.to(dev)
+    net, meta = _network(model, run, device)
     tile = int(meta["tile"])
     fine_stride = cfg.fine_step(tile)
     centre = TileCentre(tile).scored
