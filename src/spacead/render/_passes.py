@@ -46,7 +46,6 @@ _K = len(COMPONENTS)
 _GLOSSY, _DIFFUSE = 4, 5
 _SALT_GLOSSY, _SALT_DIFFUSE = 1, 2
 _CLAMP = 1.0  # largest contribution of one bounce sample (a white surface facing the Sun: 1)
-_DIFFUSE_FLOOR = 0.01  # diffuse albedo below which no diffuse bounce is traced (metals: 0)
 _BOUNCE_SPREAD = 0.05  # radians a bounce ray stands for: its hits read blurred textures
 
 
@@ -126,19 +125,22 @@ def _grid_tile(tracer: Tracer, frame: Frame, grid: BounceGrid, start: int, stop:
     origins = points + frame.bias * surf[:, S_GEO : S_GEO + 3].astype(np.float64)
     paths = frame.paths
     if paths.glossy:
-        sel = np.flatnonzero(albedo[:, :3].max(axis=1) >= paths.glossy_threshold)
+        sel = np.flatnonzero(_glossy(albedo, paths.glossy_threshold))
         if sel.size:
             value = _bounce(tracer, frame, surf[sel], view[sel], keys[sel], origins[sel],
                             sample_glossy, _SALT_GLOSSY)  # fmt: skip
             grid.value[gy[sel], gx[sel], 0] = value / np.maximum(albedo[sel, :3], MIN_ALBEDO)
             grid.valid[gy[sel], gx[sel], 0] = True
-    if paths.diffuse:
-        sel = np.flatnonzero(albedo[:, 3:].max(axis=1) >= _DIFFUSE_FLOOR)  # not metal and foil
-        if sel.size:
-            value = _bounce(tracer, frame, surf[sel], view[sel], keys[sel], origins[sel],
-                            sample_diffuse, _SALT_DIFFUSE)  # fmt: skip
-            grid.value[gy[sel], gx[sel], 1] = value / np.maximum(albedo[sel, 3:], MIN_ALBEDO)
-            grid.valid[gy[sel], gx[sel], 1] = True
+    if paths.diffuse:  # metals' samples weigh 0: _bounce traces no ray for them
+        value = _bounce(tracer, frame, surf, view, keys, origins, sample_diffuse, _SALT_DIFFUSE)
+        grid.value[gy, gx, 1] = value / np.maximum(albedo[:, 3:], MIN_ALBEDO)
+        grid.valid[gy, gx, 1] = True
+
+
+def _glossy(albedo: F32, threshold: float) -> npt.NDArray[np.bool_]:
+    """Which surfaces (rows of ``albedos``) get glossy light: specular albedo >= threshold."""
+    out: npt.NDArray[np.bool_] = albedo[:, :3].max(axis=1) >= threshold
+    return out
 
 
 def _bounce(
@@ -208,9 +210,8 @@ def incoming_light(
             )
             spot[lit[blocked]] = 0.0
         radiance = np.empty((len(rows), 3), np.float32)
-        shade_lit(surf, np.negative(dirs[rows]), frame.sun.astype(np.float32), sun, spot_dir,
-                  spot, radiance)  # fmt: skip
         view = np.negative(dirs[rows])
+        shade_lit(surf, view, frame.sun.astype(np.float32), sun, spot_dir, spot, radiance)
         if glossy > 0:
             radiance += _reflected(tracer, frame, surf, view, points, keys[rows], glossy - 1,
                                    diffuse, sample_glossy)  # fmt: skip
@@ -235,7 +236,7 @@ def _reflected(
     if sampler is sample_glossy:  # only surfaces with a noticeable specular lobe
         albedo = np.empty((len(surf), 6), np.float32)
         albedos(surf, view, albedo)
-        sel = np.flatnonzero(albedo[:, :3].max(axis=1) >= frame.paths.glossy_threshold)
+        sel = np.flatnonzero(_glossy(albedo, frame.paths.glossy_threshold))
     if sel.size == 0:
         return out
     dirs = np.zeros((sel.size, 3), np.float32)
@@ -306,7 +307,7 @@ def _bounce_light(
                 np.ascontiguousarray(surf[:, S_GEO : S_GEO + 3]), depth,
                 albedo.reshape(-1, 2, 3), grid.value, grid.valid, grid.material, grid.point,
                 grid.normal, value)  # fmt: skip
-    value[albedo[:, :3].max(axis=1) < frame.paths.glossy_threshold, 0] = 0.0
+    value[~_glossy(albedo, frame.paths.glossy_threshold), 0] = 0.0
     radiance[rows, _GLOSSY:] = value
 
 
