@@ -33,6 +33,7 @@ import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -128,11 +129,21 @@ def usable_cores() -> int:
     return max(1, cores)
 
 
+_QUOTA_TTL = 1.0  # seconds a read of cpu.max is reused: every tiled call asks (~0.1 ms a read)
+_quota_read: tuple[float, list[str] | None] = (-math.inf, None)
+
+
 def _cgroup_quota() -> float | None:
     """CPUs allowed by a cgroup v2 ``cpu.max`` quota, or None when there is none."""
-    try:
-        text = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-    except OSError:
+    global _quota_read
+    now = time.monotonic()
+    if now - _quota_read[0] > _QUOTA_TTL:
+        try:
+            _quota_read = (now, Path("/sys/fs/cgroup/cpu.max").read_text().split())
+        except OSError:
+            _quota_read = (now, None)
+    text = _quota_read[1]
+    if text is None:
         return None
     if len(text) != 2 or text[0] == "max":
         return None

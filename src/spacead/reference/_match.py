@@ -59,6 +59,7 @@ _APPLY_TILE = 1 << 18  # pixels per thread task of apply()
 NOMINAL = (1.0, 1.0, 0.0, 1.0, 1.0, 1.0)
 """Relative scales of the components a render is made with (:data:`~spacead.render.COMPONENTS`):
 the frame's lights as given, no ambient light."""
+_IRLS_THREADED = 2000  # pixels × components from which a fit's channels run on threads
 _MATERIAL_MIN = 100  # usable pixels a material needs for scales of its own
 
 
@@ -304,7 +305,8 @@ def _irls(
                 by_channel[c], values[c], saturated, tone, f_scale, start_at[c], prior, steps
             )
 
-    map_tiles(run, 3, 1)
+    # a thread handoff costs ~0.1 ms: worth it only for the larger fits
+    map_tiles(run, 3, 1, None if m.shape[0] * m.shape[1] >= _IRLS_THREADED else 1)
     return out
 
 
