@@ -317,7 +317,7 @@ def fit_photometric(
     tone: str = "srgb",
     nominal: npt.ArrayLike | None = None,
     prior: float = 0.02,
-    max_pixels: int = 4000,
+    max_pixels: int = 3000,
     f_scale: float = 6.0,
     edge_px: int = 2,
     material_prior: float | None = 500.0,

@@ -69,9 +69,9 @@ class ReferenceParams(_Params):
         Time budget of the refinement per frame, for live feeds (0 = none:
         results then do not depend on the machine's load).
     fit_pixels : int
-        Station pixels sampled by the photometric fit (4000 and 8000 gave the
-        same pixel AP on the independent station's development sets;
-        ``docs/reference-pipeline.md``).
+        Station pixels sampled by the photometric fit (3000, 4000 and 8000
+        gave the same pixel AP on the independent station's development sets,
+        2000 a little less; ``docs/reference-pipeline.md``).
     fit_prior : float
         Weight of the fit's prior towards the frame's nominal light mix (see
         :func:`fit_photometric`; 0.02 was best of 0, 0.002, 0.02 and 0.1 on the
@@ -105,7 +105,7 @@ class ReferenceParams(_Params):
     refine: bool = False
     refine_steps: int = 8
     refine_budget_s: float = 0.0
-    fit_pixels: int = 4000
+    fit_pixels: int = 3000
     fit_prior: float = 0.02
     quality: Literal["direct", "live", "high"] = "live"
     fit_materials: bool = True

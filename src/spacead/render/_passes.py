@@ -171,7 +171,7 @@ def _bounce(
     salt: int,
 ) -> F32:
     """Mean bounce light (M, 3) of surfaces: ``samples`` rays each, drawn by ``sampler``."""
-    n = frame.paths.samples
+    n = frame.paths.samples if sampler is sample_glossy else frame.paths.diffuse_samples
     dirs = np.zeros((len(surf) * n, 3), np.float32)
     weights = np.zeros((len(surf) * n, 3), np.float32)
     sampler(surf, view, keys, n, salt, dirs, weights)  # type: ignore[operator]

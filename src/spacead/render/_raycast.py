@@ -30,7 +30,7 @@ from ._sensor import RNG, SensorModel
 
 F32 = npt.NDArray[np.float32]
 
-SIMULATOR_PATHS = LightPaths(edge_samples=4)  # see RaycastRenderer.paths
+SIMULATOR_PATHS = LightPaths(diffuse_samples=4, edge_samples=4)  # see RaycastRenderer.paths
 _CLOUDY = frozenset({"earth"})  # body materials that get white cloud banks
 
 
