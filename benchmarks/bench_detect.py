@@ -7,7 +7,7 @@ two busy processes that this script starts (each spins a core in a Python
 loop); the median and the 95th percentile of both are printed side by side.
 MRAD is timed twice: the ``mrad`` function (new buffers every call) and one
 ``MRADDetector`` fed the stream (buffers kept). The pair is a toy station
-scene with one hazard (spacead.data.make_pair); the time of decoding two PNG
+scene with one hazard (spacead.simulate.make_pair); the time of decoding two PNG
 frames is printed beside it, the floor that any detector pays when fed from files.
 
     python benchmarks/bench_detect.py [--runs 41] [--threads auto|N] [--height 1080 --width 1920]
@@ -27,8 +27,9 @@ import numpy as np
 
 import spacead
 from _load import busy
-from spacead.data import make_pair, read_image, write_image
+from spacead.data import read_image, write_image
 from spacead.detect import MRADDetector, mrad, pad, rxd
+from spacead.simulate import make_pair
 
 # (median idle, 95th percentile beside two busy processes), ms; None: no target.
 TARGETS_MS: dict[str, tuple[float, float | None]] = {

@@ -31,14 +31,9 @@ from spacead.detect.inpaint import (
     load_checkpoint,
     weighted_l1,
 )
+from spacead.simulate import make_planetary_frame
 from spacead.survey import scan_image, train_inpainter
-from spacead.tiles import (
-    TileGrid,
-    iter_tile_batches,
-    make_planetary_frame,
-    nodata_fraction,
-    write_tiff,
-)
+from spacead.tiles import TileGrid, iter_tile_batches, nodata_fraction, write_tiff
 
 HIRISE = (25_516, 45_788)
 

@@ -11,7 +11,7 @@ frames are fixed:
 * ``gravel``: ``skimage.data.gravel()``, a 512×512 photograph of gravel (grey uint8).
 
 Each is upscaled ×4 to 2048×2048 with OpenCV's bicubic interpolation (clipped to uint8),
-and six hardware-like objects are planted on it by ``spacead.tiles.plant_objects(frame,
+and six hardware-like objects are planted on it by ``spacead.simulate.plant_objects(frame,
 6, rng=SEED)``. The frame is written as ``OUT/NAME/frame.tif`` and the objects' boxes as
 ``OUT/NAME/frame.objects.csv``. Then the CLI runs exactly as a user would run it, in a
 subprocess (this checkout's ``src`` first on PYTHONPATH):
@@ -50,7 +50,8 @@ if str(SRC) not in sys.path:  # this checkout's spacead, not an installed one
 
 import spacead  # noqa: E402
 from spacead._fileio import write_csv  # noqa: E402
-from spacead.tiles import PlantedObject, plant_objects, write_tiff  # noqa: E402
+from spacead.simulate import PlantedObject, plant_objects  # noqa: E402
+from spacead.tiles import write_tiff  # noqa: E402
 
 FRAMES = ("moon", "gravel")
 N_OBJECTS = 6

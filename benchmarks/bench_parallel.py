@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from spacead.bench import evaluate
-from spacead.data import GenerateConfig, generate
+from spacead.simulate import GenerateConfig, generate
 
 BACKENDS = (("1 worker", 1, None), ("2 workers", 2, None), ("2 workers, Dask local", 2, "local"))
 

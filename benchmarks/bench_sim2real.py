@@ -43,11 +43,12 @@ from pathlib import Path
 import numpy as np
 
 from spacead.bench import evaluate
-from spacead.data import GenerateConfig, generate, read_transforms
+from spacead.data import read_transforms
 from spacead.detect import MRADParams
 from spacead.reference import ReferenceParams, ReferencePipeline
 from spacead.scene import build_station
 from spacead.scene._camera import Intrinsics
+from spacead.simulate import GenerateConfig, generate
 
 VARIANTS = {
     "(a) Cycles reference at the reported pose": None,

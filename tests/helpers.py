@@ -39,7 +39,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def terrain_tiles(n=24, seed=0):
     """`n` 64-px tiles of a synthetic terrain frame, scaled to [0, 1] (completion-network tests)."""
-    from spacead.tiles import make_planetary_frame
+    from spacead.simulate import make_planetary_frame
 
     image, _ = make_planetary_frame(512, 512, rng=seed, n_objects=0, margins=False)
     ys, xs = np.meshgrid(np.arange(0, 448, 64), np.arange(0, 448, 64), indexing="ij")

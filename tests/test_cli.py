@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from spacead.cli import main
-from spacead.data import make_pair, read_image, write_image
+from spacead.data import read_image, write_image
+from spacead.simulate import make_pair
 
 
 @pytest.fixture

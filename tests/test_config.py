@@ -5,7 +5,7 @@ import json
 import pytest
 
 from spacead.cli import main
-from spacead.data import write_toy_dataset
+from spacead.simulate import write_toy_dataset
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from spacead._extras import missing, require
 from spacead.cli import main
-from spacead.data import write_toy_dataset
+from spacead.simulate import write_toy_dataset
 
 
 @pytest.fixture

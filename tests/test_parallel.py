@@ -8,7 +8,7 @@ import pytest
 
 from spacead._parallel import run_tasks
 from spacead.bench import evaluate
-from spacead.data import GenerateConfig, generate, write_toy_dataset
+from spacead.simulate import GenerateConfig, generate, write_toy_dataset
 from tests.data.test_generate import _files
 
 distributed = pytest.importorskip("distributed")

@@ -2,15 +2,15 @@
 Evaluate the detectors on a simulated dataset
 =============================================
 
-:func:`spacead.data.generate` simulates an ALLO-style dataset: a procedural station
-in lunar orbit with the Sun, the Earth and the Moon placed from real ephemerides,
-hazards of 16 kinds in half of the test images, and for every test image a reference
-rendered at a slightly wrong pose with slightly wrong lights (the gap MRAD must
-bridge). :func:`spacead.bench.evaluate` runs a detector on every test image and
-computes the paper's metrics over all pixels of all images, streaming. This is
-``spacead generate`` and ``spacead evaluate`` in Python, kept tiny (24 images of 320
-× 180) so that it runs in seconds; ``spacead bench`` does the same with 200 images
-of 480 × 270.
+:func:`spacead.simulate.generate` simulates an ALLO-style dataset: a procedural
+station in lunar orbit with the Sun, the Earth and the Moon placed from real
+ephemerides, hazards of 16 kinds in half of the test images, and for every test
+image a reference rendered at a slightly wrong pose with slightly wrong lights (the
+gap MRAD must bridge). :func:`spacead.bench.evaluate` runs a detector on every test
+image and computes the paper's metrics over all pixels of all images, streaming.
+This is ``spacead generate`` and ``spacead evaluate`` in Python, kept tiny (24
+images of 320 × 180) so that it runs in seconds; ``spacead bench`` does the same
+with 200 images of 480 × 270.
 """
 
 # %%
@@ -27,7 +27,8 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from spacead.bench import evaluate, summary_table
-from spacead.data import AlloDataset, GenerateConfig, generate
+from spacead.data import AlloDataset
+from spacead.simulate import GenerateConfig, generate
 
 tmp = tempfile.TemporaryDirectory(prefix="spacead-example-")  # removed at the end
 work = Path(tmp.name)

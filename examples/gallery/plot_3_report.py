@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from spacead.bench import evaluate, write_metrics, write_predictions, write_report
-from spacead.data import GenerateConfig, generate
+from spacead.simulate import GenerateConfig, generate
 
 tmp = tempfile.TemporaryDirectory(prefix="spacead-example-")  # removed at the end
 work = Path(tmp.name)

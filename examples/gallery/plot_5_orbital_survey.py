@@ -17,8 +17,8 @@ guide's *Orbital frames* page). It needs the ``inpaint`` extra (torch).
 # %%
 # A synthetic HiRISE-like frame
 # -----------------------------
-# :func:`~spacead.tiles.make_planetary_frame` draws fractal terrain with craters and
-# dunes, hill-shaded by a low Sun, with no-data margins (0) around a rotated
+# :func:`~spacead.simulate.make_planetary_frame` draws fractal terrain with craters
+# and dunes, hill-shaded by a low Sun, with no-data margins (0) around a rotated
 # footprint, and plants hardware at its size in a 25 cm/px frame; it returns where
 # it put each object.
 
@@ -28,8 +28,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
+from spacead.simulate import make_planetary_frame
 from spacead.survey import TrainConfig, heatmap, scan_image, train_inpainter
-from spacead.tiles import make_planetary_frame, write_tiff
+from spacead.tiles import write_tiff
 
 tmp = tempfile.TemporaryDirectory(prefix="spacead-example-")  # removed at the end
 work = Path(tmp.name)

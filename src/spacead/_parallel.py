@@ -48,7 +48,7 @@ class RunOptions:
     """How a long-running command runs: threads, processes, cluster, progress.
 
     One value for what :func:`spacead.bench.evaluate`, :func:`spacead.bench.ablate`,
-    :func:`spacead.data.generate`, :func:`spacead.survey.scan_image` and the
+    :func:`spacead.simulate.generate`, :func:`spacead.survey.scan_image` and the
     ``spacead`` commands take as ``run``; their ``workers``, ``scheduler`` and
     ``progress`` keywords are the same settings, one at a time.
 

@@ -13,7 +13,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from spacead.baselines import AnomalibOptions, OfflineModelError, train_anomalib
 from spacead.bench import evaluate, load_runs, markdown_table, write_metrics
 from spacead.cli import main
-from spacead.data import AlloDataset, load_sample, write_toy_dataset
+from spacead.data import AlloDataset, load_sample
+from spacead.simulate import write_toy_dataset
 
 pytest.importorskip("anomalib", reason="needs the anomalib extra")
 

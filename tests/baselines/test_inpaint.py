@@ -11,7 +11,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from spacead.baselines import InpaintParams, train_inpaint_detector
 from spacead.cli import main
-from spacead.data import AlloDataset, load_sample, write_toy_dataset
+from spacead.data import AlloDataset, load_sample
+from spacead.simulate import write_toy_dataset
 
 FAST = ["epochs=1", "width=2", "max_tiles=200", "tile=48", "input_size=48"]
 

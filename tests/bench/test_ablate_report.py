@@ -6,8 +6,8 @@ import pytest
 
 from spacead.bench import ReportError, ablate, load_runs, table_iii_runs, write_report
 from spacead.cli import main
-from spacead.data import write_toy_dataset
 from spacead.detect import MRADParams
+from spacead.simulate import write_toy_dataset
 
 
 def test_table_iii_runs_cover_the_papers_sweeps():
@@ -115,7 +115,7 @@ def test_report_has_provenance_breakdowns_and_grouped_curves(tmp_path, capsys):
 
     from spacead import __version__
     from spacead.bench import evaluate, write_metrics, write_predictions
-    from spacead.data import GenerateConfig, generate
+    from spacead.simulate import GenerateConfig, generate
 
     root = generate(
         tmp_path / "data",
@@ -149,7 +149,7 @@ def test_report_has_provenance_breakdowns_and_grouped_curves(tmp_path, capsys):
 
 def test_report_breaks_results_down_by_generation_mode(tmp_path):
     from spacead.bench import evaluate, write_metrics, write_predictions
-    from spacead.data import GenerateConfig, generate
+    from spacead.simulate import GenerateConfig, generate
 
     config = GenerateConfig(train=0, test=3, width=96, height=54, seed=3,
                             anomalous_fraction=0.7, modes=("illumination",))  # fmt: skip

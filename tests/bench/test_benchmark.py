@@ -4,7 +4,7 @@ import json
 
 from spacead.bench import load_runs, run_benchmark, write_evaluation
 from spacead.cli import main
-from spacead.data import GenerateConfig
+from spacead.simulate import GenerateConfig
 
 
 def test_run_benchmark_writes_every_run_and_the_report(tmp_path, capsys):

@@ -9,7 +9,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from spacead.bench import evaluate
 from spacead.cli import main
-from spacead.data import AlloDataset, write_toy_dataset
+from spacead.data import AlloDataset
+from spacead.simulate import write_toy_dataset
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from spacead.bench import (
 )
 from spacead.bench._evaluate import _Stream
 from spacead.bench._result import SUMMARY_KEYS
-from spacead.data import write_toy_dataset
+from spacead.simulate import write_toy_dataset
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from spacead.cli import build_parser, main
 from spacead.cli._options import Changes, build, options, settings
 from spacead.cli.bench import Bench
 from spacead.cli.generate import Generate
-from spacead.data import GenerateConfig
+from spacead.simulate import GenerateConfig
 
 # Every command's spellings as spacead 0.1's hand-written argparse CLI had them (printed
 # from its parser): NAME is a positional (? optional, + one or more), ! takes no value.

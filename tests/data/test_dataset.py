@@ -13,9 +13,9 @@ from spacead.data import (
     read_image,
     to_three_class,
     write_image,
-    write_toy_dataset,
 )
 from spacead.data._masks import FOREGROUND_BACKGROUND, THRESHOLDED, read_mask
+from spacead.simulate import write_toy_dataset
 
 
 @pytest.fixture(scope="module")

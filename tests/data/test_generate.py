@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spacead.data import AlloDataset, GenerateConfig, GenerateError, generate, read_image
+from spacead.data import AlloDataset, read_image
+from spacead.simulate import GenerateConfig, GenerateError, generate
 
 SMALL = GenerateConfig(train=3, test=6, width=96, height=54, seed=5, anomalous_fraction=0.8)
 

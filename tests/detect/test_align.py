@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from spacead.data import make_pair
 from spacead.detect import MRADParams, align_reference, find_alignment, mrad
 from spacead.detect._align import warp_reference
+from spacead.simulate import make_pair
 
 
 def _warped(image, dx=2.5, dy=-1.5, angle=0.4):

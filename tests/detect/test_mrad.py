@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from spacead.data import make_pair
 from spacead.detect import MRADParams, mrad
 from spacead.detect._postprocess import remove_noise, scale_scores
 from spacead.detect._rxd import dual_score_coefficients
 from spacead.detect._stats import evaluate_score, grid_edges
+from spacead.simulate import make_pair
 from tests.helpers import add_blob, flat_scene, iou
 
 

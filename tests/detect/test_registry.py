@@ -11,7 +11,7 @@ import pytest
 
 from spacead.bench import evaluate, load_runs
 from spacead.cli import main
-from spacead.data import AlloDataset, load_sample, write_toy_dataset
+from spacead.data import AlloDataset, load_sample
 from spacead.detect import (
     METHODS,
     Detection,
@@ -28,6 +28,7 @@ from spacead.detect import (
     score_image,
 )
 from spacead.detect._params import _Params
+from spacead.simulate import write_toy_dataset
 
 
 @dataclass(frozen=True)

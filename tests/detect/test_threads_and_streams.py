@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from spacead import thread_limit
-from spacead.data import make_pair
 from spacead.detect import MRADDetector, MRADParams, make_detector, mrad, pad, rxd
 from spacead.detect._kernels import row_spans
 from spacead.detect._mrad import _gaussian_radius, _in_bands, bands
+from spacead.simulate import make_pair
 
 PARAMS = {
     "default": MRADParams(),

@@ -12,8 +12,9 @@ import pytest
 
 from spacead.bench import evaluate
 from spacead.cli import main
-from spacead.data import GenerateConfig, generate, read_image, read_transforms
+from spacead.data import read_image, read_transforms
 from spacead.reference import ReferenceParams, RenderError, reference_path, render_references
+from spacead.simulate import GenerateConfig, generate
 
 SMALL = GenerateConfig(train=0, test=6, width=96, height=54, seed=7, anomalous_fraction=0.7)
 

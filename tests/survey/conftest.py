@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from spacead.simulate import make_planetary_frame
 from spacead.survey import scan_image, train_inpainter
-from spacead.tiles import make_planetary_frame, write_tiff
+from spacead.tiles import write_tiff
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ import csv
 import numpy as np
 import torch
 
-from spacead.tiles import make_planetary_frame, write_tiff
+from spacead.simulate import make_planetary_frame
+from spacead.tiles import write_tiff
 
 
 def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
@@ -13,7 +14,7 @@ def test_cli_train_and_scan_end_to_end(tmp_path, capsys):
     import json
 
     from spacead.cli import main
-    from spacead.tiles import make_planetary_frame
+    from spacead.simulate import make_planetary_frame
 
     image, _ = make_planetary_frame(384, 384, rng=3, n_objects=2)
     frame = write_tiff(tmp_path / "frame.tif", image)

@@ -10,8 +10,9 @@ import pytest
 from spacead.cli import main
 from spacead.detect._presets import PRESETS
 from spacead.detect.inpaint import TileCentre
+from spacead.simulate import make_planetary_frame
 from spacead.survey import ScanConfig, TrainConfig, scan_image, train_config, train_inpainter
-from spacead.tiles import make_planetary_frame, sample_tiles, write_tiff
+from spacead.tiles import sample_tiles, write_tiff
 
 
 def test_training_defaults_are_the_cpu_preset_and_presets_are_named():

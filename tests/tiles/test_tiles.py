@@ -5,11 +5,10 @@ import tempfile
 import numpy as np
 import pytest
 
+from spacead.simulate import OBJECT_KINDS, make_planetary_frame
 from spacead.tiles import (
-    OBJECT_KINDS,
     TileGrid,
     iter_tile_batches,
-    make_planetary_frame,
     nodata_fraction,
     open_image,
     tile_coords,
@@ -166,7 +165,7 @@ def test_nodata_pixels_take_the_tile_mean():
 def test_plant_objects_on_real_terrain_changes_only_the_boxes():
     from skimage import data
 
-    from spacead.tiles import plant_objects
+    from spacead.simulate import plant_objects
 
     moon = np.ascontiguousarray(np.tile(data.moon(), (2, 2)))
     out, objects = plant_objects(moon, 3, rng=1)
@@ -189,7 +188,7 @@ def test_plant_objects_on_real_terrain_changes_only_the_boxes():
     ],
 )
 def test_plant_objects_refuses_bad_frames(image, message):
-    from spacead.tiles import plant_objects
+    from spacead.simulate import plant_objects
 
     with pytest.raises(ValueError, match=message):
         plant_objects(image, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .._extras import OfflineModelError, require
 from .._parallel import RunOptions, run_options
-from ..data import GenerateConfig, generate
+from ..simulate import GenerateConfig, generate
 from ._evaluate import evaluate
 from ._outputs import write_evaluation, write_metrics
 from ._report import write_report
@@ -72,7 +72,7 @@ def run_benchmark(
         (``"padim"``, ``"patchcore"``; the ``anomalib`` extra). A model that
         cannot run offline is recorded in :attr:`Benchmark.skipped`.
     workers, scheduler : optional
-        As :func:`spacead.data.generate` and :func:`evaluate`.
+        As :func:`spacead.simulate.generate` and :func:`evaluate`.
     progress : bool
         Show progress bars.
     run : RunOptions, optional

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from ..data import GenerateConfig
+from ..simulate import GenerateConfig
 from ._command import Command
 from ._common import RunOptions, run_flags
 from ._options import Arg, Flatten

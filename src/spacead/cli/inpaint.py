@@ -65,7 +65,8 @@ class Synth:
 def synth(command: Synth) -> int:
     """Write the frame and its objects' table."""
     from .._fileio import write_csv
-    from ..tiles import make_planetary_frame, write_tiff
+    from ..simulate import make_planetary_frame
+    from ..tiles import write_tiff
 
     if command.objects < 0:
         raise ValueError(f"--objects must be zero or more, got {command.objects}")

@@ -1,10 +1,13 @@
-"""Image and dataset input/output, and toy data for examples and tests."""
+"""Image and dataset input/output: images, masks, the dataset layout, ``transforms.json``.
 
+Also ALLO import and anomalib export. Simulated datasets are made by :mod:`spacead.simulate`.
+"""
+
+from .._moved import forwarder
 from ._allo_import import AlloImport, import_allo, parse_allo_name
 from ._check import check_dataset
 from ._dataset import AlloDataset, DatasetError, Item, Problem, Sample, load_sample, read_manifest
 from ._export import export_anomalib
-from ._generate import GenerateConfig, GenerateError, generate
 from ._image_io import (
     MASK_PALETTE,
     ImageReadError,
@@ -14,7 +17,6 @@ from ._image_io import (
     write_mask,
 )
 from ._masks import ANOMALY, BACKGROUND, FOREGROUND, anomaly_mask, read_mask, to_three_class
-from ._toy import ToyPair, make_pair, write_toy_dataset
 from ._transforms import (
     TRANSFORMS,
     FrameSpec,
@@ -36,22 +38,17 @@ __all__ = [
     "AlloImport",
     "DatasetError",
     "FrameSpec",
-    "GenerateConfig",
-    "GenerateError",
     "ImageReadError",
     "Item",
     "Problem",
     "Sample",
-    "ToyPair",
     "Transforms",
     "TransformsError",
     "anomaly_mask",
     "check_dataset",
     "export_anomalib",
-    "generate",
     "import_allo",
     "load_sample",
-    "make_pair",
     "parse_allo_name",
     "parse_frame",
     "read_frame",
@@ -63,6 +60,19 @@ __all__ = [
     "to_three_class",
     "write_image",
     "write_mask",
-    "write_toy_dataset",
     "write_transforms",
 ]
+
+# Moved to spacead.simulate (the simulator is not input/output); forwarded for one release.
+_MOVED = {
+    name: "spacead.simulate"
+    for name in (
+        "GenerateConfig",
+        "GenerateError",
+        "ToyPair",
+        "generate",
+        "make_pair",
+        "write_toy_dataset",
+    )
+}
+__getattr__ = forwarder(__name__, _MOVED)

@@ -45,7 +45,7 @@ def check_dataset(
     Examples
     --------
     >>> import tempfile
-    >>> from spacead.data import write_toy_dataset
+    >>> from spacead.simulate import write_toy_dataset
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     check_dataset(write_toy_dataset(tmp, train=1, test=1, height=32, width=48))
     []

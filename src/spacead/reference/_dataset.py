@@ -171,7 +171,7 @@ def render_references(
     params : ReferenceParams, optional
         How references are made.
     workers, scheduler
-        As :func:`spacead.data.generate`.
+        As :func:`spacead.simulate.generate`.
     progress : bool
         Show a progress bar on stderr.
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._validate import check_fraction
-from ._image_io import write_image
+from ..data import write_image
 
 Image = npt.NDArray[np.uint8]
 

@@ -10,23 +10,19 @@ map back to the frame::
         ...
 """
 
+from .._moved import forwarder
 from ._grid import TileGrid, nodata_fraction, tile_coords
 from ._io import ImageLike, Jp2Image, open_image, read_region, write_tiff
 from ._reader import intensity_scale, iter_tile_batches, prepare_tile, sample_tiles, to_gray
-from ._synth import OBJECT_KINDS, PlantedObject, make_planetary_frame, plant_objects
 
 __all__ = [
-    "OBJECT_KINDS",
     "ImageLike",
     "Jp2Image",
-    "PlantedObject",
     "TileGrid",
     "intensity_scale",
     "iter_tile_batches",
-    "make_planetary_frame",
     "nodata_fraction",
     "open_image",
-    "plant_objects",
     "prepare_tile",
     "read_region",
     "sample_tiles",
@@ -34,3 +30,10 @@ __all__ = [
     "to_gray",
     "write_tiff",
 ]
+
+# Moved to spacead.simulate with the other simulated data; forwarded for one release.
+_MOVED = {
+    name: "spacead.simulate"
+    for name in ("OBJECT_KINDS", "PlantedObject", "make_planetary_frame", "plant_objects")
+}
+__getattr__ = forwarder(__name__, _MOVED)

@@ -12,8 +12,7 @@ with presets) and checkpoints are here too. What uses it:
 Paper: doi:10.1109/ICMLA.2018.00201.
 """
 
-from typing import Any
-
+from ..._moved import forwarder
 from .._presets import PRESETS
 from ._config import TrainConfig
 from ._model import (
@@ -71,15 +70,4 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    import warnings
-
-    warnings.warn(
-        f"spacead.detect.inpaint.{name} moved to {_MOVED[name]}.{name}",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module(_MOVED[name]), name)
+__getattr__ = forwarder(__name__, _MOVED)

@@ -1,0 +1,31 @@
+"""Names that moved between packages still import from the old place, with a warning."""
+
+import pytest
+
+import spacead.data
+import spacead.simulate
+import spacead.tiles
+
+
+@pytest.mark.parametrize(
+    ("old", "name"),
+    [
+        (spacead.data, "generate"),
+        (spacead.data, "GenerateConfig"),
+        (spacead.data, "write_toy_dataset"),
+        (spacead.data, "make_pair"),
+        (spacead.tiles, "make_planetary_frame"),
+        (spacead.tiles, "plant_objects"),
+    ],
+)
+def test_a_moved_name_forwards_to_simulate_with_a_deprecation_warning(old, name):
+    with pytest.warns(
+        DeprecationWarning, match=rf"^{old.__name__}\.{name} moved to spacead\.simulate\.{name}$"
+    ):
+        assert getattr(old, name) is getattr(spacead.simulate, name)
+
+
+def test_an_unknown_name_is_still_an_attribute_error():
+    with pytest.raises(AttributeError, match=r"module 'spacead.data' has no attribute 'nothing'"):
+        spacead.data.nothing  # noqa: B018
+    assert "generate" not in spacead.data.__all__
