@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from spacead.detect.inpaint import (
+from spacead.models.inpaint import (
     CompletionNet,
     InpaintConfig,
     center_mask,

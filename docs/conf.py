@@ -69,10 +69,12 @@ API_PACKAGES = (
     "spacead.render",
     "spacead.reference",
     "spacead.bench",
-    "spacead.baselines",
+    "spacead.models",
+    "spacead.models.inpaint",
+    "spacead.models.anomalib",
     "spacead.survey",
     "spacead.tiles",
-    "spacead.detect.inpaint",
+    "spacead.simulate",
 )
 
 

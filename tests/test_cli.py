@@ -198,7 +198,7 @@ def test_ctrl_c_stops_in_one_line_and_the_same_command_resumes(tmp_path):
     import sys
     import time
 
-    from tests.data.test_generate import _files
+    from tests.simulate.test_generate import _files
 
     out = tmp_path / "g"
     # enough images that the run is still going when the first ones are on disk

@@ -9,7 +9,7 @@ A dependency of one spacead module on another is any of:
   resolved against the importing file's package;
 - a string that is a spacead module path, alone or as ``"module:attribute"``: what
   ``importlib.import_module("spacead.survey")``, the detector registry
-  (``"spacead.baselines._inpaint:InpaintParams"``) and forwarding tables in shims name.
+  (``"spacead.models.inpaint._detector:InpaintParams"``) and forwarding tables in shims name.
   The path is matched against the real modules under ``src/spacead``; prose that
   mentions a module inside a longer message is not a dependency.
 
@@ -40,15 +40,18 @@ ALLOWED: dict[str, set[str]] = {
     "spacead": set(),  # the top-level __init__.py
     "metrics": set(),
     "detect": set(),
-    "detect.inpaint": {"detect"},
+    "detect.inpaint": set(),  # a forwarding shim (see EXCEPTIONS)
     "scene": set(),
     "render": {"scene"},
     "data": {"scene", "render"},
     "simulate": {"scene", "render", "data"},
     "tiles": {"data"},
     "reference": {"scene", "render", "data", "detect"},
-    "baselines": {"data", "tiles", "detect", "detect.inpaint"},
-    "survey": {"data", "tiles", "detect", "detect.inpaint"},
+    "models": {"detect", "models.inpaint", "models.anomalib"},  # registers the two by name
+    "models.inpaint": {"data", "tiles", "detect"},
+    "models.anomalib": {"data", "detect"},
+    "baselines": set(),  # a forwarding shim (see EXCEPTIONS)
+    "survey": {"data", "tiles", "detect", "models.inpaint"},
     "bench": {"data", "simulate", "detect", "metrics", "reference"},
 }
 
@@ -69,20 +72,28 @@ EXCEPTIONS: dict[tuple[str, str, str], str] = {
         "(imported inside _blend_to_glb); goes when that wrapper moves below scene with the "
         "other file readers in the io/ step of the restructure"
     ),
-    ("detect", "baselines", "detect/_registry.py"): (
-        "the registry names the learned detectors as strings 'spacead.baselines._inpaint:...' "
-        "and '..._anomalib:...' so that importing detect or bench loads no torch; goes when "
-        "learned detectors move to models/ and register themselves from there (models/ step)"
-    ),
     ("detect.inpaint", "survey", "detect/inpaint/__init__.py"): (
         "_MOVED forwards the old names scan_image, Place, ScanResult, ... to 'spacead.survey' "
-        "with a DeprecationWarning; goes with the shim when detect/inpaint moves to "
-        "models/inpaint/ (models/ step)"
+        "with a DeprecationWarning; goes with that table"
     ),
-    ("detect.inpaint", "baselines", "detect/inpaint/__init__.py"): (
-        "_MOVED forwards the old names InpaintDetector, InpaintParams, train_inpaint_detector "
-        "to 'spacead.baselines' with a DeprecationWarning; goes with the shim when "
-        "detect/inpaint moves to models/inpaint/ (models/ step)"
+    ("detect.inpaint", "models.inpaint", "detect/inpaint/__init__.py"): (
+        "_MOVED forwards the network's names (CompletionNet, TrainConfig, ...) and the "
+        "detector's to 'spacead.models.inpaint' with a DeprecationWarning since the network "
+        "moved to models/inpaint/; goes with that table"
+    ),
+    ("baselines", "detect", "baselines/__init__.py"): (
+        "_MOVED forwards TrainingRecord to 'spacead.detect' with a DeprecationWarning; goes "
+        "with that table"
+    ),
+    ("baselines", "models.inpaint", "baselines/__init__.py"): (
+        "_MOVED forwards InpaintDetector, InpaintParams, train_inpaint_detector to "
+        "'spacead.models.inpaint' with a DeprecationWarning since the learned detectors moved "
+        "to models/; goes with that table"
+    ),
+    ("baselines", "models.anomalib", "baselines/__init__.py"): (
+        "_MOVED forwards AnomalibDetector, AnomalibOptions, train_anomalib, ... to "
+        "'spacead.models.anomalib' with a DeprecationWarning since the learned detectors moved "
+        "to models/; goes with that table"
     ),
 }
 
@@ -96,7 +107,7 @@ class Dependency:
 
     file: str  # relative to the package root: "detect/_registry.py"
     line: int
-    module: str  # "spacead.baselines._inpaint"
+    module: str  # "spacead.models.inpaint._detector"
     how: str  # "import" (a statement) or "string" (a module path in a string)
 
     @property
@@ -327,8 +338,8 @@ WRONG_WAY = {
     ),
     "an excepted string from another file": (
         "detect/_mrad.py",
-        'FIT = "spacead.baselines._inpaint:train_inpaint_detector"\n',
-        "detect/_mrad.py:1: detect names spacead.baselines._inpaint in a string",
+        'FIT = "spacead.models.inpaint._detector:train_inpaint_detector"\n',
+        "detect/_mrad.py:1: detect names spacead.models.inpaint in a string",
     ),
 }
 
@@ -343,7 +354,7 @@ RIGHT_WAY = {
     "relative, the package itself": ("detect/_mrad.py", "from . import _types\n"),
     "relative, the foundation": ("detect/_mrad.py", "from .._validate import check_image\n"),
     "relative, a layer below": ("bench/_evaluate.py", "from ..metrics import Accumulator\n"),
-    "subpackage to its parent": ("detect/inpaint/_score.py", "from .. import _types\n"),
+    "subpackage to a layer below": ("models/inpaint/_score.py", "from ...detect import _types\n"),
     "string, a layer below": ("survey/_scan.py", 'LOG = "spacead.detect"\n'),
     "prose naming a module": (
         "data/_toy.py",
@@ -362,9 +373,9 @@ def test_a_right_way_dependency_passes(tmp_path, file, text):
 
 
 def test_an_exception_covers_its_own_file_only(tmp_path):
-    text = 'FIT = "spacead.baselines._inpaint:train_inpaint_detector"\n'
-    root = _package(tmp_path, "detect/_registry.py", text)
+    text = '_MOVED = {"CompletionNet": "spacead.models.inpaint"}\n'
+    root = _package(tmp_path, "detect/inpaint/__init__.py", text)
     assert violations(root) == []
     assert violations(root, exceptions={}) == [
-        "detect/_registry.py:1: detect names spacead.baselines._inpaint in a string"
+        "detect/inpaint/__init__.py:1: detect.inpaint names spacead.models.inpaint in a string"
     ]

@@ -29,3 +29,22 @@ def test_an_unknown_name_is_still_an_attribute_error():
     with pytest.raises(AttributeError, match=r"module 'spacead.data' has no attribute 'nothing'"):
         spacead.data.nothing  # noqa: B018
     assert "generate" not in spacead.data.__all__
+
+
+@pytest.mark.parametrize(
+    ("old", "name", "new"),
+    [
+        ("spacead.baselines", "InpaintDetector", "spacead.models.inpaint"),
+        ("spacead.baselines", "AnomalibOptions", "spacead.models.anomalib"),
+        ("spacead.baselines", "TrainingRecord", "spacead.detect"),
+        ("spacead.detect.inpaint", "CompletionNet", "spacead.models.inpaint"),
+        ("spacead.detect.inpaint", "TrainConfig", "spacead.models.inpaint"),
+    ],
+)
+def test_the_learned_models_old_paths_forward_to_models(old, name, new):
+    import importlib
+
+    pytest.importorskip("torch")
+    module, target = importlib.import_module(old), importlib.import_module(new)
+    with pytest.warns(DeprecationWarning, match=rf"^{old}\.{name} moved to {new}\.{name}$"):
+        assert getattr(module, name) is getattr(target, name)

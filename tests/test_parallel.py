@@ -9,7 +9,7 @@ import pytest
 from spacead._parallel import run_tasks
 from spacead.bench import evaluate
 from spacead.simulate import GenerateConfig, generate, write_toy_dataset
-from tests.data.test_generate import _files
+from tests.simulate.test_generate import _files
 
 distributed = pytest.importorskip("distributed")
 

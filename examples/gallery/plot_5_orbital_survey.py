@@ -71,7 +71,7 @@ plt.show()
 # -----------------------------------------------------
 # As in the article, the frame to search is its own training data: a handful of
 # anomalous tiles barely influence the model. :meth:`TrainConfig.preset
-# <spacead.detect.inpaint.TrainConfig.preset>` takes the ``cpu`` preset (128-px
+# <spacead.models.inpaint.TrainConfig.preset>` takes the ``cpu`` preset (128-px
 # tiles resized to 64, network width 8) with a shorter schedule here.
 
 config = TrainConfig.preset("cpu", epochs=2, max_tiles=600)

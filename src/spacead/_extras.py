@@ -20,7 +20,7 @@ _WHAT = {
 class OfflineModelError(RuntimeError):
     """A model cannot run here without downloading weights or data.
 
-    Raised by the anomalib baselines (``spacead.baselines``, which re-exports it);
+    Raised by the anomalib detectors (``spacead.models.anomalib``, which re-exports it);
     defined here so that the benchmark can tell it apart without importing them.
     """
 

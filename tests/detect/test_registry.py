@@ -247,3 +247,31 @@ def test_the_guide_recipe_registers_a_working_detector(toy):
         sys.modules.pop("readme_recipe", None)
         _registry._REGISTRY.clear()
         _registry._REGISTRY.update(saved)
+
+
+def test_the_learned_detectors_register_through_the_entry_point_without_torch():
+    """A fresh process that imports only spacead.detect lists them, and loads no torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, spacead.detect as d; names = d.detector_names(); "
+        "print(names, 'torch' in sys.modules, 'spacead.models' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == (
+        "('mrad', 'pad', 'rxd', 'inpaint', 'anomalib:<model>') False True"
+    ), out.stderr
+
+
+def test_a_broken_detector_plugin_warns_and_leaves_the_others(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from spacead.detect import _registry
+
+    broken = EntryPoint("broken", "spacead_nothing_here.module:register", _registry.PLUGIN_GROUP)
+    monkeypatch.setattr(_registry, "_plugins_loaded", False)
+    monkeypatch.setattr(_registry.importlib.metadata, "entry_points", lambda group: [broken])
+    with pytest.warns(RuntimeWarning, match=r"^detector plugin 'broken' \(spacead_nothing_here"):
+        names = _registry.detector_names()
+    assert names[:3] == ("mrad", "pad", "rxd")

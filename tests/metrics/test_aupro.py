@@ -23,7 +23,7 @@ def _data(seed: int, ties: bool = False):
 def _anomalib_aupro(scores, masks) -> float:
     pytest.importorskip("anomalib")
     torch = pytest.importorskip("torch")
-    from spacead.baselines._torchvision import ensure_torchvision
+    from spacead.models.anomalib._torchvision import ensure_torchvision
 
     ensure_torchvision()
     from anomalib.metrics.aupro import _AUPRO

@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from spacead.detect.inpaint import (
+from spacead.models.inpaint import (
     InpaintConfig,
     load_checkpoint,
     score_tiles,

@@ -1,45 +1,20 @@
-"""Learned detectors, trained on a dataset split and scored with spacead's own metrics.
+"""Moved to :mod:`spacead.models` (one folder per learned model).
 
-Two live side by side behind the :class:`spacead.detect.LearnedDetector` interface
-(registered as ``inpaint`` and ``anomalib:<model>``):
-
-- :class:`InpaintDetector`: the image-completion network on camera images (the
-  ``inpaint`` extra: torch);
-- :class:`AnomalibDetector`: any anomalib model that runs offline (the ``anomalib``
-  extra).
-
-Importing this package imports neither torch nor anomalib.
+Every name still imports from here, with a ``DeprecationWarning``, for one release.
 """
 
-from typing import Any
+from .._moved import forwarder
 
-from .._extras import OfflineModelError
-from ._anomalib import (
-    UNAVAILABLE_OFFLINE,
-    AnomalibDetector,
-    AnomalibOptions,
-    train_anomalib,
-)
-from ._training import TrainingRecord
-
-_TORCH = ("InpaintDetector", "InpaintParams", "train_inpaint_detector")
-
-__all__ = [
-    "UNAVAILABLE_OFFLINE",
-    "AnomalibDetector",
-    "AnomalibOptions",
-    "InpaintDetector",
-    "InpaintParams",
-    "OfflineModelError",
-    "TrainingRecord",
-    "train_anomalib",
-    "train_inpaint_detector",
-]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _TORCH:  # imported on first use: it imports torch
-        from . import _inpaint
-
-        return getattr(_inpaint, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_MOVED = {
+    "InpaintDetector": "spacead.models.inpaint",
+    "InpaintParams": "spacead.models.inpaint",
+    "train_inpaint_detector": "spacead.models.inpaint",
+    "UNAVAILABLE_OFFLINE": "spacead.models.anomalib",
+    "AnomalibDetector": "spacead.models.anomalib",
+    "AnomalibOptions": "spacead.models.anomalib",
+    "OfflineModelError": "spacead.models.anomalib",
+    "train_anomalib": "spacead.models.anomalib",
+    "TrainingRecord": "spacead.detect",
+}
+__all__: list[str] = []
+__getattr__ = forwarder(__name__, _MOVED)

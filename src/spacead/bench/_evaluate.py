@@ -125,8 +125,8 @@ def evaluate(
         ``"pad"``, ``"rxd"``, or a learned one, first trained in this process on the
         normal images of the ``train`` split (:func:`spacead.detect.fit_detector`):
         ``"inpaint"`` the completion network
-        (:func:`spacead.baselines.train_inpaint_detector`), ``"anomalib:<model>"``
-        that anomalib model (:func:`spacead.baselines.train_anomalib`; needs the
+        (:func:`spacead.models.inpaint.train_inpaint_detector`), ``"anomalib:<model>"``
+        that anomalib model (:func:`spacead.models.anomalib.train_anomalib`; needs the
         ``anomalib`` extra).
     split : str
         Split to evaluate.
@@ -169,7 +169,7 @@ def evaluate(
 
     Raises
     ------
-    spacead.baselines.OfflineModelError
+    spacead.models.anomalib.OfflineModelError
         If an anomalib model would need a download.
     """
     options = run_options(run, workers=workers, scheduler=scheduler, progress=progress)

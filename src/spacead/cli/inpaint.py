@@ -1,6 +1,6 @@
 """``spacead inpaint synth|train|scan``: the image-completion survey of orbital frames.
 
-``train`` and ``scan`` take their options from :class:`~spacead.detect.inpaint.TrainConfig`
+``train`` and ``scan`` take their options from :class:`~spacead.models.inpaint.TrainConfig`
 and :class:`~spacead.survey.ScanConfig`. Both modules import torch, so they are
 imported (:func:`import_configs`) only when one of these commands is chosen, after
 the ``inpaint`` extra was found; ``spacead --help`` and the other commands never load
@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from .._extras import require
-from ..detect._presets import PRESETS
+from ..models.inpaint._presets import PRESETS
 from ._command import Command, Group
 from ._common import RunOptions, run_flags
 from ._options import Arg, Changes, Flatten
 
 if TYPE_CHECKING:
-    from ..detect.inpaint import TrainConfig
+    from ..models.inpaint import TrainConfig
     from ..survey import ScanConfig
 
 QUIET_AND_THREADS = ("threads", "quiet")
@@ -31,7 +31,7 @@ QUIET_AND_THREADS = ("threads", "quiet")
 
 def import_configs() -> None:
     """Make ``TrainConfig`` and ``ScanConfig`` (torch) known to this module's annotations."""
-    from ..detect.inpaint import TrainConfig
+    from ..models.inpaint import TrainConfig
     from ..survey import ScanConfig
 
     globals().update(TrainConfig=TrainConfig, ScanConfig=ScanConfig)

@@ -12,7 +12,7 @@ between calls::
     for query, reference in feed:
         det = detector(query, reference)
 
-Every detector, the learned ones of :mod:`spacead.baselines` included, is described
+Every detector, the learned ones of :mod:`spacead.models` included, is described
 by a :class:`DetectorSpec` in one registry (:func:`detector_spec`): what runs a
 detector by name reads its properties there.
 """
@@ -21,7 +21,7 @@ from .._validate import ImageFormat, as_rgb
 from ._align import align_reference, find_alignment
 from ._mrad import MRADDetector, mrad
 from ._overlay import overlay, score_image
-from ._params import MRADParams, PADParams, RXDParams
+from ._params import MRADParams, PADParams, Params, RXDParams
 from ._registry import (
     METHODS,
     Detector,
@@ -38,6 +38,7 @@ from ._registry import (
     stream_methods,
 )
 from ._rxd import pad, rxd
+from ._training import TrainingRecord
 from ._types import Detection
 
 __all__ = [
@@ -50,7 +51,9 @@ __all__ = [
     "MRADDetector",
     "MRADParams",
     "PADParams",
+    "Params",
     "RXDParams",
+    "TrainingRecord",
     "align_reference",
     "as_rgb",
     "detector_names",

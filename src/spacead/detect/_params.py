@@ -23,8 +23,14 @@ _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False,
 
 
 @dataclass(frozen=True)
-class _Params:
-    """Serialisation shared by every parameter class."""
+class Params:
+    """The base of every parameter class: a frozen dataclass that reads and writes itself.
+
+    Subclass it (as a frozen dataclass) for a new detector's or pipeline's
+    parameters: ``from_strings`` (the CLI's ``--param NAME=VALUE``),
+    ``from_dict``/``to_dict``/``to_json`` (config files and ``metrics.json``)
+    and ``replace`` come with it; ``method`` names the owner in error messages.
+    """
 
     method: ClassVar[str] = ""
 
@@ -104,7 +110,7 @@ def _check_common(anomaly_threshold: float, cov_floor: float) -> None:
 
 
 @dataclass(frozen=True)
-class RXDParams(_Params):
+class RXDParams(Params):
     """Parameters of the global Reed-Xiaoli detector.
 
     Attributes
@@ -152,7 +158,7 @@ ALIGN_MODELS = ("affine", "homography", "none")
 
 
 @dataclass(frozen=True)
-class MRADParams(_Params):
+class MRADParams(Params):
     """Every knob of MRAD (Algorithm 1 of the ALLO paper).
 
     The defaults were chosen by measurement on generated validation datasets
@@ -305,3 +311,6 @@ class MRADParams(_Params):
             region_growing=True,
             align="none",
         )
+
+
+_Params = Params  # the name before the base was public

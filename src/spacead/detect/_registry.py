@@ -9,11 +9,20 @@ README's "Extending spacead").
 
 Specs name the code they run as ``"module:attribute"`` strings, imported on first
 use, so that listing detectors imports neither torch nor anomalib.
+
+The statistical detectors (MRAD, PAD, RXD) are registered here. Every other
+package registers its own from where its code lives, through the
+``spacead.detectors`` entry point group (``pyproject.toml``): each entry names a
+function that calls :func:`register_detector`. spacead's learned models register
+this way (``spacead.models:register_detectors``), and so can a detector in
+another installed package; the group is read on the first lookup.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -146,6 +155,27 @@ class DetectorSpec:
 _REGISTRY: dict[str, DetectorSpec] = {}
 
 
+PLUGIN_GROUP = "spacead.detectors"
+_plugins_loaded = False
+
+
+def _specs() -> dict[str, DetectorSpec]:
+    """The registry, once the installed packages' ``spacead.detectors`` entries have run."""
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True  # first: an entry that looks a detector up does not recurse
+        for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+            try:
+                entry.load()()
+            except Exception as exc:  # one broken plugin must not hide the other detectors
+                warnings.warn(
+                    f"detector plugin {entry.name!r} ({entry.value}) failed to load: {exc}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+    return _REGISTRY
+
+
 def register_detector(spec: DetectorSpec) -> DetectorSpec:
     """Add a detector to the registry (a new name; re-registering a name replaces it)."""
     if not spec.name or ":" in spec.name:
@@ -156,12 +186,12 @@ def register_detector(spec: DetectorSpec) -> DetectorSpec:
 
 def detector_specs() -> tuple[DetectorSpec, ...]:
     """Every registered detector's spec, in registration order."""
-    return tuple(_REGISTRY.values())
+    return tuple(_specs().values())
 
 
 def detector_names() -> tuple[str, ...]:
     """Every registered method as help texts show it (``anomalib:<model>`` for families)."""
-    return tuple(s.label for s in _REGISTRY.values())
+    return tuple(s.label for s in _specs().values())
 
 
 def _variant(method: str) -> str:
@@ -177,7 +207,7 @@ def detector_spec(method: str) -> DetectorSpec:
         If no registered detector has that name.
     """
     name, colon, variant = method.partition(":")
-    spec = _REGISTRY.get(name)
+    spec = _specs().get(name)
     if spec is not None and spec.family == bool(colon) and (variant or not colon):
         return spec
     if spec is not None and spec.family:
@@ -224,7 +254,7 @@ def make_detector(
 
 def stream_methods() -> tuple[str, ...]:
     """The registered detectors that need no training (what ``spacead detect`` runs)."""
-    return tuple(s.name for s in _REGISTRY.values() if not s.learned)
+    return tuple(s.name for s in _specs().values() if not s.learned)
 
 
 def fit_detector(
@@ -303,29 +333,5 @@ register_detector(
         pixel_scores="log1p",
     )
 )
-register_detector(
-    DetectorSpec(
-        "inpaint",
-        "image-completion CNN trained on the normal training images",
-        "spacead.baselines._inpaint:InpaintParams",
-        needs_reference=False,
-        fit="spacead.baselines._inpaint:train_inpaint_detector",
-        pixel_scores="symlog",
-        extra="inpaint",
-    )
-)
-register_detector(
-    DetectorSpec(
-        "anomalib",
-        "an anomalib model trained on the normal training images",
-        "spacead.baselines._anomalib:AnomalibOptions",
-        needs_reference=False,
-        fit="spacead.baselines._anomalib:train_anomalib",
-        pixel_scores="symlog",
-        extra="anomalib",
-        family=True,
-    )
-)
-
-METHODS = stream_methods()
+METHODS = tuple(s.name for s in _REGISTRY.values() if not s.learned)
 """The built-in detectors that need no training (:func:`stream_methods` adds registered ones)."""

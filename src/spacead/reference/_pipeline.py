@@ -22,7 +22,7 @@ import numpy.typing as npt
 from spacead._tone import check_tone
 from spacead._validate import as_rgb, check_positive
 from spacead.data import FrameSpec
-from spacead.detect._params import _Params
+from spacead.detect import Params
 from spacead.render import QUALITIES, LightComponents, LightPaths, ReferenceRenderer
 from spacead.scene import PBR_MATERIALS, Camera, StationModel, load_model
 
@@ -34,7 +34,7 @@ MATERIAL_MODES = ("file", "default")
 
 
 @dataclass(frozen=True)
-class ReferenceParams(_Params):
+class ReferenceParams(Params):
     """How references are made from the CAD model (``--render-param NAME=VALUE``).
 
     Attributes

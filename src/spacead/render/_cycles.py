@@ -267,17 +267,7 @@ class CyclesRenderer(RendererOptions):
         return self._finish(lin, rng)
 
     def render_model(
-        self,
-        path: str | PathLike[str],
-        camera: Camera,
-        *,
-        sun_direction: npt.ArrayLike,
-        sun_strength: float = 1.0,
-        spotlight: Spotlight | None = DEFAULT_SPOTLIGHT,
-        bodies: Sequence[Sphere] = (),
-        ambient: float = 0.0,
-        extra_parts: Sequence[Part] = (),
-        rng: RNG = None,
+        self, path: str | PathLike[str], camera: Camera, *, rng: RNG = None, **lights: Any
     ) -> RenderResult:
         """Path-trace a glTF/GLB model as Blender imports it, lit as :class:`ReferenceRenderer`.
 
@@ -285,6 +275,7 @@ class CyclesRenderer(RendererOptions):
         from the file's metallic-roughness materials, not from spacead), so a
         Cycles render of a model is an independent cross-check of the
         reference renderer and a photorealistic reference where time allows.
+        :meth:`render_model_linear` followed by the sensor.
 
         Parameters
         ----------
@@ -292,30 +283,17 @@ class CyclesRenderer(RendererOptions):
             ``.glb`` or ``.gltf`` file; its parts get mask label 1.
         camera : Camera
             Pose and pinhole intrinsics in the file's world frame (no distortion).
-        sun_direction, sun_strength, spotlight, bodies
-            As :meth:`ReferenceRenderer.render` (same units).
-        ambient : float
-            Radiance of a uniform environment that lights surfaces, unseen by the camera.
-        extra_parts : sequence of Part
-            spacead parts added to the scene (e.g. hazards, label 2), with spacead's materials.
         rng : int, numpy.random.Generator or None
             Seed or generator of the sensor noise.
+        **lights
+            ``sun_direction``, ``sun_strength``, ``spotlight``, ``bodies``,
+            ``ambient``, ``extra_parts``: as :meth:`render_model_linear`.
 
         Returns
         -------
         RenderResult
         """
-        lin = self.render_model_linear(
-            path,
-            camera,
-            sun_direction=sun_direction,
-            sun_strength=sun_strength,
-            spotlight=spotlight,
-            bodies=bodies,
-            ambient=ambient,
-            extra_parts=extra_parts,
-        )
-        return self._finish(lin, rng)
+        return self._finish(self.render_model_linear(path, camera, **lights), rng)
 
     def render_model_linear(
         self,
@@ -331,7 +309,18 @@ class CyclesRenderer(RendererOptions):
     ) -> LinearRender:
         """Linear radiance, mask and depth of :meth:`render_model`, before the sensor.
 
-        The parameters are :meth:`render_model`'s (without ``rng``).
+        Parameters
+        ----------
+        path : path-like
+            ``.glb`` or ``.gltf`` file; its parts get mask label 1.
+        camera : Camera
+            Pose and pinhole intrinsics in the file's world frame (no distortion).
+        sun_direction, sun_strength, spotlight, bodies
+            As :meth:`ReferenceRenderer.render` (same units).
+        ambient : float
+            Radiance of a uniform environment that lights surfaces, unseen by the camera.
+        extra_parts : sequence of Part
+            spacead parts added to the scene (e.g. hazards, label 2), with spacead's materials.
         """
         check_camera(camera)
         file = Path(path)

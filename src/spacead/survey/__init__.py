@@ -1,6 +1,6 @@
 """Surveys of huge orbital frames with the image-completion detector (HiRISE workflow).
 
-The completion network (:mod:`spacead.detect.inpaint`) is trained on tiles of the
+The completion network (:mod:`spacead.models.inpaint`) is trained on tiles of the
 frames to search, with each tile's centre masked; tiles whose centre it cannot
 complete more than ``k`` standard deviations above their neighbours' are flagged and
 grouped into ranked places to review::
@@ -10,15 +10,15 @@ grouped into ranked places to review::
     result = scan_image("frame.tif", model=ckpt, out_dir="scan")
     result.places[:10]                                          # best places first
 
-Training takes a :class:`~spacead.detect.inpaint.TrainConfig`, scanning a
+Training takes a :class:`~spacead.models.inpaint.TrainConfig`, scanning a
 :class:`ScanConfig`; the ``spacead inpaint train|scan`` commands build the same
 objects from their flags. This package sits above :mod:`spacead.tiles` (reading and
-cutting frames) and :mod:`spacead.detect.inpaint` (the network).
+cutting frames) and :mod:`spacead.models.inpaint` (the network).
 
 Paper: doi:10.1109/ICMLA.2018.00201.
 """
 
-from ..detect.inpaint import PRESETS, TrainConfig
+from ..models.inpaint import PRESETS, TrainConfig
 from ._config import ScanConfig
 from ._outputs import heatmap
 from ._places import Place, group_places

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from .._validate import check_count
-from ..detect._params import _Params
-from ..detect.inpaint import Statistic, TileCentre
+from ..detect import Params
+from ..models.inpaint import Statistic, TileCentre
 
 FineStride = int | Literal["centre"] | None
 
@@ -17,7 +17,7 @@ def _is_count(value: object) -> bool:
 
 
 @dataclass(frozen=True)
-class ScanConfig(_Params):
+class ScanConfig(Params):
     """Which tiles of a frame are scored, and how they are judged.
 
     The defaults score the whole frame at a stride of one scored centre, so every
@@ -45,7 +45,7 @@ class ScanConfig(_Params):
     window : int
         Side in frame pixels of the local neighbourhood.
     score : {"mae", "peak"}
-        Tile statistic (:func:`~spacead.detect.inpaint.score_tiles`).
+        Tile statistic (:func:`~spacead.models.inpaint.score_tiles`).
     batch_size : int
         Tiles per forward pass.
     nodata : float

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._fileio import atomic_write_bytes, write_csv
 from ..data import write_image
-from ..detect.inpaint import TileCentre
+from ..models.inpaint import TileCentre
 from ..tiles import ImageLike, intensity_scale, read_region
 from ._result import ScanResult
 

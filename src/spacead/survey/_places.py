@@ -10,7 +10,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from ..detect.inpaint import TileCentre
+from ..models.inpaint import TileCentre
 
 if TYPE_CHECKING:
     from ._result import ScanResult

@@ -13,7 +13,7 @@ import torch
 
 from .._parallel import RunOptions, check_workers, run_options
 from .._threads import get_threads
-from ..detect.inpaint import CompletionNet, TileCentre, load_checkpoint, resolve_device
+from ..models.inpaint import CompletionNet, TileCentre, load_checkpoint, resolve_device
 from ..tiles import intensity_scale, nodata_fraction, open_image
 from ._config import ScanConfig
 from ._outputs import write_outputs

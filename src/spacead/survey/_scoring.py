@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .._parallel import default_workers, run_tasks
 from .._threads import compute_threads
-from ..detect.inpaint import CompletionNet, Statistic, load_checkpoint, score_tiles
+from ..models.inpaint import CompletionNet, Statistic, load_checkpoint, score_tiles
 from ..tiles import ImageLike, iter_tile_batches, open_image
 
 I64 = npt.NDArray[np.int64]

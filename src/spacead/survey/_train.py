@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..detect.inpaint import (
+from ..models.inpaint import (
     TrainConfig,
     fit_network,
     resolve_device,

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import uniform_filter
 
-from ..detect.inpaint import TileCentre
+from ..models.inpaint import TileCentre
 from ..tiles import ImageLike, nodata_fraction, tile_coords
 
 I64 = npt.NDArray[np.int64]

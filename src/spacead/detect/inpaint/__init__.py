@@ -1,62 +1,28 @@
-"""The image-completion network and per-tile scoring (needs the ``inpaint`` extra: torch).
+"""Moved to :mod:`spacead.models.inpaint` (the network) and :mod:`spacead.survey`.
 
-A feed-forward completion network (Haselmann et al., 2018) completes each tile's
-masked centre; its error over the scored centre is the tile's score
-(:func:`score_tiles`). Training on tiles (:func:`train_on_tiles`, :class:`TrainConfig`
-with presets) and checkpoints are here too. What uses it:
-
-- :mod:`spacead.survey`: scanning huge orbital frames (``spacead inpaint``);
-- :class:`spacead.baselines.InpaintDetector`: a learned per-image detector on camera
-  images (``spacead evaluate --method inpaint``).
-
-Paper: doi:10.1109/ICMLA.2018.00201.
+Every name still imports from here, with a ``DeprecationWarning``, for one release.
 """
 
 from ..._moved import forwarder
-from .._presets import PRESETS
-from ._config import TrainConfig
-from ._model import (
-    CompletionNet,
-    InpaintConfig,
-    TileCentre,
-    center_mask,
-    corrupt,
-    standardize,
-    weighted_l1,
-)
-from ._score import Statistic, score_tiles
-from ._train import (
-    fit_network,
-    load_checkpoint,
-    resolve_device,
-    save_checkpoint,
-    set_determinism,
-    train_on_tiles,
-)
 
-__all__ = [
-    "PRESETS",
-    "CompletionNet",
-    "InpaintConfig",
-    "Statistic",
-    "TileCentre",
-    "TrainConfig",
-    "center_mask",
-    "corrupt",
-    "fit_network",
-    "load_checkpoint",
-    "resolve_device",
-    "save_checkpoint",
-    "score_tiles",
-    "set_determinism",
-    "standardize",
-    "train_on_tiles",
-    "weighted_l1",
-]
-
-# Names that moved: the frame survey to spacead.survey, the camera-image detector
-# to spacead.baselines. Kept importable from here, with a DeprecationWarning.
 _MOVED = {
+    "PRESETS": "spacead.models.inpaint",
+    "CompletionNet": "spacead.models.inpaint",
+    "InpaintConfig": "spacead.models.inpaint",
+    "Statistic": "spacead.models.inpaint",
+    "TileCentre": "spacead.models.inpaint",
+    "TrainConfig": "spacead.models.inpaint",
+    "center_mask": "spacead.models.inpaint",
+    "corrupt": "spacead.models.inpaint",
+    "fit_network": "spacead.models.inpaint",
+    "load_checkpoint": "spacead.models.inpaint",
+    "resolve_device": "spacead.models.inpaint",
+    "save_checkpoint": "spacead.models.inpaint",
+    "score_tiles": "spacead.models.inpaint",
+    "set_determinism": "spacead.models.inpaint",
+    "standardize": "spacead.models.inpaint",
+    "train_on_tiles": "spacead.models.inpaint",
+    "weighted_l1": "spacead.models.inpaint",
     "scan_image": "spacead.survey",
     "train_inpainter": "spacead.survey",
     "load_training_tiles": "spacead.survey",
@@ -64,10 +30,9 @@ _MOVED = {
     "heatmap": "spacead.survey",
     "Place": "spacead.survey",
     "ScanResult": "spacead.survey",
-    "InpaintDetector": "spacead.baselines",
-    "InpaintParams": "spacead.baselines",
-    "train_inpaint_detector": "spacead.baselines",
+    "InpaintDetector": "spacead.models.inpaint",
+    "InpaintParams": "spacead.models.inpaint",
+    "train_inpaint_detector": "spacead.models.inpaint",
 }
-
-
+__all__: list[str] = []
 __getattr__ = forwarder(__name__, _MOVED)

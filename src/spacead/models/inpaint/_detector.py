@@ -2,7 +2,7 @@
 
 A learned baseline that needs no pretrained weights: the network is trained on tiles of
 the normal training images, then every pixel of a test image lies in the scored centre
-of a tile whose completion error (:func:`~spacead.detect.inpaint.score_tiles`) becomes
+of a tile whose completion error (:func:`~spacead.models.inpaint.score_tiles`) becomes
 the pixel map.
 """
 
@@ -16,20 +16,15 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from .._validate import as_rgb, check_positive
-from ..data import AlloDataset, load_sample
-from ..detect import Detection
-from ..detect.inpaint import (
-    PRESETS,
-    CompletionNet,
-    Statistic,
-    TileCentre,
-    TrainConfig,
-    fit_network,
-    score_tiles,
-)
-from ..tiles import iter_tile_batches, sample_tiles, to_gray
-from ._training import TrainingRecord
+from ..._validate import as_rgb, check_positive
+from ...data import AlloDataset, load_sample
+from ...detect import Detection, TrainingRecord
+from ...tiles import iter_tile_batches, sample_tiles, to_gray
+from ._config import TrainConfig
+from ._model import CompletionNet, TileCentre
+from ._presets import PRESETS
+from ._score import Statistic, score_tiles
+from ._train import fit_network
 
 F64 = npt.NDArray[np.float64]
 
@@ -39,7 +34,7 @@ _CAMERA = PRESETS["camera"]
 
 @dataclass(frozen=True)
 class InpaintParams(TrainConfig):
-    """Training (:class:`~spacead.detect.inpaint.TrainConfig`) and scoring on camera images.
+    """Training (:class:`~spacead.models.inpaint.TrainConfig`) and scoring on camera images.
 
     The training fields default to the ``camera`` preset (64-px tiles, 3 epochs):
     camera images are a few hundred pixels across, orbital frames tens of thousands.
@@ -47,12 +42,12 @@ class InpaintParams(TrainConfig):
     Parameters
     ----------
     tile, input_size, width, epochs, batch_size, lr, train_stride, max_tiles, flip, seed
-        As in :class:`~spacead.detect.inpaint.TrainConfig`.
+        As in :class:`~spacead.models.inpaint.TrainConfig`.
     stride : int
         Step between scored tiles; 0 (default) is the scored centre side, so the
         centres tile the image.
     score : {"peak", "mae"}
-        Tile statistic (see :func:`~spacead.detect.inpaint.score_tiles`).
+        Tile statistic (see :func:`~spacead.models.inpaint.score_tiles`).
     k : float
         A pixel is anomalous above mean + k σ of the training tiles' scores.
     """

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from spacead.detect.inpaint import (
+from spacead.models.inpaint import (
     CompletionNet,
     InpaintConfig,
     center_mask,
@@ -148,7 +148,7 @@ def test_names_that_moved_still_import_with_a_warning():
 
 
 def test_one_centre_geometry_for_the_network_and_the_tiles():
-    from spacead.detect.inpaint import TileCentre
+    from spacead.models.inpaint import TileCentre
 
     # the article's 256-px tiles: a 64-px masked centre and a 48-px scored one
     assert (TileCentre(256).masked, TileCentre(256).scored) == (64, 48)

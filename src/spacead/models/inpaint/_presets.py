@@ -1,4 +1,4 @@
-"""Training presets of the completion network (:class:`spacead.detect.inpaint.TrainConfig`).
+"""Training presets of the completion network (:class:`spacead.models.inpaint.TrainConfig`).
 
 Plain values, importable without torch, so that ``spacead inpaint train --help`` can
 show them.

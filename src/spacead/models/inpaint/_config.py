@@ -2,7 +2,7 @@
 
 The same :class:`TrainConfig` trains the network on orbital frames
 (:func:`spacead.survey.train_inpainter`, ``spacead inpaint train``) and on a dataset's
-camera images (:class:`spacead.baselines.InpaintParams`, ``evaluate --method inpaint``).
+camera images (:class:`spacead.models.inpaint.InpaintParams`, ``evaluate --method inpaint``).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from ..._validate import check_count, check_positive
-from .._params import _Params
-from .._presets import PRESETS
+from ...detect import Params
 from ._model import InpaintConfig
+from ._presets import PRESETS
 
 
 @dataclass(frozen=True)
-class TrainConfig(_Params):
+class TrainConfig(Params):
     """Training of the completion network on tiles; the defaults are the ``cpu`` preset.
 
     Parameters
@@ -26,7 +26,7 @@ class TrainConfig(_Params):
     tile : int
         Tile side in image pixels; tiles are resized to `input_size`. The masked
         centre is a quarter of the tile, the scored centre 3/16
-        (:class:`~spacead.detect.inpaint.TileCentre`).
+        (:class:`~spacead.models.inpaint.TileCentre`).
     input_size : int
         Network input side.
     width : int

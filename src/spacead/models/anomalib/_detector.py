@@ -31,12 +31,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .._extras import OfflineModelError
-from .._validate import as_rgb, check_count
-from ..data import export_anomalib, read_image
-from ..detect import Detection
-from ..detect._params import _BOOL_WORDS, split_param
-from ._training import TrainingRecord
+from ..._extras import OfflineModelError
+from ..._validate import as_rgb, check_count
+from ...data import export_anomalib, read_image
+from ...detect import Detection, TrainingRecord
+from ...detect._params import _BOOL_WORDS, split_param
 
 # Models that download weights or data while training, not just a backbone.
 UNAVAILABLE_OFFLINE: dict[str, str] = {

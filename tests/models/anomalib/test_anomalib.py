@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from spacead.baselines import AnomalibOptions, OfflineModelError, train_anomalib
 from spacead.bench import evaluate, load_runs, markdown_table, write_metrics
 from spacead.cli import main
 from spacead.data import AlloDataset, load_sample
+from spacead.models.anomalib import AnomalibOptions, OfflineModelError, train_anomalib
 from spacead.simulate import write_toy_dataset
 
 pytest.importorskip("anomalib", reason="needs the anomalib extra")
@@ -122,7 +122,7 @@ def test_cli_rejects_bad_method(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_torchvision_imports_beside_cpu_torch() -> None:
-    from spacead.baselines._torchvision import ensure_torchvision
+    from spacead.models.anomalib._torchvision import ensure_torchvision
 
     missing_ops = ensure_torchvision()
     import torch

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from spacead.baselines import InpaintParams, train_inpaint_detector
 from spacead.cli import main
 from spacead.data import AlloDataset, load_sample
+from spacead.models.inpaint import InpaintParams, train_inpaint_detector
 from spacead.simulate import write_toy_dataset
 
 FAST = ["epochs=1", "width=2", "max_tiles=200", "tile=48", "input_size=48"]
@@ -103,7 +103,7 @@ def test_images_smaller_than_a_tile_are_refused(tmp_path):
 def test_the_threshold_comes_from_held_out_tiles_of_the_same_generator(dataset):
     # With more tiles than max_tiles, one generator draws the training subset and then
     # the held-out tiles (as before the tile cutter was shared): redraw both by hand.
-    from spacead.detect.inpaint import score_tiles
+    from spacead.models.inpaint import score_tiles
     from spacead.tiles import sample_tiles
 
     params = InpaintParams.from_strings([*FAST, "max_tiles=1100", "train_stride=1"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from spacead.detect.inpaint import (
+from spacead.models.inpaint import (
     CompletionNet,
     InpaintConfig,
     load_checkpoint,
@@ -94,7 +94,7 @@ def test_old_checkpoints_load_without_the_new_options(tmp_path):
 
 
 def test_resolve_device():
-    from spacead.detect.inpaint import resolve_device
+    from spacead.models.inpaint import resolve_device
 
     assert resolve_device(None) == torch.device("cpu") == resolve_device("cpu")
     for bad in ("gpu", "meta"):
