@@ -48,3 +48,22 @@ def test_the_learned_models_old_paths_forward_to_models(old, name, new):
     module, target = importlib.import_module(old), importlib.import_module(new)
     with pytest.warns(DeprecationWarning, match=rf"^{old}\.{name} moved to {new}\.{name}$"):
         assert getattr(module, name) is getattr(target, name)
+
+
+@pytest.mark.parametrize(
+    ("old", "name", "new"),
+    [
+        ("spacead.data", "ANOMALY", "spacead.scene"),
+        ("spacead.survey", "TrainConfig", "spacead.models.inpaint"),
+        ("spacead.detect", "METHODS", "spacead.detect._registry"),
+    ],
+)
+def test_names_that_were_public_twice_have_one_home(old, name, new):
+    import importlib
+
+    if new.startswith("spacead.models") or old == "spacead.survey":
+        pytest.importorskip("torch")
+    module, target = importlib.import_module(old), importlib.import_module(new)
+    with pytest.warns(DeprecationWarning, match=rf"^{old}\.{name} moved to {new}\.{name}$"):
+        assert getattr(module, name) == getattr(target, name)
+    assert name not in module.__all__

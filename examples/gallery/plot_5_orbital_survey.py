@@ -28,8 +28,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
+from spacead.models.inpaint import TrainConfig
 from spacead.simulate import make_planetary_frame
-from spacead.survey import TrainConfig, heatmap, scan_image, train_inpainter
+from spacead.survey import heatmap, scan_image, train_inpainter
 from spacead.tiles import write_tiff
 
 tmp = tempfile.TemporaryDirectory(prefix="spacead-example-")  # removed at the end

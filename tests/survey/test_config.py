@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from spacead.cli import main
-from spacead.models.inpaint import TileCentre
+from spacead.models.inpaint import TileCentre, TrainConfig
 from spacead.models.inpaint._presets import PRESETS
 from spacead.simulate import make_planetary_frame
-from spacead.survey import ScanConfig, TrainConfig, scan_image, train_config, train_inpainter
+from spacead.survey import ScanConfig, scan_image, train_config, train_inpainter
 from spacead.tiles import sample_tiles, write_tiff
 
 

@@ -137,7 +137,8 @@ class Train:
 def train(command: Train) -> int:
     """Train (after saying what the preset and the flags make) and write the checkpoint."""
     require("inpaint")
-    from ..survey import TrainConfig, train_inpainter
+    from ..models.inpaint import TrainConfig
+    from ..survey import train_inpainter
 
     config = TrainConfig.preset(command.preset, **command.changes.given)
     if command.run.progress:  # what the preset and the flags make (flips differ between presets)

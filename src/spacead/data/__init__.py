@@ -16,7 +16,7 @@ from ._image_io import (
     write_image,
     write_mask,
 )
-from ._masks import ANOMALY, BACKGROUND, FOREGROUND, anomaly_mask, read_mask, to_three_class
+from ._masks import anomaly_mask, read_mask, to_three_class
 from ._transforms import (
     TRANSFORMS,
     FrameSpec,
@@ -29,9 +29,6 @@ from ._transforms import (
 )
 
 __all__ = [
-    "ANOMALY",
-    "BACKGROUND",
-    "FOREGROUND",
     "MASK_PALETTE",
     "TRANSFORMS",
     "AlloDataset",
@@ -75,4 +72,6 @@ _MOVED = {
         "write_toy_dataset",
     )
 }
+# The mask labels are spacead.scene's (one name per concept); forwarded for one release.
+_MOVED.update(dict.fromkeys(("ANOMALY", "BACKGROUND", "FOREGROUND"), "spacead.scene"))
 __getattr__ = forwarder(__name__, _MOVED)

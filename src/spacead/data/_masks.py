@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-BACKGROUND, FOREGROUND, ANOMALY = 0, 1, 2
+from ..scene import ANOMALY
+
 Mask = npt.NDArray[np.uint8]
 
 

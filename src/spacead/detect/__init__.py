@@ -17,13 +17,13 @@ by a :class:`DetectorSpec` in one registry (:func:`detector_spec`): what runs a
 detector by name reads its properties there.
 """
 
+from .._moved import forwarder
 from .._validate import ImageFormat, as_rgb
 from ._align import align_reference, find_alignment
 from ._mrad import MRADDetector, mrad
 from ._overlay import overlay, score_image
 from ._params import MRADParams, PADParams, Params, RXDParams
 from ._registry import (
-    METHODS,
     Detector,
     DetectorSpec,
     LearnedDetector,
@@ -42,7 +42,6 @@ from ._training import TrainingRecord
 from ._types import Detection
 
 __all__ = [
-    "METHODS",
     "Detection",
     "Detector",
     "DetectorSpec",
@@ -72,3 +71,7 @@ __all__ = [
     "score_image",
     "stream_methods",
 ]
+
+# METHODS listed the built-in detectors only; stream_methods() and detector_names() see every
+# registered one. Forwarded for one release.
+__getattr__ = forwarder(__name__, {"METHODS": "spacead.detect._registry"})

@@ -18,7 +18,7 @@ cutting frames) and :mod:`spacead.models.inpaint` (the network).
 Paper: doi:10.1109/ICMLA.2018.00201.
 """
 
-from ..models.inpaint import PRESETS, TrainConfig
+from .._moved import forwarder
 from ._config import ScanConfig
 from ._outputs import heatmap
 from ._places import Place, group_places
@@ -28,11 +28,9 @@ from ._train import load_training_tiles, train_config, train_inpainter
 from ._zscores import local_stats
 
 __all__ = [
-    "PRESETS",
     "Place",
     "ScanConfig",
     "ScanResult",
-    "TrainConfig",
     "group_places",
     "heatmap",
     "load_training_tiles",
@@ -42,3 +40,8 @@ __all__ = [
     "train_config",
     "train_inpainter",
 ]
+
+# The network's settings live with the network (one name per concept); forwarded for one release.
+__getattr__ = forwarder(
+    __name__, dict.fromkeys(("PRESETS", "TrainConfig"), "spacead.models.inpaint")
+)
