@@ -26,7 +26,7 @@ from .._fileio import atomic_write_bytes
 from .._parallel import run_tasks
 from ..data import FrameSpec, ImageReadError, Item, Problem, load_sample, write_image
 from ..data._masks import THRESHOLDED
-from ..detect import Detection, Detector, detector_spec, make_detector
+from ..detect import Detection, Detector, DetectorParams, detector_spec, make_detector
 from ..metrics import BenchmarkAccumulator, Binning
 from ._outputs import save_map
 from ._result import Prediction
@@ -152,7 +152,7 @@ class _Stream:
     on first use, so MRAD's buffers are allocated once per chunk, not per image.
     """
 
-    def __init__(self, method: str, params: Any) -> None:
+    def __init__(self, method: str, params: DetectorParams) -> None:
         # The spec travels too: a detector registered at run time in this process is
         # not in a spawned worker's registry.
         self.method, self.params, self.spec = method, params, detector_spec(method)

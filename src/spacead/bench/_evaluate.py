@@ -23,7 +23,7 @@ from .. import __version__
 from .._extras import require
 from .._parallel import RunOptions, default_workers, run_options
 from ..data import TRANSFORMS, AlloDataset, FrameSpec, Item, Problem, read_transforms
-from ..detect import Detector, LearnedDetector, detector_spec, fit_detector
+from ..detect import Detector, DetectorParams, LearnedDetector, detector_spec, fit_detector
 from ..metrics import BenchmarkAccumulator
 from ._chunks import _CHUNK, _binning, _inverse, _Partials, _run, _Stream, pixel_transform
 from ._result import EvaluationResult, Prediction
@@ -71,7 +71,7 @@ class _Setup:
     root: Path
     method: str
     split: str
-    params: Any  # the method's parameter class (its spec says which)
+    params: DetectorParams  # the method's parameter class (its spec says which)
     detector: Detector
     learned: LearnedDetector | None
     workers: int
@@ -102,7 +102,7 @@ def evaluate(
     method: str,
     *,
     split: str = "test",
-    params: Any | None = None,
+    params: DetectorParams | None = None,
     maps_dir: str | os.PathLike[str] | None = None,
     masks_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
@@ -191,8 +191,8 @@ def evaluate(
 
 
 def _detector(
-    method: str, root: Path, params: Any, run: RunOptions
-) -> tuple[Any, Detector, LearnedDetector | None, int]:
+    method: str, root: Path, params: DetectorParams | None, run: RunOptions
+) -> tuple[DetectorParams, Detector, LearnedDetector | None, int]:
     """The checked parameters, the detector (trained first if learned) and the workers."""
     spec = detector_spec(method)
     if spec.extra is not None:
@@ -213,7 +213,7 @@ def _prepare(
     root: Path,
     method: str,
     split: str,
-    params: Any,
+    params: DetectorParams | None,
     run: RunOptions,
     *,
     strict: bool,

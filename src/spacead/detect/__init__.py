@@ -25,6 +25,7 @@ from ._overlay import overlay, score_image
 from ._params import MRADParams, PADParams, Params, RXDParams
 from ._registry import (
     Detector,
+    DetectorParams,
     DetectorSpec,
     LearnedDetector,
     detector_names,
@@ -44,6 +45,7 @@ from ._types import Detection
 __all__ = [
     "Detection",
     "Detector",
+    "DetectorParams",
     "DetectorSpec",
     "ImageFormat",
     "LearnedDetector",

@@ -21,12 +21,14 @@ another installed package; the group is read on the first lookup.
 from __future__ import annotations
 
 import importlib
+import os
 import importlib.metadata
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ._params import MRADParams, PADParams, RXDParams
 from ._types import Detection
 
 PixelScores = Literal["identity", "log1p", "symlog"]
@@ -50,6 +52,16 @@ class LearnedDetector(Detector, Protocol):
     def info(self) -> dict[str, Any]:
         """What ``metrics.json`` records about its training (times, image counts, ...)."""
         ...
+
+
+@runtime_checkable
+class DetectorParams(Protocol):
+    """What every detector's parameters are: a value that writes itself to ``metrics.json``.
+
+    :class:`~spacead.detect.Params` subclasses are; a family's options (anomalib's) too.
+    """
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def _resolve(ref: str | Callable[..., Any]) -> Any:
@@ -125,19 +137,23 @@ class DetectorSpec:
         cls: type = _resolve(self.params)
         return cls
 
-    def default_params(self, method: str) -> Any:
+    def default_params(self, method: str) -> DetectorParams:
         """The default parameters of `method` (``anomalib:padim`` for a family)."""
         cls = self.params_class()
-        return cls(_variant(method)) if self.family else cls()
+        params: DetectorParams = cls(_variant(method)) if self.family else cls()
+        return params
 
-    def parse_params(self, method: str, pairs: Iterable[str]) -> Any:
+    def parse_params(self, method: str, pairs: Iterable[str]) -> DetectorParams:
         """Parameters from ``NAME=VALUE`` strings (the CLI's ``--param``)."""
-        cls: Any = self.params_class()
-        if self.family:
-            return cls.from_strings(_variant(method), list(pairs))
-        return cls.from_strings(list(pairs))
+        cls: Any = self.params_class()  # from_strings: a classmethod the protocol cannot state
+        params: DetectorParams = (
+            cls.from_strings(_variant(method), list(pairs))
+            if self.family
+            else cls.from_strings(list(pairs))
+        )
+        return params
 
-    def check_params(self, method: str, params: Any | None) -> Any:
+    def check_params(self, method: str, params: DetectorParams | None) -> DetectorParams:
         """`params`, or the defaults when None; TypeError/ValueError when they do not fit."""
         if params is None:
             return self.default_params(method)
@@ -221,7 +237,7 @@ def params_class(method: str) -> type:
 
 
 def make_detector(
-    method: str, params: Any | None = None, *, spec: DetectorSpec | None = None
+    method: str, params: DetectorParams | None = None, *, spec: DetectorSpec | None = None
 ) -> Detector:
     """A detector for a stream of frames: ``detector(query, reference) -> Detection``.
 
@@ -259,8 +275,8 @@ def stream_methods() -> tuple[str, ...]:
 
 def fit_detector(
     method: str,
-    root: Any,
-    params: Any | None = None,
+    root: str | os.PathLike[str],
+    params: DetectorParams | None = None,
     *,
     split: str = "train",
     progress: bool = False,
@@ -279,24 +295,26 @@ def fit_detector(
     return detector
 
 
-def run_detector(method: str, query: Any, reference: Any | None, params: Any = None) -> Detection:
+def run_detector(
+    method: str, query: Any, reference: Any | None, params: DetectorParams | None = None
+) -> Detection:
     """Run a detector by name on one image; RXD ignores ``reference``, PAD and MRAD need it."""
     return make_detector(method, params)(query, reference)
 
 
-def _stream_mrad(params: Any) -> Detector:
+def _stream_mrad(params: MRADParams) -> Detector:
     from ._mrad import MRADDetector
 
     return MRADDetector(params)
 
 
-def _stream_pad(params: Any) -> Detector:
+def _stream_pad(params: PADParams) -> Detector:
     from ._rxd import pad
 
     return lambda query, reference=None: pad(query, reference, params)
 
 
-def _stream_rxd(params: Any) -> Detector:
+def _stream_rxd(params: RXDParams) -> Detector:
     from ._rxd import rxd
 
     return lambda query, reference=None: rxd(query, params)
