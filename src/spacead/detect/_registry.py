@@ -21,8 +21,8 @@ another installed package; the group is read on the first lookup.
 from __future__ import annotations
 
 import importlib
-import os
 import importlib.metadata
+import os
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass

@@ -167,32 +167,12 @@ class CyclesRenderer(RendererOptions):
         check_fraction(self.sun_angle_deg, "sun_angle_deg", high=10.0)
 
     def render(self, scene: Scene, camera: Camera, *, rng: RNG = None) -> RenderResult:
-        """Render an 8-bit image with its exact mask and depth.
+        """Path-trace an 8-bit image with its exact mask and depth, as the ray caster renders one.
 
-        :meth:`render_linear` followed by :meth:`SensorModel.apply`.
-
-        Parameters
-        ----------
-        scene : Scene
-            Parts, lighting and celestial bodies.
-        camera : Camera
-            Pinhole camera.
-        rng : int, numpy.random.Generator or None
-            Seed or generator of the sensor noise (Cycles' own sampling is
-            seeded with 0, so the same seed gives the same bytes).
-
-        Returns
-        -------
-        RenderResult
-            ``uint8`` (H, W, 3) image, ``uint8`` (H, W) 3-class mask, ``float32``
-            (H, W) depth (``inf`` for space).
-
-        Raises
-        ------
-        TypeError, ValueError
-            If the scene or the camera is malformed.
-        ImportError
-            If ``bpy`` is not installed.
+        :meth:`render_linear` followed by :meth:`SensorModel.apply`; the
+        parameters, result and errors are :meth:`RaycastRenderer.render`'s.
+        Cycles' own sampling is seeded with 0, so the same ``rng`` gives the
+        same bytes; ``ImportError`` if ``bpy`` is not installed.
         """
         return self._finish(self.render_linear(scene, camera), rng)
 
@@ -279,10 +259,8 @@ class CyclesRenderer(RendererOptions):
 
         Parameters
         ----------
-        path : path-like
-            ``.glb`` or ``.gltf`` file; its parts get mask label 1.
-        camera : Camera
-            Pose and pinhole intrinsics in the file's world frame (no distortion).
+        path, camera
+            The model file and the view: as :meth:`render_model_linear`.
         rng : int, numpy.random.Generator or None
             Seed or generator of the sensor noise.
         **lights

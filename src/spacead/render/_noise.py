@@ -28,15 +28,21 @@ _TO_UNIT = 1.0 / 16777216.0  # 2**-24: the top 24 bits of a hash to [0, 1)
 
 
 @numba.njit(cache=True, nogil=True)
-def _hash(ix: int, iy: int, iz: int, seed: int) -> int:
-    """32-bit integer hash of a lattice point (spatial-hash primes + lowbias32 mixer)."""
-    h = ((ix * 73856093) ^ (iy * 19349663) ^ (iz * 83492791) ^ (seed * 2654435761)) & _MASK32
+def lowbias32(x: int) -> int:  # pragma: no cover - compiled
+    """The lowbias32 integer mixer of the low 32 bits of ``x`` (Chris Wellons' hash-prospector)."""
+    h = x & _MASK32
     h ^= h >> 16
     h = (h * 0x7FEB352D) & _MASK32
     h ^= h >> 15
     h = (h * 0x846CA68B) & _MASK32
     h ^= h >> 16
     return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _hash(ix: int, iy: int, iz: int, seed: int) -> int:
+    """32-bit integer hash of a lattice point (spatial-hash primes + lowbias32 mixer)."""
+    return lowbias32((ix * 73856093) ^ (iy * 19349663) ^ (iz * 83492791) ^ (seed * 2654435761))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -52,6 +52,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from ._noise import lowbias32
 from ._surface import S_BASE, S_EMIT, S_F0, S_METAL, S_NORMAL, S_OCC, S_ROUGH
 
 F32 = npt.NDArray[np.float32]
@@ -59,7 +60,6 @@ I64 = npt.NDArray[np.int64]
 
 _MIN_ALPHA2 = 1e-6  # alpha^2 floor: roughness 0 would make D a Dirac peak
 _R2 = (0.7548776662466927, 0.5698402909980532)  # the R2 sequence's steps (Roberts 2018)
-_MASK32 = 0xFFFFFFFF
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -220,18 +220,6 @@ def shade_lit(
         out[i, 0], out[i, 1], out[i, 2] = r, g, b
 
 
-@numba.njit(cache=True, nogil=True)
-def _hash(x: int) -> int:  # pragma: no cover - compiled
-    """lowbias32 integer hash."""
-    h = x & _MASK32
-    h ^= h >> 16
-    h = (h * 0x7FEB352D) & _MASK32
-    h ^= h >> 15
-    h = (h * 0x846CA68B) & _MASK32
-    h ^= h >> 16
-    return h
-
-
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def sequence(key: int, s: int, salt: int) -> tuple[float, float]:  # pragma: no cover
     """Sample ``s`` of a pixel's 2-D sequence: R2, shifted by a hash of (key, salt).
@@ -239,9 +227,9 @@ def sequence(key: int, s: int, salt: int) -> tuple[float, float]:  # pragma: no 
     The same pixel, sample and salt give the same numbers in every render and
     thread (no random state); different pixels get decorrelated shifts.
     """
-    h = _hash(key * 0x9E3779B9 + salt * 0x85EBCA6B)
+    h = lowbias32(key * 0x9E3779B9 + salt * 0x85EBCA6B)
     u = (h >> 8) * (1.0 / 16777216.0) + s * _R2[0]
-    v = (_hash(h) >> 8) * (1.0 / 16777216.0) + s * _R2[1]
+    v = (lowbias32(h) >> 8) * (1.0 / 16777216.0) + s * _R2[1]
     return u - math.floor(u), v - math.floor(v)
 
 

@@ -23,7 +23,7 @@ from spacead._validate import check_positive
 from spacead.scene import Camera, StationModel, load_model
 
 from ._checks import check_camera
-from ._core import Frame, Tracer
+from ._core import Tracer
 from ._lights import DEFAULT_SPOTLIGHT, LightComponents, LightPaths, Sphere, Spotlight
 from ._passes import render_frame
 
@@ -133,22 +133,9 @@ class ReferenceRenderer:
             If the camera, the Sun direction or a body is malformed.
         """
         check_camera(camera)
-        frame = self.frame(camera, sun_direction, sun_strength, spotlight, bodies, paths)
-        return render_frame(self._tracer, frame, self.threads)
-
-    def frame(
-        self,
-        camera: Camera,
-        sun_direction: npt.ArrayLike,
-        sun_strength: float = 1.0,
-        spotlight: Spotlight | None = DEFAULT_SPOTLIGHT,
-        bodies: Sequence[Sphere] = (),
-        paths: LightPaths | None = None,
-    ) -> Frame:
-        """The checked per-render constants of a view (see :meth:`render`)."""
         if paths is not None and not isinstance(paths, LightPaths):
             raise TypeError(f"paths must be LightPaths or None, got {type(paths).__name__}")
-        return self._tracer.frame(
+        frame = self._tracer.frame(
             camera,
             sun_direction,
             sun_strength,
@@ -158,3 +145,4 @@ class ReferenceRenderer:
             bias=self.shadow_bias,
             paths=self.paths if paths is None else paths,
         )
+        return render_frame(self._tracer, frame, self.threads)
