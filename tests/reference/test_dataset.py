@@ -12,7 +12,7 @@ import pytest
 
 from spacead.bench import evaluate
 from spacead.cli import main
-from spacead.data import read_image, read_transforms
+from spacead.data import read_image, read_transforms, write_image
 from spacead.reference import ReferenceParams, RenderError, reference_path, render_references
 from spacead.simulate import GenerateConfig, generate
 
@@ -160,3 +160,60 @@ def test_cli_errors_are_one_line(capsys, tmp_path, argv, message):
         and "Traceback" not in err
         and len(err.strip().splitlines()) == 1
     )
+
+
+def _stale_key_setup(dataset: Path, tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    root = shutil.copytree(dataset, tmp_path / "data")
+    out = tmp_path / "refs"
+    first = render_references(root, out, workers=1, progress=False)
+    assert (first.rendered, first.stale, first.replaced) == (6, 0, 0)
+    files = [reference_path(f.file_path) for f in read_transforms(root).frames]
+    return root, out, files
+
+
+def test_render_makes_again_a_reference_whose_frame_changed(dataset, tmp_path):
+    root, out, files = _stale_key_setup(dataset, tmp_path)
+    data = json.loads((root / "transforms.json").read_text())
+    before = (out / files[1]).read_bytes()
+    data["frames"][1]["transform_matrix"][0][3] += 0.5  # the robot reports another pose
+    (root / "transforms.json").write_text(json.dumps(data))
+    again = render_references(root, out, workers=1, progress=False)
+    assert (again.rendered, again.skipped, again.stale) == (1, 5, 1)
+    assert (out / files[1]).read_bytes() != before
+
+
+def test_render_makes_again_references_of_a_changed_model_or_image(dataset, tmp_path):
+    root, out, _ = _stale_key_setup(dataset, tmp_path)
+    image = root / read_transforms(root).frames[2].file_path
+    image.write_bytes(image.read_bytes())  # same bytes: nothing to do
+    assert render_references(root, out, workers=1, progress=False).rendered == 0
+    pixels = read_image(image)
+    pixels[0, 0] = 255 - pixels[0, 0]
+    write_image(image, pixels)  # another frame under the same name
+    assert render_references(root, out, workers=1, progress=False).stale == 1
+    with (root / "station.glb").open("ab") as model:  # a new model under the same name
+        model.write(b"\0" * 4)
+    again = render_references(root, out, workers=1, progress=False)
+    assert (again.rendered, again.stale) == (6, 6)
+
+
+def test_render_makes_again_a_truncated_reference(dataset, tmp_path):
+    root, out, files = _stale_key_setup(dataset, tmp_path)
+    (out / files[0]).write_bytes((out / files[0]).read_bytes()[:100])
+    (out / files[3]).unlink()
+    again = render_references(root, out, workers=1, progress=False)
+    assert (again.rendered, again.skipped, again.stale) == (2, 4, 2)
+    assert read_image(out / files[0]).shape == (54, 96, 3)
+
+
+def test_render_says_it_replaces_references_it_did_not_make(dataset, tmp_path, capsys):
+    root = shutil.copytree(dataset, tmp_path / "data")  # generate's references, no records
+    assert main(["render", str(root), "--workers", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "rendered 6 reference(s), 0 already done, 0 problem(s)" in out
+    assert "(6 replaced reference file(s) spacead had not made here)" in out
+    data = json.loads((root / "transforms.json").read_text())
+    data["frames"][0]["fl_x"] = data["frames"][0].get("fl_x", 100.0) * 1.01
+    (root / "transforms.json").write_text(json.dumps(data))
+    assert main(["render", str(root), "--workers", "1", "--quiet"]) == 0
+    assert "(1 made again: their frame, image, model or spacead changed)" in capsys.readouterr().out

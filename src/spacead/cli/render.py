@@ -22,7 +22,9 @@ class Render:
     ROOT/transforms.json ('cad'), match its light levels and exposure to the frame
     (and refine the pose with --render-param refine=true); write
     OUT/<...>/references/<name>.png, OUT/references.csv and OUT/render.json.
-    Re-running on a partial OUT resumes.
+    Re-running on a partial OUT resumes: a reference is kept only if its frame's entry,
+    image and model and spacead's renderer are those it was made from, and its file is as
+    written; any other is made again (and the run says how many).
 
     Attributes
     ----------
@@ -53,9 +55,15 @@ def main(command: Render) -> int:
     )
     for problem in summary.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    notes = []
+    if summary.stale:
+        notes.append(f"{summary.stale} made again: their frame, image, model or spacead changed")
+    if summary.replaced:
+        notes.append(f"{summary.replaced} replaced reference file(s) spacead had not made here")
     print(
         f"rendered {summary.rendered} reference(s), {summary.skipped} already done, "
         f"{len(summary.problems)} problem(s); table: {summary.out / 'references.csv'}"
+        + "".join(f"\n  ({note})" for note in notes)
     )
     return EXIT_PROBLEMS if summary.problems else 0
 

@@ -4,13 +4,18 @@ Frames are split into chunks rendered on a local process pool or a Dask
 cluster, like ``spacead generate``; each chunk's pipeline (model, Embree scene)
 is built once per process. Every reference is written atomically, then a small
 record of its fit, pose correction and timing, which marks it done: a re-run
-renders only what is missing. The same :class:`RenderedReferences` makes the
+renders only what is missing or stale. A record keeps the key of everything its
+reference was made from (the frame's entry in ``transforms.json``, the query
+image's bytes, the model file's bytes and its sibling asset files, the
+parameters, :data:`REFERENCE_VERSION`) and the reference file's own hash: a
+frame is skipped only when both still match. The same :class:`RenderedReferences` makes the
 references ``spacead evaluate --references render`` uses on the fly, so both
 paths give the same images.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -36,6 +41,12 @@ from ._pipeline import ReferenceParams, ReferencePipeline, ReferenceResult
 
 SETTINGS = "render.json"
 RECORDS = ".render"
+# Bumped whenever the renderer, the fit or the tone curve changes what a reference looks like:
+# references made by another version are stale. 2: the third round of light-path speed work.
+REFERENCE_VERSION = 2
+# Files beside a model that it may read (glTF buffers and textures, OBJ materials): their
+# bytes are part of the model's key. GLB and .blend files are whole in themselves.
+_ASSETS = {".bin", ".png", ".jpg", ".jpeg", ".webp", ".ktx2", ".mtl", ".tga", ".bmp"}
 _CHUNK = 4
 _CACHE = 2  # pipelines kept per process (one per model and parameter set in use)
 _PIPELINES: OrderedDict[tuple[str, str, int | None], ReferencePipeline] = OrderedDict()
@@ -103,23 +114,75 @@ def _record_path(out: Path, file_path: str) -> Path:
 
 
 def _render_chunk(
-    root: Path, out: Path, frames: Sequence[FrameSpec], source: RenderedReferences
+    root: Path, out: Path, frames: Sequence[FrameSpec], source: RenderedReferences, model: str
 ) -> list[dict[str, Any]]:
     """Render and write the references of some frames; return their records."""
     records = []
     for frame in frames:
         try:
             query = read_image(root / frame.file_path)
+            key = _inputs_key(root, frame, model, source.params)
             result = source(frame, query)
-        except (ImageReadError, ValueError) as exc:
+        except (ImageReadError, OSError, ValueError) as exc:
             records.append({"file_path": frame.file_path, "problem": str(exc)})
             continue
         target = reference_path(frame.file_path)
         write_image(out / target, result.image)
-        record = {"file_path": frame.file_path, "reference": target, **result.summary()}
+        record = {
+            "file_path": frame.file_path,
+            "reference": target,
+            "inputs": key,
+            "sha256": _sha256(out / target),
+            **result.summary(),
+        }
         atomic_write_bytes(_record_path(out, frame.file_path), json.dumps(record).encode())
         records.append(record)
     return records
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def model_key(cad: Path) -> str:
+    """The hash of a model file and of the asset files beside it that it may read."""
+    digest = hashlib.sha256(cad.read_bytes())
+    if cad.suffix.lower() not in (".glb", ".blend"):
+        for sibling in sorted(cad.parent.iterdir()):
+            if sibling.suffix.lower() in _ASSETS and sibling.is_file():
+                digest.update(sibling.name.encode() + b"\0" + sibling.read_bytes())
+    return digest.hexdigest()
+
+
+def _inputs_key(root: Path, frame: FrameSpec, model: str, params: ReferenceParams) -> str:
+    """The hash of what a frame's reference is made from (see the module notes)."""
+    made_of = {
+        "frame": frame.to_dict(),
+        "query": _sha256(root / frame.file_path),
+        "model": model,
+        "params": params.to_dict(),
+        "version": REFERENCE_VERSION,
+    }
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+
+
+def _up_to_date(
+    root: Path, out: Path, frame: FrameSpec, model: str, params: ReferenceParams
+) -> bool:
+    """Whether a frame's reference was made from today's inputs and is still as written."""
+    record_file = _record_path(out, frame.file_path)
+    if not record_file.is_file():
+        return False
+    try:
+        record = json.loads(record_file.read_text())
+        reference = out / record["reference"]
+        return bool(
+            record.get("inputs") == _inputs_key(root, frame, model, params)
+            and reference.is_file()
+            and record.get("sha256") == _sha256(reference)
+        )
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: made again
+        return False
 
 
 def _chunks(frames: Sequence[FrameSpec], size: int) -> Iterator[list[FrameSpec]]:
@@ -139,12 +202,20 @@ class RenderSummary:
         References made now, and found already done (resumed).
     problems : list of Problem
         Frames that could not be rendered, and why.
+    stale : int
+        Of ``rendered``, those that replaced a reference made from other inputs (a
+        changed frame, image, model or spacead version) or changed since it was written.
+    replaced : int
+        Of ``rendered``, those that replaced a reference file spacead had not recorded
+        making (e.g. one ``spacead generate`` wrote into the dataset).
     """
 
     out: Path
     rendered: int
     skipped: int
     problems: list[Problem]
+    stale: int = 0
+    replaced: int = 0
 
 
 def render_references(
@@ -195,7 +266,16 @@ def render_references(
         )
     target = Path(out) if out is not None else Path(root)
     _check_settings(target, str(transforms.cad), params)
-    pending = [f for f in transforms.frames if not _record_path(target, f.file_path).is_file()]
+    model = model_key(transforms.cad)
+    pending = [
+        f for f in transforms.frames if not _up_to_date(transforms.root, target, f, model, params)
+    ]
+    stale = sum(_record_path(target, f.file_path).is_file() for f in pending)
+    replaced = sum(
+        not _record_path(target, f.file_path).is_file()
+        and (target / reference_path(f.file_path)).is_file()
+        for f in pending
+    )
     n_workers = default_workers() if workers is None else workers
     # Render threads follow spacead's thread setting, which worker processes fix to their share.
     source = RenderedReferences(str(transforms.cad), params)
@@ -208,7 +288,7 @@ def render_references(
         disable=not progress,
         dynamic_ncols=True,
     )
-    tasks = [(transforms.root, target, chunk, source) for chunk in _chunks(pending, _CHUNK)]
+    tasks = [(transforms.root, target, chunk, source, model) for chunk in _chunks(pending, _CHUNK)]
     problems = []
     for records in run_tasks(_render_chunk, tasks, workers=n_workers, scheduler=scheduler):
         problems += [Problem(r["file_path"], r["problem"]) for r in records if "problem" in r]
@@ -216,7 +296,12 @@ def render_references(
     bar.close()
     _write_table(target, transforms.frames)
     return RenderSummary(
-        target, len(pending) - len(problems), len(transforms.frames) - len(pending), problems
+        target,
+        len(pending) - len(problems),
+        len(transforms.frames) - len(pending),
+        problems,
+        stale,
+        replaced,
     )
 
 
