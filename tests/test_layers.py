@@ -32,7 +32,16 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "spacead"
 # The shared foundation: private top-level modules that import only each other. The
 # top-level ``spacead/__init__.py`` runs before every package, so it too may import only
 # these; ``cli`` and ``__main__`` may import anything.
-FOUNDATION = {"_validate", "_fileio", "_threads", "_parallel", "_tone", "_extras", "_moved"}
+FOUNDATION = {
+    "_validate",
+    "_fileio",
+    "_threads",
+    "_parallel",
+    "_tone",
+    "_extras",
+    "_moved",
+    "_labels",
+}
 UNCHECKED = {"cli", "__main__"}
 
 # Package -> the spacead packages it may depend on, besides the foundation.

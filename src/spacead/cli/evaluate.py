@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from .._extras import require
 from ..detect import detector_names, detector_spec, detector_specs
 from ._command import Command
 from ._common import PAIRS, RENDER_PARAM, RunOptions, reference_params, run_flags
 from ._options import Arg, settings
+
+if TYPE_CHECKING:
+    from ..data import Problem
 
 
 def methods_help() -> str:
@@ -115,7 +119,28 @@ def main(command: Evaluate) -> int:
             file=sys.stderr,
         )
     print(f"wrote {metrics} and {predictions}")
+    if result.metrics.get("n_images", 0) == 0:
+        print(f"error: {_nothing_evaluated(command, result.problems)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _nothing_evaluated(command: Evaluate, problems: Sequence[Problem]) -> str:
+    """One line saying why no image could be scored, and what to do about it."""
+    root, split = command.root, command.split
+    if problems and all("missing reference" in p.reason for p in problems):
+        how = (
+            f"give the frames' poses and a 'cad' model in {root / 'transforms.json'} and add "
+            "--references render, or make the files with 'spacead render'"
+        )
+        if command.references is None and (root / "transforms.json").is_file():
+            how = "its transforms.json names no usable frames or model; see 'spacead check'"
+        return (
+            f"no image of {root / split} could be evaluated: {len(problems)} have no reference "
+            f"({command.method} compares each image with one); {how}"
+        )
+    first = f"; first: {problems[0]}" if problems else ""
+    return f"no image of {root / split} could be evaluated ({len(problems)} problem(s){first})"
 
 
 COMMAND = Command("evaluate", Evaluate, main)

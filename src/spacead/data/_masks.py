@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..scene import ANOMALY
+from .._labels import ANOMALY
 
 Mask = npt.NDArray[np.uint8]
 

@@ -22,12 +22,12 @@ import numpy as np
 import numpy.typing as npt
 import trimesh
 
+from .._labels import ANOMALY as ANOMALY  # re-exported: scene is the labels' public home
+from .._labels import BACKGROUND as BACKGROUND
+from .._labels import FOREGROUND as FOREGROUND
 from ._camera import Camera as Camera  # re-exported: the scene description's camera
 
 Vector = npt.NDArray[np.float64]
-
-
-BACKGROUND, FOREGROUND, ANOMALY = 0, 1, 2
 
 
 @dataclass(frozen=True)
