@@ -133,8 +133,6 @@ def _nothing_evaluated(command: Evaluate, problems: Sequence[Problem]) -> str:
             f"give the frames' poses and a 'cad' model in {root / 'transforms.json'} and add "
             "--references render, or make the files with 'spacead render'"
         )
-        if command.references is None and (root / "transforms.json").is_file():
-            how = "its transforms.json names no usable frames or model; see 'spacead check'"
         return (
             f"no image of {root / split} could be evaluated: {len(problems)} have no reference "
             f"({command.method} compares each image with one); {how}"
