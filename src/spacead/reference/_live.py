@@ -176,7 +176,6 @@ class LiveDetector:
         convention : {"opengl", "opencv"}
             Camera axes of ``pose``.
         """
-        start = time.perf_counter()
         unit = unit_direction(sun_direction)
         spec = FrameSpec(
             "live",
@@ -186,6 +185,22 @@ class LiveDetector:
             tuple(bodies),
             spotlight,
         )
+        return self.detect_frame(frame, spec)
+
+    def detect_frame(self, frame: npt.ArrayLike, spec: FrameSpec) -> LiveResult:
+        """Detect hazards in one frame described by its ``transforms.json`` fields.
+
+        ``spec`` holds the reported pose, the intrinsics and the lights, as
+        :func:`spacead.data.read_frame` reads a frame's JSON file or
+        :func:`spacead.data.read_transforms` a dataset's: the result is
+        ``spacead detect FRAME --camera FRAME.json --cad MODEL``'s.
+
+        Raises
+        ------
+        ValueError
+            If the frame's size is not the size of ``spec``'s intrinsics.
+        """
+        start = time.perf_counter()
         image = as_rgb(frame, "frame", self.frame_format)
         ref = self.pipeline.reference(image, spec)
         t1 = time.perf_counter()
