@@ -249,3 +249,26 @@ def test_debug_shows_the_full_error_and_verbose_logs(capsys, tmp_path, where):
         main(["check", str(tmp_path)]) == 1
         and logging.getLogger("spacead").level == logging.WARNING
     )
+
+
+def test_the_first_run_says_once_that_it_compiles_the_kernels(monkeypatch, tmp_path, capsys):
+    import spacead.cli as cli
+    from spacead._first_run import kernels_cached
+
+    assert kernels_cached([tmp_path]) is False
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "_kernels.cell_stats-40.py311.nbi").write_bytes(b"")
+    assert kernels_cached([tmp_path]) is True
+    args = ["detect", "examples/query.png", "examples/reference.png"]
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(cli, "kernels_cached", lambda: False)
+    assert main(args) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "spacead detect: compiling spacead's numerical kernels: first run after an install "
+        "only, about 20-60 s (later runs start in about a second)"
+    ]
+    monkeypatch.setattr(cli, "kernels_cached", lambda: True)
+    assert main(args) == 0
+    assert capsys.readouterr().err == ""

@@ -41,6 +41,7 @@ FOUNDATION = {
     "_extras",
     "_moved",
     "_labels",
+    "_first_run",
 }
 UNCHECKED = {"cli", "__main__"}
 

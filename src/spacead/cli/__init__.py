@@ -17,6 +17,8 @@ from concurrent.futures import BrokenExecutor
 
 from .. import __version__
 from .._extras import OfflineModelError
+from .._first_run import MESSAGE as FIRST_RUN
+from .._first_run import kernels_cached
 from . import (
     ablate,
     bench,
@@ -36,6 +38,8 @@ from ._settings import apply, load, split_config_flags
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+# Commands that run numba kernels (the first run after an install compiles them).
+_COMPILING = {"detect", "generate", "render", "evaluate", "ablate", "bench"}
 
 # The commands in the order ``spacead --help`` lists them.
 COMMANDS: tuple[Entry, ...] = (
@@ -157,10 +161,17 @@ def _parse(parser: Parser, tokens: list[str]) -> tuple[str, dict[str, object], d
     return " ".join(path), values, flags
 
 
+def _interactive() -> bool:
+    """Whether stderr is a terminal a person watches (where a silent stall would puzzle)."""
+    return sys.stderr.isatty()
+
+
 def _run(
     command: Runnable, values: dict[str, object], *, show: bool, debug: bool, prefix: str
 ) -> int:
     """Run a parsed command; turn the errors a user can cause into one line."""
+    if not show and prefix.split()[-1] in _COMPILING and _interactive() and not kernels_cached():
+        print(f"{prefix}: {FIRST_RUN}", file=sys.stderr)
     try:
         return command.execute(values, show=show)
     except KeyboardInterrupt:
