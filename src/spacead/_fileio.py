@@ -1,6 +1,10 @@
-"""Writing result files atomically: a temporary file in the same folder, then a rename.
+"""Writing result files atomically, and the one policy for file names spacead lists.
 
 A run that is interrupted leaves either the old file or the new one, never half of one.
+File names that are not valid UTF-8 (bytes a Linux file system allows) cannot go into
+``predictions.csv``, ``manifest.csv`` or JSON; every lister refuses them one by one as a
+reported problem (:func:`utf8_problem`), shown with their bytes escaped
+(:func:`shown`), so one such name never loses the rest of a run.
 """
 
 from __future__ import annotations
@@ -51,3 +55,26 @@ def lock_settings(path: Path, settings: dict[str, Any]) -> list[str]:
         return sorted(k for k in {*settings, *previous} if previous.get(k) != settings.get(k))
     atomic_write_bytes(path, (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode())
     return []
+
+
+NOT_UTF8 = "its file name is not valid UTF-8 (spacead writes names to CSV and JSON): rename it"
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    r"""``path`` as text that can always be printed and written: undecodable bytes as ``\xNN``.
+
+    Examples
+    --------
+    >>> shown(os.fsdecode(b"images/f\xff.png"))
+    'images/f\\xff.png'
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def utf8_problem(path: str | os.PathLike[str]) -> str | None:
+    """:data:`NOT_UTF8` if ``path`` (a name or a whole path) is not valid UTF-8, else None."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return NOT_UTF8
+    return None

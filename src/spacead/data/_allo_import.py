@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from .._fileio import atomic_write_bytes, write_csv
+from .._fileio import NOT_UTF8, atomic_write_bytes, shown, utf8_problem, write_csv
 from .._parallel import run_tasks
 from ._dataset import Problem, _natural_key, read_manifest
 from ._image_io import ImageReadError, read_image, write_mask
@@ -182,6 +182,9 @@ def _renders(
                 if not folder.is_dir():
                     continue
                 for path in sorted(folder.glob("*.png")):
+                    if utf8_problem(path):
+                        problems.append(Problem(shown(path), NOT_UTF8))
+                        continue
                     image = cam / "anomaly" / path.name if kind == "anomaly_mask" else path
                     fb = cam / "fb_mask" / path.name
                     missing = [p for p in (image, fb) if not p.is_file()]

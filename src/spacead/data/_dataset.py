@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from .._fileio import NOT_UTF8, shown, utf8_problem
 from ._image_io import ImageReadError, read_image, read_mask_file
 from ._masks import THREE_CLASS, Mask, anomaly_mask, read_mask
 
@@ -152,6 +153,9 @@ class AlloDataset:
             (p for p in base.iterdir() if p.is_dir()), key=lambda p: _natural_key(p.name)
         )
         for cam in cameras:
+            if utf8_problem(cam.name):
+                self.report(Problem(shown(cam.relative_to(self.root)), NOT_UTF8))
+                continue
             self._scan_camera(cam, manifest, need_reference)
         if not self.items and not self.problems:
             raise DatasetError(
@@ -170,6 +174,9 @@ class AlloDataset:
             key=lambda p: _natural_key(p.name),
         )
         for image in files:
+            if utf8_problem(image):
+                self.report(Problem(shown(image.relative_to(self.root)), NOT_UTF8))
+                continue
             mask = _find(cam / "masks", image.stem)
             reference = _find(cam / "references", image.stem)
             rel = image.relative_to(self.root).as_posix()

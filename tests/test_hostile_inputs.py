@@ -1,0 +1,65 @@
+"""Hostile and broken inputs: each gets one line naming the file, or a correct result.
+
+The module grows with the project: every case found by trying spacead as an attacker
+(or an unlucky user) would is added here with the message it must give.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from spacead.cli import main
+from spacead.simulate import write_toy_dataset
+
+NOT_UTF8 = "its file name is not valid UTF-8 (spacead writes names to CSV and JSON): rename it"
+
+
+def _rename_bytes(path: Path, tail: bytes) -> None:
+    """Rename an image and its mask and reference so that their stem ends in ``tail``."""
+    for sub in (b"images", b"masks", b"references"):
+        src = bytes(path).replace(b"/images/", b"/" + sub + b"/")
+        if os.path.exists(src):
+            os.rename(src, src.replace(b".png", tail + b".png"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file names are bytes")
+def test_a_non_utf8_file_name_is_one_problem_and_the_run_keeps_the_rest(tmp_path, capsys):
+    root = write_toy_dataset(tmp_path / "ds", train=1, test=3, height=32, width=48)
+    first = sorted((root / "test").rglob("images/*.png"))[0]
+    _rename_bytes(first, b"\xff\xfe")
+    out = tmp_path / "out"
+    assert main(["evaluate", str(root), "--method", "rxd", "--out", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    shown = first.relative_to(root).as_posix().replace(".png", "\\xff\\xfe.png")
+    assert f"skipped {shown}: {NOT_UTF8}" in err
+    rows = (out / "predictions.csv").read_text().splitlines()
+    assert len(rows) == 3  # the header and the two other images
+    problems = json.loads((out / "metrics.json").read_text())["problems"]
+    assert [p["reason"] for p in problems] == [NOT_UTF8]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file names are bytes")
+def test_import_allo_reports_a_non_utf8_name_and_writes_its_manifest(tmp_path, capsys):
+    import numpy as np
+
+    from spacead.data import write_image
+
+    raw = tmp_path / "raw" / "exp_1" / "Camera1"
+    image = np.full((8, 8, 3), 90, np.uint8)
+    for name in ("00_a.png", "01_b.png"):
+        write_image(raw / "normal" / name, image)
+        write_image(raw / "fb_mask" / name, np.full((8, 8), 255, np.uint8))
+    for folder in ("normal", "fb_mask"):
+        src = bytes(raw / folder / "01_b.png")
+        os.rename(src, src.replace(b"01_b", b"01_b\xff"))
+    out = tmp_path / "imported"
+    code = main(["import-allo", str(tmp_path / "raw"), str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert f"{NOT_UTF8}" in err and "01_b\\xff.png" in err
+    assert code == 0  # as for any file it cannot use: said, and the rest imported
+    rows = (out / "manifest.csv").read_text().splitlines()
+    assert len(rows) == 2 and "00_a" in rows[1]
