@@ -63,3 +63,29 @@ def test_import_allo_reports_a_non_utf8_name_and_writes_its_manifest(tmp_path, c
     assert code == 0  # as for any file it cannot use: said, and the rest imported
     rows = (out / "manifest.csv").read_text().splitlines()
     assert len(rows) == 2 and "00_a" in rows[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX signals")
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    out = tmp_path / "g"
+    command = [sys.executable, "-m", "spacead", "generate", str(out), "--train", "0",
+               "--test", "400", "--width", "96", "--height", "54", "--workers", "3", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    workers: list[psutil.Process] = []
+    while time.time() < deadline and not (list(out.rglob("*.png")) and workers):
+        time.sleep(0.1)  # until the workers are rendering
+        workers = psutil.Process(proc.pid).children(recursive=True)
+    assert proc.poll() is None and workers, "generate ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(5)
+    alive = [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], f"workers {alive} outlived their parent"

@@ -20,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
+import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -39,6 +41,7 @@ from ._threads import (
 )
 
 T = TypeVar("T")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 LOCAL_SCHEDULER = "local"
 
@@ -181,7 +184,7 @@ def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -
     pending = deque(tasks)
     in_flight: set[Future[T]] = set()
     ctx = get_context("spawn")
-    init = functools.partial(_worker_init, share)
+    init = functools.partial(_worker_init, share, os.getpid())
     with ProcessPoolExecutor(n - 1, mp_context=ctx, initializer=init) as pool:
         try:
             yield from _drain(fn, pool, pending, in_flight, n, share)
@@ -190,10 +193,42 @@ def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -
             raise
 
 
-def _worker_init(share: int) -> None:  # pragma: no cover - runs in worker processes
-    """A worker ignores Ctrl-C (the parent stops the job) and computes on its share of the cores."""
+def _worker_init(share: int, parent: int) -> None:  # pragma: no cover - runs in workers
+    """Set a worker up: Ctrl-C ignored, its share of the cores, its end with its parent.
+
+    The parent stops the job on Ctrl-C; a parent killed outright (SIGKILL) takes its
+    workers with it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with(parent)
     pin_worker(share)
+
+
+def _end_with(parent: int) -> None:  # pragma: no cover - runs in workers
+    """End this process when process ``parent`` dies.
+
+    On Linux the kernel sends SIGTERM at the parent's death (``PR_SET_PDEATHSIG``,
+    through libc: the standard library has no wrapper); elsewhere a daemon thread
+    checks once a second whether this process has been re-parented. A worker whose
+    parent died while it started ends at once.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    else:
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="spacead-parent-watch", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _drain(
