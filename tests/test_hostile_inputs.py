@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from spacead.cli import main
 from spacead.simulate import write_toy_dataset
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "station"
 NOT_UTF8 = "its file name is not valid UTF-8 (spacead writes names to CSV and JSON): rename it"
 
 
@@ -89,3 +91,41 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
     time.sleep(5)
     alive = [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
     assert alive == [], f"workers {alive} outlived their parent"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"fl_x": 1e308, "fl_y": 1e308},
+            r"fx=1e\+308 px gives a field of view of 2.*e-30.? degrees over 480 px, outside "
+            r"0.001-179 \(a focal length in pixels is expected\)",
+        ),
+        ({"fl_x": 0.05, "fl_y": 0.05}, r"fx=0.05 px gives a field of view of 180 degrees"),
+        ({"cx": 1e7}, r"cx=1e\+07 px puts the principal point more than ten image sizes"),
+    ],
+)
+def test_absurd_intrinsics_are_refused_with_the_field(tmp_path, fields, message):
+    from spacead.data import TransformsError, read_frame
+
+    frame = json.loads((EXAMPLE / "frame.json").read_text())
+    frame.update(fields)
+    path = tmp_path / "frame.json"
+    path.write_text(json.dumps(frame))
+    with pytest.raises(TransformsError, match=rf"^{re.escape(str(path))}.*: {message}"):
+        read_frame(path)
+
+
+def test_a_pose_light_years_away_is_refused(tmp_path):
+    from spacead.data import TransformsError, read_frame
+
+    frame = json.loads((EXAMPLE / "frame.json").read_text())
+    frame["transform_matrix"][0][3] = 1e300
+    path = tmp_path / "frame.json"
+    path.write_text(json.dumps(frame))
+    with pytest.raises(
+        TransformsError,
+        match=r"transform_matrix: camera position 1e\+300 m from the origin is beyond 1e\+09 m "
+        r"\(positions are in metres in the model's world frame\)$",
+    ):
+        read_frame(path)

@@ -1,7 +1,8 @@
 """Scene description: station CAD (procedural or a model file), hazards, ephemerides, cameras."""
 
 from ._cad import PBR_MATERIALS, ModelPart, PBRMaterial, StationModel, model_from_parts
-from ._camera import CONVENTIONS, Intrinsics, camera_from_matrix, camera_from_quaternion
+from ._camera import CONVENTIONS, Intrinsics
+from ._camera_pose import camera_from_matrix, camera_from_quaternion
 from ._compose import make_scene
 from ._ephemeris import (
     APOLUNE_RADIUS_KM,

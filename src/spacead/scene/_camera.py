@@ -28,13 +28,13 @@ Conventions
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal
 
 import cv2
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial.transform import Rotation
 
 F64 = npt.NDArray[np.float64]
 Convention = Literal["opengl", "opencv"]
@@ -43,6 +43,11 @@ CONVENTIONS = ("opengl", "opencv")
 _GL_TO_CV = np.diag([1.0, -1.0, -1.0])  # flips y and z: OpenGL camera axes <-> OpenCV's
 _ORTHO_TOL = 1e-4  # |R^T R - I| allowed in a reported pose (float32 round trips pass)
 _UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-10)
+
+
+# Fields of view a pinhole camera model may have (degrees, either axis): beyond them the
+# intrinsics are a unit mistake (a focal length in metres, or 1e308), not a lens.
+FOV_RANGE_DEG = (0.001, 179.0)
 
 
 def _finite(value: Any, name: str) -> float:
@@ -101,6 +106,20 @@ class Intrinsics:
             object.__setattr__(self, name, _finite(getattr(self, name), name))
         if self.fx <= 0 or self.fy <= 0:
             raise ValueError(f"fx and fy must be > 0, got fx={self.fx!r}, fy={self.fy!r}")
+        for name, focal, size in (("fx", self.fx, self.width), ("fy", self.fy, self.height)):
+            fov = math.degrees(2.0 * math.atan(0.5 * size / focal))
+            if not FOV_RANGE_DEG[0] <= fov <= FOV_RANGE_DEG[1]:
+                raise ValueError(
+                    f"{name}={focal:g} px gives a field of view of {fov:.3g} degrees over "
+                    f"{size} px, outside {FOV_RANGE_DEG[0]:g}-{FOV_RANGE_DEG[1]:g} (a focal "
+                    "length in pixels is expected)"
+                )
+        for name, centre, size in (("cx", self.cx, self.width), ("cy", self.cy, self.height)):
+            if abs(centre - 0.5 * size) > 10 * size:
+                raise ValueError(
+                    f"{name}={centre:g} px puts the principal point more than ten image "
+                    f"sizes ({size} px) from the image's centre"
+                )
 
     @classmethod
     def from_fov(cls, width: int, height: int, fov_x_deg: float) -> Intrinsics:
@@ -338,90 +357,3 @@ def check_rotation(rotation: npt.ArrayLike, name: str = "rotation") -> F64:
             f"|R^T R - I| = {error:.2g}, det = {np.linalg.det(rot):.4g}"
         )
     return rot
-
-
-def camera_from_matrix(
-    matrix: npt.ArrayLike, intrinsics: Intrinsics, *, convention: Convention = "opengl"
-) -> Camera:
-    """A camera from a 4 × 4 camera-to-world matrix in OpenGL or OpenCV axes.
-
-    Parameters
-    ----------
-    matrix : array_like, shape (4, 4) or (3, 4)
-        Camera-to-world transform (metres); its rotation must be orthonormal.
-    intrinsics : Intrinsics
-        Image size, pinhole parameters and distortion.
-    convention : {"opengl", "opencv"}
-        Camera axes of ``matrix``: OpenGL (x right, y up, looking down -z;
-        nerfstudio's ``transform_matrix``, Blender's camera) or OpenCV (x
-        right, y down, looking down +z).
-
-    Examples
-    --------
-    >>> m = np.eye(4)
-    >>> m[:3, 3] = (0.0, 0.0, 10.0)  # at z = 10, OpenGL camera looking down -z
-    >>> cam = camera_from_matrix(m, Intrinsics.from_fov(64, 48, 90.0))
-    >>> cam.rotation[:, 2].tolist()  # viewing direction in the world
-    [0.0, 0.0, -1.0]
-    >>> np.allclose(cam.pose_matrix("opengl"), m)
-    True
-    """
-    _check_convention(convention)
-    m = np.asarray(matrix, np.float64)
-    if m.shape not in ((4, 4), (3, 4)) or not np.all(np.isfinite(m)):
-        raise ValueError(f"pose matrix must be a finite (4, 4) or (3, 4) array, got {m.shape}")
-    if m.shape == (4, 4) and not np.allclose(m[3], (0.0, 0.0, 0.0, 1.0), atol=1e-6):
-        raise ValueError(f"pose matrix's last row must be (0, 0, 0, 1), got {m[3].tolist()}")
-    rot = check_rotation(m[:3, :3], "pose rotation")
-    rot = _orthonormalised(rot @ _GL_TO_CV if convention == "opengl" else rot)
-    return intrinsics.camera(m[:3, 3], rot)
-
-
-def camera_from_quaternion(
-    position: npt.ArrayLike,
-    quaternion: npt.ArrayLike,
-    intrinsics: Intrinsics,
-    *,
-    scalar_first: bool = False,
-    convention: Convention = "opencv",
-) -> Camera:
-    """A camera from its position and camera-to-world orientation quaternion.
-
-    Parameters
-    ----------
-    position : array_like, shape (3,)
-        Camera centre in world metres.
-    quaternion : array_like, shape (4,)
-        Camera-to-world rotation, ``(x, y, z, w)`` (SciPy's and ROS's order) or
-        ``(w, x, y, z)`` with ``scalar_first``; normalised here (a zero
-        quaternion is an error).
-    intrinsics : Intrinsics
-        Image size, pinhole parameters and distortion.
-    scalar_first : bool
-        Whether the scalar part comes first.
-    convention : {"opencv", "opengl"}
-        Camera axes the quaternion rotates (see :func:`camera_from_matrix`).
-
-    Examples
-    --------
-    >>> k = Intrinsics.from_fov(64, 48, 90.0)
-    >>> cam = camera_from_quaternion((0, 0, 0), (0, 0, 0, 1), k)
-    >>> cam.rotation.tolist() == np.eye(3).tolist()
-    True
-    """
-    _check_convention(convention)
-    q = np.asarray(quaternion, np.float64)
-    if q.shape != (4,) or not np.all(np.isfinite(q)) or not np.any(q):
-        raise ValueError(f"quaternion must be 4 finite numbers, not all zero, got {q.tolist()}")
-    pos = np.asarray(position, np.float64)
-    if pos.shape != (3,) or not np.all(np.isfinite(pos)):
-        raise ValueError(f"position must be a finite vector of shape (3,), got {pos.tolist()}")
-    rot = Rotation.from_quat(q, scalar_first=scalar_first).as_matrix()
-    return intrinsics.camera(pos, rot @ _GL_TO_CV if convention == "opengl" else rot)
-
-
-def _orthonormalised(rot: F64) -> F64:
-    """The proper rotation nearest to ``rot`` (removes float32 round-off of reported poses)."""
-    u, _, vt = np.linalg.svd(rot)
-    out: F64 = u @ vt
-    return out
