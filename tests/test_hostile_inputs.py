@@ -129,3 +129,18 @@ def test_a_pose_light_years_away_is_refused(tmp_path):
         r"\(positions are in metres in the model's world frame\)$",
     ):
         read_frame(path)
+
+
+def test_an_output_folder_inside_the_input_is_refused(tmp_path, capsys):
+    root = write_toy_dataset(tmp_path / "ds", train=1, test=2, height=32, width=48)
+    inside = root / "results"
+    assert main(["evaluate", str(root), "--method", "rxd", "--out", str(inside)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"spacead evaluate: error: output folder {str(inside)!r} lies inside the dataset "
+        f"{str(root)!r}; choose a folder outside it"
+    )
+    assert not inside.exists()
+    assert main(["export-anomalib", str(root), str(root)]) == 1
+    assert "lies inside the dataset" in capsys.readouterr().err
+    assert main(["import-allo", str(root), str(root / "imported")]) == 1
+    assert "lies inside the ALLO render folder" in capsys.readouterr().err

@@ -78,3 +78,20 @@ def utf8_problem(path: str | os.PathLike[str]) -> str | None:
     except UnicodeDecodeError:
         return NOT_UTF8
     return None
+
+
+def check_outside(out: str | os.PathLike[str], source: str | os.PathLike[str], what: str) -> None:
+    """Refuse an output folder that is, or lies inside, the input folder ``source``.
+
+    Raises
+    ------
+    ValueError
+        Naming both folders: writing there would mix results into the input (and a
+        later run would read them as input).
+    """
+    inner, outer = Path(out).resolve(), Path(source).resolve()
+    if inner == outer or outer in inner.parents:
+        raise ValueError(
+            f"output folder {str(out)!r} lies inside the {what} {str(source)!r}; "
+            "choose a folder outside it"
+        )

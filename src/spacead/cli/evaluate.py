@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from .._extras import require
+from .._fileio import check_outside
 from ..detect import detector_names, detector_spec, detector_specs
 from ._command import Command
 from ._common import PAIRS, RENDER_PARAM, RunOptions, reference_params, run_flags
@@ -91,6 +92,7 @@ def main(command: Evaluate) -> int:
     if spec.extra is not None:
         require(spec.extra)
     out, run = command.out, command.run
+    check_outside(out, command.root, "dataset")
     result = evaluate(
         command.root,
         command.method,

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from .._fileio import NOT_UTF8, atomic_write_bytes, shown, utf8_problem, write_csv
+from .._fileio import NOT_UTF8, atomic_write_bytes, check_outside, shown, utf8_problem, write_csv
 from .._parallel import run_tasks
 from ._dataset import Problem, _natural_key, read_manifest
 from ._image_io import ImageReadError, read_image, write_mask
@@ -372,6 +372,7 @@ def import_allo(
     source, target = Path(raw), Path(out)
     if not source.is_dir():
         raise ValueError(f"ALLO render folder {str(source)!r} does not exist")
+    check_outside(target, source, "ALLO render folder")
     if isinstance(min_pixels, bool) or not isinstance(min_pixels, int) or min_pixels < 0:
         raise ValueError(f"min_pixels must be a non-negative integer, got {min_pixels!r}")
     renders, problems = _renders(source, normal_split, anomaly_split)

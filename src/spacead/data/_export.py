@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._fileio import check_outside
 from ._dataset import AlloDataset, DatasetError, Problem, load_sample
 from ._image_io import ImageReadError, write_image
 
@@ -54,8 +55,11 @@ def export_anomalib(
     ------
     DatasetError
         If ``root`` holds none of the ``splits`` folders.
+    ValueError
+        If ``out`` is ``root`` or lies inside it.
     """
     dest = Path(out)
+    check_outside(dest, root, "dataset")
     present = [s for s in splits if (Path(root) / s).is_dir()]
     if not present:
         raise DatasetError(
