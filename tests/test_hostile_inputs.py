@@ -144,3 +144,33 @@ def test_an_output_folder_inside_the_input_is_refused(tmp_path, capsys):
     assert "lies inside the dataset" in capsys.readouterr().err
     assert main(["import-allo", str(root), str(root / "imported")]) == 1
     assert "lies inside the ALLO render folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["relative", "absolute", "symlink"])
+def test_a_cad_model_outside_the_dataset_needs_the_users_say(tmp_path, how):
+    import shutil
+
+    from spacead.data import TransformsError, read_transforms, write_transforms
+    from spacead.data import read_frame as read_one
+
+    root = tmp_path / "ds"
+    root.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(EXAMPLE / "station.glb", elsewhere / "model.glb")
+    shutil.copy(EXAMPLE / "frame.png", root / "frame.png")
+    cad = {"relative": "../elsewhere/model.glb", "absolute": str(elsewhere / "model.glb")}
+    if how == "symlink":
+        (root / "model.glb").symlink_to(elsewhere / "model.glb")
+    write_transforms(root, [read_one(EXAMPLE / "frame.json")], cad=cad.get(how, "model.glb"))
+    with pytest.raises(
+        TransformsError,
+        match=r"transforms.json': cad '.*model.glb' points outside the dataset root; pass "
+        r"--cad-outside \(cad_outside=True\) to read it anyway$",
+    ):
+        read_transforms(root)
+    assert read_transforms(root, cad_outside=True).cad == (elsewhere / "model.glb").resolve()
+    code = main(["render", str(root), "--out", str(tmp_path / "refs"), "--quiet", "--workers", "1"])
+    assert code == 1
+    assert main(["render", str(root), "--out", str(tmp_path / "refs"), "--quiet", "--workers",
+                 "1", "--cad-outside"]) == 0  # fmt: skip

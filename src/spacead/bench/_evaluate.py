@@ -113,6 +113,7 @@ def evaluate(
     references: str | None = None,
     reference_params: ReferenceParams | None = None,
     run: RunOptions | None = None,
+    cad_outside: bool = False,
 ) -> EvaluationResult:
     """Evaluate a detector on one split of an ALLO-layout dataset.
 
@@ -148,6 +149,9 @@ def evaluate(
     run : RunOptions, optional
         ``workers``, ``scheduler`` and ``progress`` in one value, and the compute
         threads; give it or those keywords, not both.
+    cad_outside : bool
+        Render from a ``cad`` model outside ``root``
+        (:func:`spacead.data.read_transforms`).
     resume_dir : path-like, optional
         Keep finished chunks here while running; an interrupted run with the
         same settings resumes from them. Removed when the evaluation completes.
@@ -185,6 +189,7 @@ def evaluate(
             reference_params=reference_params,
             maps=None if maps_dir is None else Path(maps_dir),
             masks=None if masks_dir is None else Path(masks_dir),
+            cad_outside=cad_outside,
         )
         resume = None if resume_dir is None or not setup.resume else Path(resume_dir)
         return _result(setup, _collect(setup, resume))
@@ -221,6 +226,7 @@ def _prepare(
     reference_params: ReferenceParams | None,
     maps: Path | None,
     masks: Path | None,
+    cad_outside: bool = False,
 ) -> _Setup:
     """The detector, and the items to run it on (those with a frame, when rendering)."""
     params, detector, learned, n_workers = _detector(method, root, params, run)
@@ -229,7 +235,7 @@ def _prepare(
     dataset = AlloDataset(root, split, need_reference=mode == "files", strict=strict)
     items, rendered = list(dataset.items), None
     if mode == "render":
-        source, frames, items = _rendered_references(root, dataset, reference_params)
+        source, frames, items = _rendered_references(root, dataset, reference_params, cad_outside)
         rendered = (source, frames)
     return _Setup(
         root,
@@ -350,11 +356,12 @@ def _rendered_references(
     root: str | os.PathLike[str],
     dataset: AlloDataset,
     params: ReferenceParams | None,
+    cad_outside: bool = False,
 ) -> tuple[RenderedReferences, dict[str, FrameSpec], list[Item]]:
     """The reference source, its frames and the items that have one (the others: problems)."""
     from ..reference import ReferenceParams, RenderedReferences
 
-    transforms = read_transforms(root)
+    transforms = read_transforms(root, cad_outside=cad_outside)
     if transforms.cad is None or not transforms.cad.is_file():
         raise ValueError(
             f"rendering references needs the CAD model named by {TRANSFORMS} 'cad'; "

@@ -70,6 +70,9 @@ class Evaluate:
         MRAD/PAD references: the split's references/ files, or rendered now from
         ROOT/transforms.json's CAD model and poses (default: files if there are any,
         else render)
+    cad_outside : bool
+        with --references render: read the CAD model even if transforms.json names one
+        outside ROOT
     """
 
     root: Annotated[Path, Arg(positional=True)]
@@ -80,6 +83,7 @@ class Evaluate:
     save_maps: bool = False
     strict: bool = False
     references: Literal["files", "render"] | None = None
+    cad_outside: bool = False
     render_param: Annotated[list[str], RENDER_PARAM] = field(default_factory=list)
     run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
@@ -105,6 +109,7 @@ def main(command: Evaluate) -> int:
         references=command.references,
         reference_params=reference_params(command.render_param),
         run=run,
+        cad_outside=command.cad_outside,
     )
     metrics, predictions = write_evaluation(out, result, config=settings(command))
     print(summary_table([result.to_dict()]))

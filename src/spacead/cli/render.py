@@ -32,10 +32,13 @@ class Render:
         dataset root holding transforms.json and the frames
     out : Path or None
         output root (default: ROOT itself)
+    cad_outside : bool
+        read the CAD model even if transforms.json names one outside ROOT
     """
 
     root: Annotated[Path, Arg(positional=True)]
     out: Path | None = None
+    cad_outside: bool = False
     render_param: Annotated[list[str], RENDER_PARAM] = field(default_factory=list)
     run: Annotated[RunOptions, run_flags()] = field(default_factory=RunOptions)
 
@@ -52,6 +55,7 @@ def main(command: Render) -> int:
         workers=run.workers,
         scheduler=run.scheduler,
         progress=run.progress,
+        cad_outside=command.cad_outside,
     )
     for problem in summary.problems:
         print(f"skipped {problem}", file=sys.stderr)

@@ -342,14 +342,25 @@ def _load_json(path: Path) -> Any:
         raise TransformsError(f"{str(path)!r} is not valid JSON: {exc}") from None
 
 
-def read_transforms(root: str | os.PathLike[str]) -> Transforms:
+def read_transforms(root: str | os.PathLike[str], *, cad_outside: bool = False) -> Transforms:
     """Read and check ``ROOT/transforms.json``.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset root.
+    cad_outside : bool
+        Accept a ``cad`` model outside ROOT (after links are followed). A
+        ``transforms.json`` received from someone else must not make spacead
+        read files elsewhere on the machine unless the user says so
+        (``--cad-outside``).
 
     Raises
     ------
     TransformsError
         If the file is missing, not JSON, or any frame is malformed (the
-        message names the frame), or two frames share a ``file_path``.
+        message names the frame), or two frames share a ``file_path``, or
+        ``cad`` leaves ROOT without ``cad_outside``.
     """
     base = Path(root)
     path = base / TRANSFORMS
@@ -373,6 +384,11 @@ def read_transforms(root: str | os.PathLike[str]) -> Transforms:
         if not isinstance(data["cad"], str):
             raise TransformsError(f"{str(path)!r}: cad must be a path string, got {data['cad']!r}")
         cad = (base / data["cad"]).resolve()
+        if not cad_outside and base.resolve() not in cad.parents:
+            raise TransformsError(
+                f"{str(path)!r}: cad {data['cad']!r} points outside the dataset root; "
+                "pass --cad-outside (cad_outside=True) to read it anyway"
+            )
     return Transforms(base, cad, frames)
 
 

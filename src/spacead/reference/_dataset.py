@@ -226,6 +226,7 @@ def render_references(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    cad_outside: bool = False,
 ) -> RenderSummary:
     """Render the reference of every frame of ``ROOT/transforms.json``.
 
@@ -245,6 +246,8 @@ def render_references(
         As :func:`spacead.simulate.generate`.
     progress : bool
         Show a progress bar on stderr.
+    cad_outside : bool
+        Accept a ``cad`` model outside ROOT (:func:`spacead.data.read_transforms`).
 
     Raises
     ------
@@ -257,7 +260,7 @@ def render_references(
     from tqdm import tqdm
 
     params = params or ReferenceParams()
-    transforms = read_transforms(root)
+    transforms = read_transforms(root, cad_outside=cad_outside)
     if transforms.cad is None:
         raise RenderError(f"{str(Path(root) / 'transforms.json')!r} names no cad model")
     if not transforms.cad.is_file():
