@@ -15,10 +15,19 @@ def test_table_iii_runs_cover_the_papers_sweeps():
     labels = {(r.group, r.label) for r in runs}
     assert {("grid", g) for g in ("8x8", "6x6", "4x4", "3x3", "2x2", "no grid")} <= labels
     tol = {r.label: r.params.tolerance for r in runs if r.group == "tolerance"}
-    assert tol == {"25%": 12.5, "50%": 25.0, "150%": 75.0, "200%": 100.0}
+    assert tol == {"25%": 12.5, "50%": 25.0, "100%": 50.0, "150%": 75.0, "200%": 100.0}
     kernel = {r.label: r.params.noise_kernel for r in runs if r.group == "kernel"}
     assert kernel == {"5%": 0.05, "10%": 0.1, "20%": 0.2, "30%": 0.3}
     assert [r.params.noise_sd for r in runs if r.group == "noise_sd"] == [2.0, 5.0, 10.0]
+    # each sweep runs where its parameter acts, and says so
+    assert all(r.params.region_growing for r in runs if r.group == "tolerance")
+    assert {r.pipeline for r in runs if r.group == "tolerance"} == {
+        "with region growing (tolerance acts there)"
+    }
+    assert all(r.params.min_score == 0 for r in runs if r.group in ("kernel", "noise_sd"))
+    paper = table_iii_runs(MRADParams.paper())  # region growing on already: no 100 % row
+    assert [r.label for r in paper if r.group == "tolerance"] == ["25%", "50%", "150%", "200%"]
+    assert {r.pipeline for r in paper if r.group == "tolerance"} == {""}
     assert [r.method for r in runs if r.group == "baseline"] == ["rxd", "pad"]
     assert runs[-1].params == MRADParams()
 
@@ -161,3 +170,24 @@ def test_report_breaks_results_down_by_generation_mode(tmp_path):
     assert "<h2>By illumination (Sun strength)</h2>" in page
     assert "By hazard scale" not in page and "By hazard colour" not in page  # modes not used
     assert all(f"<td>{s}</td>" in page for s in ("1", "5", "10"))
+
+
+def test_the_ablate_command_groups_rows_under_their_sweep_and_its_pipeline(toy, tmp_path, capsys):
+    from spacead.cli import main
+
+    out = tmp_path / "abl"
+    assert main(["ablate", str(toy), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    headers = [line for line in lines if line.startswith("-- ")]
+    assert headers == [
+        "-- baseline",
+        "-- grid",
+        "-- tolerance: with region growing (tolerance acts there)",
+        "-- kernel: without the minimum score (it removes the noise this step looks for)",
+        "-- noise_sd: without the minimum score (it removes the noise this step looks for)",
+        "-- optimised",
+    ]
+    first = lines.index(headers[2])
+    assert [line.split()[0] for line in lines[first + 1 : first + 6]] == [
+        "25%", "50%", "100%", "150%", "200%"
+    ]  # fmt: skip

@@ -19,12 +19,17 @@ from ._result import SUMMARY_KEYS, EvaluationResult
 
 @dataclass(frozen=True)
 class Run:
-    """One row of an ablation: a group (``"grid"``), a label (``"8x8"``) and parameters."""
+    """One row of an ablation: a group (``"grid"``), a label (``"8x8"``) and parameters.
+
+    ``pipeline`` says how the row's pipeline differs from the base one, where its
+    sweep needs another to act at all (empty: the base pipeline).
+    """
 
     group: str
     label: str
     method: str
     params: RXDParams | MRADParams
+    pipeline: str = ""
 
 
 def table_iii_runs(base: MRADParams | None = None) -> list[Run]:
@@ -32,19 +37,31 @@ def table_iii_runs(base: MRADParams | None = None) -> list[Run]:
 
     Grid 8/6/4/3/2/none; tolerance 25/50/150/200 % of the base tolerance;
     noise kernel 5/10/20/30 % of the cell; noise SD 2/5/10; and the optimised setting.
+    Each sweep runs in a pipeline where its parameter acts: the tolerance only
+    steers region growing, so without it in ``base`` that sweep turns it on (and
+    adds a 100 % row); spacead's minimum score removes the uniform noise the
+    noise step looks for, so with one in ``base`` the kernel and SD sweeps run
+    without it. :attr:`Run.pipeline` says so.
     """
     base = base or MRADParams()
     runs = [Run("baseline", "RXD", "rxd", RXDParams()), Run("baseline", "PAD", "pad", PADParams())]
     for g in (8, 6, 4, 3, 2, 1):
         runs.append(Run("grid", "no grid" if g == 1 else f"{g}x{g}", "mrad", replace(base, grid=g)))
-    for pct in (25, 50, 150, 200):
-        runs.append(
-            Run("tolerance", f"{pct}%", "mrad", replace(base, tolerance=base.tolerance * pct / 100))
-        )
+    grow, note = base, ""
+    if not base.region_growing:
+        grow = replace(base, region_growing=True)
+        note = "with region growing (tolerance acts there)"
+    for pct in (25, 50, 150, 200) if grow is base else (25, 50, 100, 150, 200):
+        params = replace(grow, tolerance=base.tolerance * pct / 100)
+        runs.append(Run("tolerance", f"{pct}%", "mrad", params, note))
+    quiet, note = base, ""
+    if base.min_score > 0:
+        quiet = replace(base, min_score=0.0)
+        note = "without the minimum score (it removes the noise this step looks for)"
     for pct in (5, 10, 20, 30):
-        runs.append(Run("kernel", f"{pct}%", "mrad", replace(base, noise_kernel=pct / 100)))
+        runs.append(Run("kernel", f"{pct}%", "mrad", replace(quiet, noise_kernel=pct / 100), note))
     for sd in (2, 5, 10):
-        runs.append(Run("noise_sd", f"SD {sd}", "mrad", replace(base, noise_sd=float(sd))))
+        runs.append(Run("noise_sd", f"SD {sd}", "mrad", replace(quiet, noise_sd=float(sd)), note))
     runs.append(Run("optimised", "MRAD", "mrad", base))
     return runs
 

@@ -17,7 +17,9 @@ class Ablate:
 
     Evaluate RXD, PAD and MRAD with the Table III sweeps (grid 8/6/4/3/2/none,
     tolerance 25/50/150/200 %, kernel 5/10/20/30 %, SD 2/5/10) and write
-    OUT/ablation.csv and OUT/runs/<run>/metrics.json.
+    OUT/ablation.csv and OUT/runs/<run>/metrics.json. Each sweep runs where its
+    parameter acts (tolerance with region growing, the noise step without the
+    minimum score), and the table says so above its rows.
 
     Attributes
     ----------
@@ -44,12 +46,17 @@ class Ablate:
 
 def main(command: Ablate) -> int:
     """Run the sweeps, printing one table row per run as it finishes."""
-    from ..bench import EvaluationResult, ablate, summary_table, sweep_runs
+    from ..bench import EvaluationResult, Run, ablate, summary_table, sweep_runs
     from ..detect import MRADParams
 
     runs = sweep_runs(command.sweeps.split(","), MRADParams.from_strings(command.param))
 
-    def report(run: object, result: EvaluationResult) -> None:
+    groups: list[str] = []
+
+    def report(run: Run, result: EvaluationResult) -> None:
+        if not groups or groups[-1] != run.group:  # rows grouped by sweep, under its name
+            groups.append(run.group)
+            print(f"-- {run.group}" + (f": {run.pipeline}" if run.pipeline else ""), flush=True)
         print(summary_table([result.to_dict()], label_key="label").splitlines()[1], flush=True)
 
     print(summary_table([], label_key="label"), flush=True)
