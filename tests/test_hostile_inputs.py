@@ -174,3 +174,24 @@ def test_a_cad_model_outside_the_dataset_needs_the_users_say(tmp_path, how):
     assert code == 1
     assert main(["render", str(root), "--out", str(tmp_path / "refs"), "--quiet", "--workers",
                  "1", "--cad-outside"]) == 0  # fmt: skip
+
+
+def test_a_checkpoint_with_nan_weights_is_refused_with_its_name(tmp_path):
+    torch = pytest.importorskip("torch")
+    from spacead.models.inpaint import (
+        CompletionNet,
+        InpaintConfig,
+        load_checkpoint,
+        save_checkpoint,
+    )
+
+    net = CompletionNet(InpaintConfig(width=2))
+    with torch.no_grad():
+        next(iter(net.parameters())).fill_(float("nan"))
+    path = save_checkpoint(tmp_path / "model.pt", net, {"tile": 48})
+    with pytest.raises(
+        ValueError,
+        match=rf"^cannot load model {re.escape(repr(str(path)))}: its weights '.*' hold NaN or "
+        r"infinite values \(a diverged training run\); retrain it$",
+    ):
+        load_checkpoint(path)

@@ -34,7 +34,13 @@ def write_outputs(result: ScanResult, frame: ImageLike, max_crops: int) -> None:
             for rank, d in enumerate(result.places, 1)
         ),
     )
-    summary = json.dumps(result.summary(), indent=2) + "\n"
+    try:  # JSON has no NaN: a non-finite figure is an error, never an unreadable file
+        summary = json.dumps(result.summary(), indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        raise ValueError(
+            f"{str(out / 'summary.json')!r} not written: the scan's summary holds NaN or "
+            "infinite values"
+        ) from None
     atomic_write_bytes(out / "summary.json", summary.encode())
     write_image(out / "heatmap.png", heatmap(result, frame.shape[:2]))
     hits = out / "hits"

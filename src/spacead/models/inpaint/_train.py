@@ -196,7 +196,8 @@ def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
     Raises
     ------
     ValueError
-        If the file is missing or is not a spacead inpaint checkpoint.
+        If the file is missing, is not a spacead inpaint checkpoint, or its weights
+        are not all finite.
     """
     p = Path(path)
     if not p.is_file():
@@ -220,5 +221,11 @@ def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
         raise ValueError(
             f"cannot load model {str(p)!r}: not a spacead inpaint checkpoint ({first})"
         ) from None
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(
+                f"cannot load model {str(p)!r}: its weights {name!r} hold NaN or infinite "
+                "values (a diverged training run); retrain it"
+            )
     model.eval()
     return model, meta
