@@ -195,3 +195,36 @@ def test_a_checkpoint_with_nan_weights_is_refused_with_its_name(tmp_path):
         r"infinite values \(a diverged training run\); retrain it$",
     ):
         load_checkpoint(path)
+
+
+def test_an_unreachable_scheduler_is_one_line_within_the_set_wait(tmp_path, capsys, monkeypatch):
+    import time
+
+    root = write_toy_dataset(tmp_path / "ds", train=1, test=2, height=32, width=48)
+    monkeypatch.setenv("SPACEAD_SCHEDULER_TIMEOUT", "2")
+    start = time.perf_counter()
+    args = ["evaluate", str(root), "--method", "rxd", "--out", str(tmp_path / "o"), "--quiet"]
+    assert main([*args, "--scheduler", "tcp://127.0.0.1:1"]) == 1
+    assert time.perf_counter() - start < 20
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(
+        "spacead evaluate: error: cannot reach the Dask scheduler 'tcp://127.0.0.1:1' within 2 s "
+        "(SPACEAD_SCHEDULER_TIMEOUT sets the wait)"
+    )
+    monkeypatch.setenv("SPACEAD_SCHEDULER_TIMEOUT", "soon")
+    assert main([*args, "--scheduler", "tcp://127.0.0.1:1"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "spacead evaluate: error: SPACEAD_SCHEDULER_TIMEOUT must be a positive number of "
+        "seconds, got 'soon'"
+    )
+
+
+def test_the_same_problem_in_every_frame_is_summarised(capsys):
+    from spacead.cli._common import SHOWN_PROBLEMS, print_skipped
+
+    print_skipped([f"frame{i}.png: broken CAD" for i in range(300)], "metrics.json")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == SHOWN_PROBLEMS + 1
+    assert (
+        lines[-1] == f"... and {300 - SHOWN_PROBLEMS} more skipped (all are listed in metrics.json)"
+    )

@@ -44,6 +44,28 @@ T = TypeVar("T")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 LOCAL_SCHEDULER = "local"
+TIMEOUT_VAR = "SPACEAD_SCHEDULER_TIMEOUT"  # seconds to reach a --scheduler before giving up
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def scheduler_timeout() -> float:
+    """Seconds to wait for a Dask scheduler: ``SPACEAD_SCHEDULER_TIMEOUT``, default 10.
+
+    Raises
+    ------
+    ValueError
+        If the variable is set to anything but a positive number of seconds.
+    """
+    text = os.environ.get(TIMEOUT_VAR, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{TIMEOUT_VAR} must be a positive number of seconds, got {text!r}")
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,6 +281,20 @@ def _drain(
             wait(in_flight, return_when=FIRST_COMPLETED)
 
 
+def _connect(address: str) -> Any:
+    """A Dask client of the scheduler at ``address``, or one line saying it cannot be reached."""
+    from distributed import Client
+
+    timeout = scheduler_timeout()
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(
+            f"cannot reach the Dask scheduler {address!r} within {timeout:g} s ({TIMEOUT_VAR} "
+            f"sets the wait): {exc}"
+        ) from None
+
+
 def _in_task(fn: Callable[..., T], share: int, *args: Any) -> T:  # pragma: no cover - on workers
     # numba's thread count is per thread: set it in the thread that runs the task.
     pin_worker(share)
@@ -280,7 +316,8 @@ def _run_dask(
     # A remote worker's cores are unknown here: one thread per task is the safe share.
     share = worker_share(n) if local or get_threads() != AUTO else 1
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
+        client = _connect(str(scheduler)) if cluster is None else Client(cluster)
+        with client:
             futures = [
                 client.submit(_in_task, fn, share, *args, pure=False, retries=3) for args in tasks
             ]

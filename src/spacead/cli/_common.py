@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -26,9 +27,12 @@ __all__ = [
     "RUN_ARGS",
     "THREADS_ONLY",
     "RunOptions",
+    "print_skipped",
     "reference_params",
     "run_flags",
 ]
+
+SHOWN_PROBLEMS = 10  # "skipped ..." lines a command prints before it summarises the rest
 
 
 # How RunOptions' fields are spelled on the command line (its docstring gives the help).
@@ -45,3 +49,17 @@ def reference_params(pairs: Sequence[str]) -> ReferenceParams:
     from ..reference import ReferenceParams
 
     return ReferenceParams.from_strings(pairs)
+
+
+def print_skipped(problems: Sequence[object], listed_in: str | None = None) -> None:
+    """One ``skipped <problem>`` line each, on stderr, up to :data:`SHOWN_PROBLEMS`.
+
+    A broken shared input (a CAD file, a folder of truncated images) makes the same
+    problem for every frame: past the first few, one line counts the rest (and says
+    which file lists them all, where one does).
+    """
+    for problem in problems[:SHOWN_PROBLEMS]:
+        print(f"skipped {problem}", file=sys.stderr)
+    if len(problems) > SHOWN_PROBLEMS:
+        where = f" (all are listed in {listed_in})" if listed_in else ""
+        print(f"... and {len(problems) - SHOWN_PROBLEMS} more skipped{where}", file=sys.stderr)

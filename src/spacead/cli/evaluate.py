@@ -13,7 +13,7 @@ from .._extras import require
 from .._fileio import check_outside
 from ..detect import detector_names, detector_spec, detector_specs
 from ._command import Command
-from ._common import PAIRS, RENDER_PARAM, RunOptions, reference_params, run_flags
+from ._common import PAIRS, RENDER_PARAM, RunOptions, print_skipped, reference_params, run_flags
 from ._options import Arg, settings
 
 if TYPE_CHECKING:
@@ -113,8 +113,7 @@ def main(command: Evaluate) -> int:
     )
     metrics, predictions = write_evaluation(out, result, config=settings(command))
     print(summary_table([result.to_dict()]))
-    for problem in result.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    print_skipped(result.problems, str(out / "metrics.json"))
     if result.problems:
         print(
             f"{len(result.problems)} file(s) could not be used; see metrics.json", file=sys.stderr

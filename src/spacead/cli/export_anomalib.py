@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from ._command import Command
+from ._common import print_skipped
 from ._options import Arg
 
 
@@ -45,8 +45,7 @@ def main(command: ExportAnomalib) -> int:
     problems = export_anomalib(
         command.root, out, strict=command.strict, references=not command.no_references
     )
-    for problem in problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    print_skipped(problems)
     counts = {
         part: len(list((out / part).glob("*.png")))
         for part in ("train/normal", "test/normal", "test/abnormal")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 from ._command import Command
-from ._common import RunOptions, run_flags
+from ._common import RunOptions, print_skipped, run_flags
 from ._options import Arg
 
 
@@ -65,8 +65,7 @@ def main(command: ImportAllo) -> int:
         scheduler=run.scheduler,
         progress=run.progress,
     )
-    for problem in result.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    print_skipped(result.problems)
     if result.unparsed_names:
         print(
             f"{len(result.unparsed_names)} file name(s) are not ALLO's pattern "

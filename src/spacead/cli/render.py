@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 from ._command import Command
-from ._common import RENDER_PARAM, RunOptions, reference_params, run_flags
+from ._common import RENDER_PARAM, RunOptions, print_skipped, reference_params, run_flags
 from ._options import Arg
 
 EXIT_PROBLEMS = 1
@@ -57,8 +56,7 @@ def main(command: Render) -> int:
         progress=run.progress,
         cad_outside=command.cad_outside,
     )
-    for problem in summary.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    print_skipped(summary.problems)
     notes = []
     if summary.stale:
         notes.append(f"{summary.stale} made again: their frame, image, model or spacead changed")
