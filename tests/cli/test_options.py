@@ -16,9 +16,9 @@ from spacead.simulate import GenerateConfig
 SPELLINGS = {
     "detect": "QUERY REFERENCE? --method --param --threads --out --camera --cad --bit-depth --value-range --render-param",
     "generate": "OUT --train --test --anomalous-fraction --width --height --seed --renderer --reference-renderer --samples --reference-position-sigma --reference-rotation-sigma --reference-light-jitter --exposure-jitter/--query-exposure-jitter --modes --reference-noise/--no-reference-noise! --palette-masks! --threads --workers --scheduler --quiet!",
-    "render": "ROOT --out --render-param --threads --workers --scheduler --quiet!",
+    "render": "ROOT --out --cad-outside! --render-param --threads --workers --scheduler --quiet!",
     "check": "ROOT",
-    "evaluate": "ROOT --method --split --param --out --save-maps! --strict! --references --render-param --threads --workers --scheduler --quiet!",
+    "evaluate": "ROOT --method --split --param --out --save-maps! --strict! --references --cad-outside! --render-param --threads --workers --scheduler --quiet!",
     "export-anomalib": "ROOT OUT --no-references! --strict!",
     "import-allo": "RAW OUT --min-pixels --normal-split --anomaly-split --palette-masks! --threads --workers --scheduler --quiet!",
     "ablate": "ROOT --out --split --param --sweeps --threads --workers --scheduler --quiet!",

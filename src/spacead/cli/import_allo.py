@@ -21,7 +21,10 @@ class ImportAllo:
     fb_mask}, as its render_binary.py writes them) into OUT/<split>/Camera<k>/
     {images,masks} with 3-class masks, dropping renders whose hazard covers too few
     pixels as ALLO's preprocess.py does, and write the day, hazard, Sun strength,
-    scale, depth offset and colour of each render to OUT/manifest.csv.
+    scale, depth offset and colour of each render to OUT/manifest.csv. Those come
+    from ALLO's file names: <day>_normal_<illum>.png for normal renders and
+    <day>_<hazard>_<illum>_<scale>_<depth>_<colour>.png for anomalous ones (a scale
+    of -1: the hazard's own size); other names are imported with empty fields.
 
     Attributes
     ----------
