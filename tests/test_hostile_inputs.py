@@ -228,3 +228,44 @@ def test_the_same_problem_in_every_frame_is_summarised(capsys):
     assert (
         lines[-1] == f"... and {300 - SHOWN_PROBLEMS} more skipped (all are listed in metrics.json)"
     )
+
+
+def test_check_reads_transforms_and_the_cad_model(tmp_path, capsys):
+    import shutil
+
+    from spacead.data import read_frame, write_transforms
+
+    root = write_toy_dataset(tmp_path / "ds", train=1, test=2, height=32, width=48)
+    frame = read_frame(EXAMPLE / "frame.json")
+    shutil.copy(EXAMPLE / "station.glb", root / "station.glb")
+    write_transforms(root, [frame], cad="station.glb")
+    assert main(["check", str(root)]) == 0
+    data = json.loads((root / "transforms.json").read_text())
+    data["frames"][0]["fl_x"] = "NaN"
+    (root / "transforms.json").write_text(json.dumps(data))
+    assert main(["check", str(root)]) == 1
+    assert (
+        "transforms.json: transforms.json frame 0 (frame.png): fl_x must be"
+        in capsys.readouterr().out
+    )
+    write_transforms(root, [frame], cad="station.glb")
+    (root / "station.glb").write_bytes((EXAMPLE / "station.glb").read_bytes()[:5000])
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "station.glb: cannot read a mesh from" in out and out.rstrip().endswith("1 problem(s)")
+
+
+def test_a_model_with_nan_vertices_is_refused_naming_the_part(tmp_path):
+    import numpy as np
+    import trimesh
+
+    from spacead.scene import load_model
+
+    box = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+    box.vertices[0] = (np.nan, 0.0, 0.0)
+    path = tmp_path / "broken.glb"
+    trimesh.Scene({"panel": box}).export(path)
+    with pytest.raises(
+        ValueError, match=r"^CAD model '.*broken.glb': part '.*' has vertices that are NaN or "
+    ):
+        load_model(path)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 from pathlib import Path
 
+from .._fileio import shown
 from ._dataset import AlloDataset, DatasetError, Problem, load_sample, read_manifest
 from ._image_io import ImageReadError
+from ._transforms import TRANSFORMS, TransformsError, read_transforms
 
 
 def _manifest_problem(path: Path) -> str | None:
@@ -32,6 +35,27 @@ def _manifest_problem(path: Path) -> str | None:
     return None
 
 
+def _frames_problems(base: Path) -> list[Problem]:
+    """What keeps ``transforms.json`` and its CAD model from rendering references."""
+    if not (base / TRANSFORMS).is_file():
+        return []
+    try:
+        transforms = read_transforms(base)
+    except TransformsError as exc:
+        return [Problem(TRANSFORMS, str(exc))]
+    if transforms.cad is None:
+        return []
+    from ..scene import load_model  # here: reading masks need not import the geometry stack
+
+    try:
+        with warnings.catch_warnings():  # parts without materials: a note, not a problem
+            warnings.simplefilter("ignore", UserWarning)
+            load_model(transforms.cad)
+    except ValueError as exc:
+        return [Problem(shown(transforms.cad.relative_to(base.resolve())), str(exc))]
+    return []
+
+
 def check_dataset(
     root: str | os.PathLike[str], *, splits: tuple[str, ...] = ("train", "test")
 ) -> list[Problem]:
@@ -39,8 +63,11 @@ def check_dataset(
 
     Missing masks or references, unreadable files, size mismatches, a
     ``manifest.csv`` that does not parse (no ``image`` column, rows without an
-    image, not text) and disagreement between it and the files. Test images must
-    have a reference. Splits that do not exist are skipped.
+    image, not text) and disagreement between it and the files; a
+    ``transforms.json`` that does not parse (every frame's pose, intrinsics and
+    lights) and a CAD model it names that does not load. Test images must have
+    a reference, unless ``transforms.json`` and its model can render them.
+    Splits that do not exist are skipped.
 
     Examples
     --------
@@ -54,14 +81,15 @@ def check_dataset(
     bad = _manifest_problem(base / "manifest.csv")
     if bad is not None:  # every other check reads the manifest
         return [Problem("manifest.csv", bad)]
-    problems: list[Problem] = []
+    problems = _frames_problems(base)
+    renderable = (base / TRANSFORMS).is_file() and not problems  # references made on demand
     found: set[str] = set()
     present = [s for s in splits if (base / s).is_dir()]
     if not present:
-        return [Problem(str(base), f"no split folder ({', '.join(splits)})")]
+        return [*problems, Problem(str(base), f"no split folder ({', '.join(splits)})")]
     for split in present:
         try:
-            ds = AlloDataset(base, split, need_reference=split == "test")
+            ds = AlloDataset(base, split, need_reference=split == "test" and not renderable)
         except DatasetError as exc:
             problems.append(Problem(f"{split}/", str(exc)))
             continue

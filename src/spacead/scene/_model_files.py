@@ -243,6 +243,11 @@ def _load(file: Path, default_material: str, origin: Path) -> StationModel:
         made = _part(str(node), geometry, transform, extras)
         if made is None:
             continue
+        if not np.all(np.isfinite(made[0].mesh.vertices)):
+            raise ValueError(
+                f"CAD model {str(origin)!r}: part {made[0].name!r} has vertices that are NaN "
+                "or infinite"
+            )
         part, has_material = made
         if has_material:
             part = dataclasses.replace(
