@@ -269,3 +269,27 @@ def test_a_model_with_nan_vertices_is_refused_naming_the_part(tmp_path):
         ValueError, match=r"^CAD model '.*broken.glb': part '.*' has vertices that are NaN or "
     ):
         load_model(path)
+
+
+def test_textures_outside_the_models_folder_are_not_read_and_said(tmp_path):
+    import trimesh
+
+    from spacead.scene import load_model
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG not read")
+    box = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+    box.export(folder / "box.obj")
+    obj = folder / "box.obj"
+    obj.write_text("mtllib ../evil.mtl\nmtllib paint.mtl\n" + obj.read_text())
+    (folder / "paint.mtl").write_text("newmtl paint\nKd 0.8 0.8 0.8\nmap_Kd ../secret.png\n")
+    with pytest.warns(UserWarning) as caught:
+        load_model(obj)
+    said = [str(w.message) for w in caught if "outside the model's folder" in str(w.message)]
+    assert said == [
+        f"CAD model {str(obj)!r}: material library '../evil.mtl' lies outside the model's "
+        "folder and is not read; the parts that use it render without it",
+        f"CAD model {str(obj)!r}: texture '../secret.png' (in paint.mtl) lies outside the "
+        "model's folder and is not read; the parts that use it render without it",
+    ]

@@ -24,6 +24,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 _GLB_MAGIC = b"glTF"
 _JSON_CHUNK = 0x4E4F534A
@@ -149,3 +150,58 @@ def material_extras(path: str | Path) -> dict[str, MaterialExtras]:
             clash.add(name)
         out.setdefault(name, extras)
     return {k: v for k, v in out.items() if k not in clash}
+
+
+def outside_references(path: str | Path) -> list[str]:
+    """The files a glTF or OBJ model names outside its own folder, which are not read.
+
+    glTF images (``data:`` URIs excepted), OBJ ``mtllib`` files and the maps of
+    the MTL files beside it: a model from someone else must not make spacead
+    read files elsewhere, and the loader refuses them; the caller warns, so a
+    part does not silently render without its texture.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     gltf = Path(tmp) / "m.gltf"
+    ...     _ = gltf.write_text(json.dumps({"images": [{"uri": "../secret.png"}]}))
+    ...     outside_references(gltf)
+    ["texture '../secret.png'"]
+    """
+    file = Path(path)
+    folder = file.parent.resolve()
+
+    def leaves(name: str) -> bool:
+        return folder not in (folder / unquote(name)).resolve().parents
+
+    found: list[str] = []
+    if file.suffix.lower() in (".glb", ".gltf"):
+        doc = _document(file) or {}
+        images = doc.get("images")
+        for image in images if isinstance(images, list) else []:
+            uri = image.get("uri") if isinstance(image, dict) else None
+            if isinstance(uri, str) and not uri.startswith("data:") and leaves(uri):
+                found.append(f"texture {uri!r}")
+    elif file.suffix.lower() == ".obj":
+        for _, name in _statements(file, ("mtllib",)):
+            if leaves(name):
+                found.append(f"material library {name!r}")
+            elif (folder / name).is_file():
+                maps = _statements(folder / name, ("map_kd", "map_ks", "map_bump", "bump", "norm"))
+                found += [f"texture {n!r} (in {name})" for _, n in maps if leaves(n)]
+    return found
+
+
+def _statements(path: Path, keywords: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(keyword, last word)`` of the lines of a text file that start with one of ``keywords``."""
+    out = []
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                words = line.split()
+                if len(words) >= 2 and words[0].lower() in keywords:
+                    out.append((words[0].lower(), words[-1]))
+    except OSError:
+        return []
+    return out

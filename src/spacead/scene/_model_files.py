@@ -40,7 +40,7 @@ from ._cad import (
     model_from_parts,
     srgb_to_linear,
 )
-from ._gltf import MaterialExtras, material_extras
+from ._gltf import MaterialExtras, material_extras, outside_references
 from ._types import Part
 
 F32 = npt.NDArray[np.float32]
@@ -224,6 +224,13 @@ def _blend_to_glb(blend: Path, out: Path) -> None:
 
 def _load(file: Path, default_material: str, origin: Path) -> StationModel:
     """Read ``file`` (``origin`` is the user's file it came from, for messages)."""
+    for ref in outside_references(file):
+        warnings.warn(
+            f"CAD model {str(origin)!r}: {ref} lies outside the model's folder and is not "
+            "read; the parts that use it render without it",
+            UserWarning,
+            stacklevel=3,
+        )
     try:
         loaded = trimesh.load(str(file), force="scene", process=False)
     except Exception as exc:
