@@ -161,18 +161,19 @@ class BounceGrid:
 
     def __init__(self, height: int, width: int, stride: int) -> None:
         self.stride = stride
-        off = stride // 2
-        self.rows = np.arange(off, height, stride)
-        self.cols = np.arange(off, width, stride)
-        hs, ws = len(self.rows), len(self.cols)
+        self.offset = stride // 2
+        hs, ws = len(range(self.offset, height, stride)), len(range(self.offset, width, stride))
         self.material = np.full((hs, ws), -1, np.int32)
         self.point = np.zeros((hs, ws, 3), np.float32)
         self.normal = np.zeros((hs, ws, 3), np.float32)
         self.value = np.zeros((hs, ws, 2, 3), np.float32)  # glossy, diffuse
         self.valid = np.zeros((hs, ws, 2), np.bool_)
 
-    def pixels(self, grid_start: int, grid_stop: int, width: int) -> npt.NDArray[np.intp]:
-        """Flat full-resolution indices of the grid pixels in grid rows ``start:stop``."""
-        r = self.rows[grid_start:grid_stop]
-        out: npt.NDArray[np.intp] = (r[:, None] * width + self.cols[None, :]).ravel()
-        return out
+    def cells(
+        self, pixels: npt.NDArray[np.intp], width: int
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Which of ``pixels`` (flat indices) lie on the grid, and their grid rows and columns."""
+        r, c = np.divmod(pixels, width)
+        r, c = r - self.offset, c - self.offset
+        on: npt.NDArray[np.intp] = np.flatnonzero((r % self.stride == 0) & (c % self.stride == 0))
+        return on, r[on] // self.stride, c[on] // self.stride

@@ -118,12 +118,9 @@ def _grid_bounces(
 
     The grid's own surfaces are the primary pass's: its pixels are pixel centres.
     """
-    r, c = np.divmod(pixels, frame.width)
-    off = grid.stride // 2
-    rows = np.flatnonzero(((r - off) % grid.stride == 0) & ((c - off) % grid.stride == 0))
+    rows, gy, gx = grid.cells(pixels, frame.width)
     if rows.size == 0:
         return
-    gy, gx = (r[rows] - off) // grid.stride, (c[rows] - off) // grid.stride
     surf, view, albedo = surf[rows], view[rows], albedo[rows]
     grid.material[gy, gx] = material[rows]
     grid.point[gy, gx] = points[rows]
