@@ -9,11 +9,13 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "inpaint": ("torch",),
     "anomalib": ("anomalib", "torch", "torchvision"),
     "blender": ("bpy",),
+    "ros": ("rosbags",),
 }
 _WHAT = {
     "inpaint": "the image-completion detector",
     "anomalib": "the anomalib baselines",
     "blender": "the Cycles renderer",
+    "ros": "reading and writing ROS 2 recordings",
 }
 
 

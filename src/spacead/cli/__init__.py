@@ -21,11 +21,14 @@ from .._first_run import MESSAGE as FIRST_RUN
 from .._first_run import kernels_cached
 from . import (
     ablate,
+    bag_info,
     bench,
     check,
     detect,
+    detect_bag,
     evaluate,
     export_anomalib,
+    export_bag,
     generate,
     import_allo,
     inpaint,
@@ -39,7 +42,7 @@ from ._settings import apply, load, split_config_flags
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 # Commands that run numba kernels (the first run after an install compiles them).
-_COMPILING = {"detect", "generate", "render", "evaluate", "ablate", "bench"}
+_COMPILING = {"detect", "detect-bag", "generate", "render", "evaluate", "ablate", "bench"}
 
 # The commands in the order ``spacead --help`` lists them.
 COMMANDS: tuple[Entry, ...] = (
@@ -54,6 +57,9 @@ COMMANDS: tuple[Entry, ...] = (
     report.COMMAND,
     bench.COMMAND,
     inpaint.GROUP,
+    detect_bag.COMMAND,
+    export_bag.COMMAND,
+    bag_info.COMMAND,
 )
 
 

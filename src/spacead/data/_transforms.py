@@ -2,7 +2,7 @@
 
 The format is nerfstudio's (``camera_model`` ``"OPENCV"`` or ``"PINHOLE"``,
 ``w``, ``h``, ``fl_x``, ``fl_y``, ``cx``, ``cy``, ``k1``, ``k2``, ``p1``,
-``p2`` and optionally ``k3``; ``frames[]`` with ``file_path`` and a 4 × 4
+``p2`` and optionally ``k3``, and OpenCV's rational ``k4``, ``k5``, ``k6``; ``frames[]`` with ``file_path`` and a 4 × 4
 camera-to-world ``transform_matrix`` in OpenGL axes, metres), plus spacead's
 fields: ``cad`` (the station model, relative to ROOT), per frame
 ``sun_direction`` (towards the Sun, in the model's world frame), optional
@@ -34,7 +34,11 @@ if TYPE_CHECKING:  # imported where used: they bring trimesh (0.3 s) to every wo
 
 TRANSFORMS = "transforms.json"
 CAMERA_MODELS = ("OPENCV", "PINHOLE")
-_INTRINSIC_KEYS = ("w", "h", "fl_x", "fl_y", "cx", "cy", "k1", "k2", "p1", "p2", "k3")
+_INTRINSIC_KEYS = (
+    *("w", "h", "fl_x", "fl_y", "cx", "cy"),
+    *("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
+)
+_DISTORTION_KEYS = _INTRINSIC_KEYS[6:]
 _REQUIRED = ("w", "h", "fl_x", "fl_y", "cx", "cy")
 _SUN_UNIT_TOL = 1e-3  # |sun_direction| must be 1 within this
 
@@ -137,6 +141,8 @@ def _intrinsics_dict(k: Intrinsics) -> dict[str, Any]:
         "p1": k.p1,
         "p2": k.p2,
         "k3": k.k3,
+        # OpenCV's rational model (ROS rational_polynomial), written only where it is used
+        **({"k4": k.k4, "k5": k.k5, "k6": k.k6} if len(k.distortion) == 8 else {}),
     }
 
 
@@ -179,7 +185,7 @@ def _intrinsics(fields: Mapping[str, Any], where: str) -> Intrinsics:
         if isinstance(fields[key], bool) or not isinstance(fields[key], int) or fields[key] < 1:
             raise TransformsError(f"{where}: {key} must be an integer >= 1, got {fields[key]!r}")
     values = {k: _number(fields.get(k, 0.0), k, where) for k in _INTRINSIC_KEYS[2:]}
-    if model == "PINHOLE" and any(values[k] for k in ("k1", "k2", "p1", "p2", "k3")):
+    if model == "PINHOLE" and any(values[k] for k in _DISTORTION_KEYS):
         raise TransformsError(f"{where}: camera_model PINHOLE cannot have distortion coefficients")
     from spacead.scene import Intrinsics
 
@@ -195,7 +201,7 @@ def _intrinsics(fields: Mapping[str, Any], where: str) -> Intrinsics:
             values["k2"],
             values["p1"],
             values["p2"],
-            values["k3"],
+            *(values[k] for k in _DISTORTION_KEYS[4:]),
         )
     except (TypeError, ValueError) as exc:
         raise TransformsError(f"{where}: {exc}") from None

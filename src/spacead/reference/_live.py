@@ -30,10 +30,12 @@ from spacead.render import DEFAULT_SPOTLIGHT, Sphere, Spotlight
 from spacead.render._checks import unit_direction
 from spacead.scene import (
     Camera,
+    CameraInfoMessage,
     Intrinsics,
     StationModel,
     camera_from_matrix,
     camera_from_quaternion,
+    intrinsics_from_camera_info,
 )
 
 from ._pipeline import ReferenceParams, ReferencePipeline, ReferenceResult
@@ -133,6 +135,23 @@ class LiveDetector:
         self.frame_format = ImageFormat(value_range, bit_depth, channel_order)
         self.intrinsics = intrinsics
         self.pipeline = ReferencePipeline(cad, reference, threads=threads)
+
+    @classmethod
+    def from_camera_info(
+        cls,
+        cad: StationModel | str | os.PathLike[str],
+        camera_info: CameraInfoMessage,
+        **kwargs: Any,
+    ) -> LiveDetector:
+        """A detector for the camera a ``sensor_msgs/CameraInfo`` describes.
+
+        ROI and binning are applied and ``K``'s integer pixel centres mapped to
+        spacead's (:func:`spacead.scene.intrinsics_from_camera_info`); ``kwargs``
+        are the constructor's. Inside a ROS 2 node, pass the first CameraInfo
+        message; frames then go to :meth:`detect` with the pose from TF
+        (``convention="opencv"`` for an optical frame).
+        """
+        return cls(cad, intrinsics_from_camera_info(camera_info), **kwargs)
 
     def camera(
         self, pose: npt.ArrayLike | tuple[npt.ArrayLike, npt.ArrayLike], convention: str = "opengl"

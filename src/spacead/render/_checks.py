@@ -103,10 +103,10 @@ def check_camera(camera: Camera) -> None:
         raise ValueError(f"camera width and height must be integers >= 1, got {w!r} x {h!r}")
     if not 0 < camera.fov_x_deg < 180:
         raise ValueError(f"camera fov_x_deg must be in (0, 180), got {camera.fov_x_deg!r}")
-    if len(camera.distortion) != 5:
+    if len(camera.distortion) not in (5, 8):
         raise ValueError(
-            "camera distortion must be the 5 OpenCV coefficients (k1, k2, p1, p2, k3), "
-            f"got {len(camera.distortion)}"
+            "camera distortion must be the 5 or 8 OpenCV coefficients "
+            f"(k1, k2, p1, p2, k3[, k4, k5, k6]), got {len(camera.distortion)}"
         )
     try:
         camera.intrinsics  # noqa: B018 - validates fx, fy, cx, cy and the coefficients

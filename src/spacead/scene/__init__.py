@@ -2,6 +2,7 @@
 
 from ._cad import PBR_MATERIALS, ModelPart, PBRMaterial, StationModel, model_from_parts
 from ._camera import CONVENTIONS, Intrinsics
+from ._camera_info import CameraInfoError, CameraInfoMessage, intrinsics_from_camera_info
 from ._camera_pose import camera_from_matrix, camera_from_quaternion
 from ._compose import make_scene
 from ._ephemeris import (
@@ -61,6 +62,8 @@ __all__ = [
     "TRAIN_POSES",
     "Body",
     "Camera",
+    "CameraInfoError",
+    "CameraInfoMessage",
     "HazardView",
     "Intrinsics",
     "Lighting",
@@ -79,6 +82,7 @@ __all__ = [
     "celestial_bodies",
     "depth_variants",
     "hazard_view",
+    "intrinsics_from_camera_info",
     "lighting",
     "load_model",
     "load_station",

@@ -10,13 +10,16 @@ Conventions
   ``(j, i)``, so an OpenCV calibration's principal point is ``cx - 0.5``
   (:meth:`Intrinsics.from_opencv` and :attr:`Camera.opencv_matrix` convert).
 - Lens distortion is OpenCV's radial-tangential model with coefficients
-  ``(k1, k2, p1, p2, k3)`` (nerfstudio's ``OPENCV`` camera model plus ``k3``):
-  for undistorted normalised coordinates :math:`(x, y)`, :math:`r^2 = x^2 + y^2`,
+  ``(k1, k2, p1, p2, k3)`` (nerfstudio's ``OPENCV`` camera model plus ``k3``;
+  ROS ``plumb_bob``), optionally with the rational model's ``k4, k5, k6`` (ROS
+  ``rational_polynomial``): for undistorted normalised coordinates
+  :math:`(x, y)`, :math:`r^2 = x^2 + y^2` and radial factor
+  :math:`c = (1 + k_1 r^2 + k_2 r^4 + k_3 r^6) / (1 + k_4 r^2 + k_5 r^4 + k_6 r^6)`,
 
   .. math::
 
-      x_d &= x (1 + k_1 r^2 + k_2 r^4 + k_3 r^6) + 2 p_1 x y + p_2 (r^2 + 2 x^2) \\
-      y_d &= y (1 + k_1 r^2 + k_2 r^4 + k_3 r^6) + p_1 (r^2 + 2 y^2) + 2 p_2 x y
+      x_d &= x c + 2 p_1 x y + p_2 (r^2 + 2 x^2) \\
+      y_d &= y c + p_1 (r^2 + 2 y^2) + 2 p_2 x y
 
   and pixel :math:`u = f_x x_d + c_x`, :math:`v = f_y y_d + c_y`. OpenCV does
   the maths (``cv2.projectPoints`` and ``cv2.undistortPoints``).
@@ -48,6 +51,8 @@ _UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-1
 # Fields of view a pinhole camera model may have (degrees, either axis): beyond them the
 # intrinsics are a unit mistake (a focal length in metres, or 1e308), not a lens.
 FOV_RANGE_DEG = (0.001, 179.0)
+# OpenCV's distortion coefficients in its order (the rational model's last three)
+_COEFFICIENTS = ("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6")
 
 
 def _finite(value: Any, name: str) -> float:
@@ -75,6 +80,8 @@ class Intrinsics:
         image centre; see the module notes).
     k1, k2, p1, p2, k3 : float
         OpenCV radial (k) and tangential (p) distortion coefficients.
+    k4, k5, k6 : float
+        The denominator of OpenCV's rational radial model (zero: none).
 
     Examples
     --------
@@ -96,13 +103,16 @@ class Intrinsics:
     p1: float = 0.0
     p2: float = 0.0
     k3: float = 0.0
+    k4: float = 0.0
+    k5: float = 0.0
+    k6: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("width", "height"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2", "k3"):
+        for name in ("fx", "fy", "cx", "cy", *_COEFFICIENTS):
             object.__setattr__(self, name, _finite(getattr(self, name), name))
         if self.fx <= 0 or self.fy <= 0:
             raise ValueError(f"fx and fy must be > 0, got fx={self.fx!r}, fy={self.fy!r}")
@@ -133,18 +143,19 @@ class Intrinsics:
     def from_opencv(
         cls, matrix: npt.ArrayLike, distortion: npt.ArrayLike, width: int, height: int
     ) -> Intrinsics:
-        """From an OpenCV calibration: camera matrix ``K`` and ``(k1, k2, p1, p2[, k3])``.
+        """From an OpenCV calibration: ``K`` and ``(k1, k2, p1, p2[, k3[, k4, k5, k6]])``.
 
         OpenCV puts pixel centres on integers; the principal point moves by 0.5.
         """
         k = np.asarray(matrix, np.float64)
         if k.shape != (3, 3):
             raise ValueError(f"camera matrix must have shape (3, 3), got {k.shape}")
-        d = np.zeros(5)
+        d = np.zeros(8)
         given = np.asarray(distortion, np.float64).ravel()
-        if given.size not in (4, 5):
+        if given.size not in (4, 5, 8):
             raise ValueError(
-                f"distortion must hold (k1, k2, p1, p2[, k3]), got {given.size} values"
+                "distortion must hold (k1, k2, p1, p2[, k3[, k4, k5, k6]]), "
+                f"got {given.size} values"
             )
         d[: given.size] = given
         return cls(
@@ -152,9 +163,14 @@ class Intrinsics:
         )
 
     @property
-    def distortion(self) -> tuple[float, float, float, float, float]:
-        """OpenCV distortion coefficients ``(k1, k2, p1, p2, k3)``."""
-        return (self.k1, self.k2, self.p1, self.p2, self.k3)
+    def distortion(self) -> tuple[float, ...]:
+        """OpenCV distortion coefficients ``(k1, k2, p1, p2, k3[, k4, k5, k6])``.
+
+        The rational model's three come only where one is non-zero (8 values).
+        """
+        five = (self.k1, self.k2, self.p1, self.p2, self.k3)
+        rational = (self.k4, self.k5, self.k6)
+        return five + rational if any(rational) else five
 
     def scaled(self, width: int, height: int) -> Intrinsics:
         """The same lens on an image of another size (focal lengths and centre scaled)."""
@@ -202,8 +218,9 @@ class Camera:
     fx, fy, cx, cy : float or None
         Keyword-only pinhole parameters (pixels, pixel centres at ``+ 0.5``);
         ``None``: ``fx`` from ``fov_x_deg``, ``fy = fx``, the image centre.
-    distortion : tuple of 5 floats
-        Keyword-only OpenCV ``(k1, k2, p1, p2, k3)``; zeros = an ideal pinhole.
+    distortion : tuple of 5 or 8 floats
+        Keyword-only OpenCV ``(k1, k2, p1, p2, k3[, k4, k5, k6])``; zeros = an
+        ideal pinhole.
 
     Examples
     --------
