@@ -63,6 +63,7 @@ ALLOWED: dict[str, set[str]] = {
     "baselines": set(),  # a forwarding shim (see EXCEPTIONS)
     "survey": {"data", "tiles", "detect", "models.inpaint"},
     "bench": {"data", "simulate", "detect", "metrics", "reference"},
+    "ros": {"scene", "render", "data", "detect", "reference"},
 }
 
 # (package, package it reaches against the table, file under src/spacead): why, and what

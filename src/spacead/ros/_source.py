@@ -19,6 +19,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,16 @@ def default_camera_info_topic(image_topic: str) -> str:
     return f"{base.rsplit('/', 1)[0]}/camera_info"
 
 
-def open_reader(path: str | os.PathLike[str]) -> Any:
-    """A ``rosbags`` reader of a rosbag2 folder or one ``.mcap`` file (not yet open)."""
+@contextmanager
+def open_reader(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """An open ``rosbags`` reader of a rosbag2 folder or one ``.mcap`` file.
+
+    Raises
+    ------
+    BagError
+        If the path is not a recording, or ``rosbags`` cannot open it (a truncated
+        file, an unknown storage): one line naming the file.
+    """
     from rosbags.highlevel import AnyReader
 
     bag = Path(path)
@@ -136,15 +145,15 @@ def open_reader(path: str | os.PathLike[str]) -> Any:
         raise BagError(f"{bag}: not a rosbag2 folder (no metadata.yaml)")
     if bag.is_file() and bag.suffix != ".mcap":
         raise BagError(f"{bag}: a single-file recording must be .mcap (or give its folder)")
-    return AnyReader([bag], default_typestore=typestore())
-
-
-def _opened(reader: Any, bag: Path) -> Any:
+    reader = AnyReader([bag], default_typestore=typestore())
     try:
         reader.open()
     except Exception as exc:  # rosbags raises its own errors per storage; one line each
         raise BagError(f"{bag}: cannot open the recording: {exc}") from None
-    return reader
+    try:
+        yield reader
+    finally:
+        reader.close()
 
 
 class BagSource:
