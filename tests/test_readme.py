@@ -47,3 +47,22 @@ def test_the_one_frame_command_runs(tmp_path):
 @pytest.mark.parametrize("link", re.findall(r"\]\(((?:docs|examples)/[^)#]+)", README))
 def test_every_link_to_the_repository_resolves(link):
     assert (ROOT / link).exists(), link
+
+
+def _command_lines() -> list[str]:
+    text = "".join(_blocks("bash")).replace("\\\n", " ")
+    return [
+        line.split("  #")[0].strip() for line in text.splitlines() if line.startswith("spacead ")
+    ]
+
+
+def test_every_command_line_in_the_readme_parses():
+    import shlex
+
+    from spacead.cli import build_parser
+
+    lines = _command_lines()
+    assert any(line.startswith("spacead detect-bag") for line in lines)
+    parser = build_parser()
+    for line in lines:
+        parser.parse_args(shlex.split(line)[1:])  # an unknown flag or a missing value exits

@@ -44,9 +44,13 @@ def test_round_trip_keeps_pose_intrinsics_and_lights(tmp_path):
         (1.0, -2.0, 0.5), Rotation.from_euler("zyx", [5, -10, 40], degrees=True).as_matrix()
     )
     spec = FrameSpec(
-        "test/Camera1/images/000001.png", cam, (0.0, 0.6, 0.8), 2.5,
-        (Sphere("moon", (0.0, 0.0, -2000.0), 49.0, (0.12, 0.12, 0.12)),), Spotlight(900.0, 60.0, 0.2),
-    )  # fmt: skip
+        "test/Camera1/images/000001.png",
+        cam,
+        (0.0, 0.6, 0.8),
+        2.5,
+        (Sphere("moon", (0.0, 0.0, -2000.0), 49.0, (0.12, 0.12, 0.12)),),
+        Spotlight(900.0, 60.0, 0.2),
+    )
     write_transforms(tmp_path, [spec], cad="station.glb")
     back = read_transforms(tmp_path)
     assert back.cad == (tmp_path / "station.glb").resolve()
@@ -71,8 +75,12 @@ def test_top_level_intrinsics_and_spotlight_apply_to_every_frame(tmp_path):
         k: v for k, v in _frame().items() if k in ("file_path", "transform_matrix", "sun_direction")
     }
     top = {k: v for k, v in _frame().items() if k not in frame}
-    root = _write(tmp_path, [frame, {**frame, "file_path": "images/b.png", "fl_x": 70.0}], **top,
-                  spotlight={"at_camera": True, "power_w": 100.0})  # fmt: skip
+    root = _write(
+        tmp_path,
+        [frame, {**frame, "file_path": "images/b.png", "fl_x": 70.0}],
+        **top,
+        spotlight={"at_camera": True, "power_w": 100.0},
+    )
     a, b = read_transforms(root).frames
     assert (a.camera.intrinsics.fx, b.camera.intrinsics.fx) == (55.0, 70.0)
     assert a.spotlight == Spotlight(100.0)
@@ -167,3 +175,28 @@ def test_single_frame_file_for_detect(tmp_path):
     path.write_text("[1, 2]")
     with pytest.raises(TransformsError, match=r"must hold one JSON object \(a frame\)"):
         read_frame(path)
+
+
+def test_the_rational_model_round_trips_and_renders_as_opencv_projects(tmp_path):
+    import cv2
+
+    rational = Intrinsics(
+        64, 48, 55.0, 56.0, 32.5, 23.0, 0.3, -0.1, 0.001, 0.0, 0.02, 0.5, -0.08, 0.03
+    )
+    assert len(rational.distortion) == 8 and len(K.distortion) == 5
+    spec = FrameSpec("images/a.png", rational.camera(np.zeros(3), np.eye(3)), (0.0, 0.6, 0.8))
+    write_transforms(tmp_path, [spec])
+    entry = json.loads((tmp_path / "transforms.json").read_text())["frames"][0]
+    assert (entry["k4"], entry["k5"], entry["k6"]) == (0.5, -0.08, 0.03)
+    (frame,) = read_transforms(tmp_path).frames
+    assert frame.camera.intrinsics == rational
+    points = np.array([[0.2, -0.1, 1.0], [-0.3, 0.2, 1.0]])
+    uv, _ = cv2.projectPoints(
+        points, np.zeros(3), np.zeros(3), frame.camera.opencv_matrix, np.array(rational.distortion)
+    )
+    assert frame.camera.project(points)[:, :2] == pytest.approx(uv.reshape(-1, 2) + 0.5)
+    # each pixel's ray projects back onto that pixel through the 8-coefficient model
+    rays = frame.camera.ray_directions().reshape(48, 64, 3)[[5, 40], [3, 60]]
+    assert frame.camera.project(rays)[:, :2] == pytest.approx(
+        np.array([[3.5, 5.5], [60.5, 40.5]]), abs=1e-4
+    )

@@ -29,6 +29,8 @@ class ExportBag:
         rosbag2 folder to write
     image_topic : str
         topic of the images (compressed ones go to IMAGE_TOPIC/compressed)
+    world_frame : str
+        TF frame of the dataset's world coordinates
     images : str
         raw (sensor_msgs/Image rgb8), jpeg or png (CompressedImage)
     storage : str
@@ -42,6 +44,7 @@ class ExportBag:
     root: Annotated[Path, Arg(positional=True)]
     out: Annotated[Path, Arg(positional=True)]
     image_topic: str = "/camera/image_raw"
+    world_frame: str = "world"
     images: Literal["raw", "jpeg", "png"] = "raw"
     storage: Literal["mcap", "sqlite3"] = "mcap"
     rate: Annotated[float, Arg(metavar="HZ")] = 10.0
@@ -58,6 +61,7 @@ def main(command: ExportBag) -> int:
         command.root,
         command.out,
         image_topic=command.image_topic,
+        world_frame=command.world_frame,
         images=command.images,
         storage=command.storage,
         rate_hz=command.rate,

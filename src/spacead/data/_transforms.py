@@ -2,11 +2,11 @@
 
 The format is nerfstudio's (``camera_model`` ``"OPENCV"`` or ``"PINHOLE"``,
 ``w``, ``h``, ``fl_x``, ``fl_y``, ``cx``, ``cy``, ``k1``, ``k2``, ``p1``,
-``p2`` and optionally ``k3``, and OpenCV's rational ``k4``, ``k5``, ``k6``; ``frames[]`` with ``file_path`` and a 4 × 4
-camera-to-world ``transform_matrix`` in OpenGL axes, metres), plus spacead's
-fields: ``cad`` (the station model, relative to ROOT), per frame
-``sun_direction`` (towards the Sun, in the model's world frame), optional
-``sun_strength``, ``bodies`` (spheres: ``name``, ``center``, ``radius``,
+``p2`` and optionally ``k3``, and OpenCV's rational ``k4``, ``k5``, ``k6``;
+``frames[]`` with ``file_path`` and a 4 × 4 camera-to-world ``transform_matrix``
+in OpenGL axes, metres), plus spacead's fields: ``cad`` (the station model,
+relative to ROOT), per frame ``sun_direction`` (towards the Sun, in the model's
+world frame), optional ``sun_strength``, ``bodies`` (spheres: ``name``, ``center``, ``radius``,
 ``color``) and ``spotlight``. Intrinsics and ``spotlight`` given at the top
 level hold for every frame; a frame may override them (as nerfstudio allows).
 

@@ -8,7 +8,7 @@ user's node:
   ``CompressedImage`` on ``IMAGE_TOPIC/compressed``) in ``camera_optical_frame``;
 - ``sensor_msgs/CameraInfo`` beside them (``plumb_bob``, or ``rational_polynomial``
   for 8 coefficients; ``K`` with pixel centres on integers, REP 104);
-- TF as an arm would publish it: ``world -> arm_base`` and
+- TF as an arm would publish it: ``world -> arm_base`` (``world_frame``) and
   ``camera_link -> camera_optical_frame`` (REP 103's rotation: x right, y down,
   z forward from x forward, y left, z up) on ``/tf_static``; ``arm_base ->
   camera_link`` on ``/tf`` sampled ``tf_offset_s`` before and after each exposure,
@@ -118,6 +118,7 @@ def export_bag(
     out: str | os.PathLike[str],
     *,
     image_topic: str = "/camera/image_raw",
+    world_frame: str = "world",
     images: ImageKind = "raw",
     storage: Storage = "mcap",
     rate_hz: float = 10.0,
@@ -161,7 +162,7 @@ def export_bag(
         link = np.eye(4)
         link[:3, :3] = LINK_FROM_OPTICAL
         static = [
-            transform("world", "arm_base", start - NS, WORLD_FROM_BASE),
+            transform(world_frame, "arm_base", start - NS, WORLD_FROM_BASE),
             transform("camera_link", "camera_optical_frame", start - NS, link),
         ]
         put("static", start - NS, msg(TF, transforms=static))
@@ -178,13 +179,13 @@ def export_bag(
             head = header(ns, "camera_optical_frame")
             x, y, z = frame.sun_direction
             sun = msg("geometry_msgs/msg/Vector3", x=x, y=y, z=z)
-            put("sun", ns - 1, msg(VECTOR, header=header(ns, "world"), vector=sun))
+            put("sun", ns - 1, msg(VECTOR, header=header(ns, world_frame), vector=sun))
             put("info", ns, camera_info(frame.camera.intrinsics, head))
             put(
                 "image", ns, _image_msg(read_image(transforms.root / frame.file_path), images, head)
             )
     commit(partial, target)
-    return ExportSummary(target, len(transforms.frames), topic, "world")
+    return ExportSummary(target, len(transforms.frames), topic, world_frame)
 
 
 def _image_msg(image: npt.NDArray[Any], kind: ImageKind, head: Any) -> Any:
