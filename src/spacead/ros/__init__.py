@@ -16,11 +16,9 @@ no ROS installation; the ``ros`` extra)::
 or all of it in one call, :func:`detect_bag` (``spacead detect-bag``).
 
 The same classes work inside a user's own ROS 2 node: :class:`TFBuffer` has tf2's
-lookup rules, :func:`intrinsics_from_camera_info` REP 104's reading of CameraInfo,
+lookup rules, :func:`spacead.scene.intrinsics_from_camera_info` REP 104's reading of CameraInfo,
 :func:`decode_image` ``cv_bridge``'s encodings.
 """
-
-from spacead.scene import CameraInfoError, intrinsics_from_camera_info
 
 from ._detect import STAGES, BagDetection, detect_bag
 from ._export import ExportSummary, export_bag
@@ -40,7 +38,6 @@ __all__ = [
     "BagInfo",
     "BagResultWriter",
     "BagSource",
-    "CameraInfoError",
     "ExportSummary",
     "ImageDecodeError",
     "SkippedFrame",
@@ -52,5 +49,4 @@ __all__ = [
     "default_camera_info_topic",
     "detect_bag",
     "export_bag",
-    "intrinsics_from_camera_info",
 ]
