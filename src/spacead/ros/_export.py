@@ -22,7 +22,6 @@ Frames carry the stamps ``start_s + i / rate_hz`` in the order of ``transforms.j
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,12 +31,13 @@ import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 from spacead.data import read_image, read_transforms
-from spacead.scene import Intrinsics
+from spacead.scene import Camera
 
-from ._images import jpeg_bytes, raw_fields
+from ._images import compressed_bytes, raw_fields
 from ._msgs import CAMERA_INFO, COMPRESSED, IMAGE, TF, VECTOR, header, msg, serialize, typestore
+from ._source import default_camera_info_topic
 from ._tf import NS
-from ._writer import commit
+from ._writer import commit, partial_folder
 
 F64 = npt.NDArray[np.float64]
 ImageKind = Literal["raw", "jpeg", "png"]
@@ -61,10 +61,10 @@ class ExportSummary:
     world_frame: str
 
 
-def camera_info(intrinsics: Intrinsics, head: Any) -> Any:
-    """A ``sensor_msgs/CameraInfo`` for intrinsics (REP 104; inverse of spacead's reading)."""
-    k = intrinsics
-    matrix = [k.fx, 0.0, k.cx - 0.5, 0.0, k.fy, k.cy - 0.5, 0.0, 0.0, 1.0]
+def camera_info(camera: Camera, head: Any) -> Any:
+    """A ``sensor_msgs/CameraInfo`` for a camera (REP 104; inverse of spacead's reading)."""
+    k = camera.intrinsics
+    matrix = camera.opencv_matrix.reshape(-1).tolist()  # OpenCV's pixel centres, as ROS's
     d = list(k.distortion)
     return msg(
         CAMERA_INFO,
@@ -135,16 +135,12 @@ def export_bag(
         raise ValueError(f"tf_offset_s must lie in (0, {0.5 / rate_hz:g}) s, got {tf_offset_s!r}")
     transforms = read_transforms(root)
     target = Path(out)
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; remove it or choose another OUT")
-    partial = target.with_name(target.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)
+    partial = partial_folder(target, overwrite, "OUT")
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
     store = typestore()
     image_kind = IMAGE if images == "raw" else COMPRESSED
     topic = image_topic if images == "raw" else f"{image_topic}/compressed"
-    info_topic = f"{image_topic.rsplit('/', 1)[0]}/camera_info"
+    info_topic = default_camera_info_topic(image_topic)
     with Writer(partial, version=9, storage_plugin=plugin) as writer:
         conn = {
             "image": (writer.add_connection(topic, image_kind, typestore=store), image_kind),
@@ -180,7 +176,7 @@ def export_bag(
             x, y, z = frame.sun_direction
             sun = msg("geometry_msgs/msg/Vector3", x=x, y=y, z=z)
             put("sun", ns - 1, msg(VECTOR, header=header(ns, world_frame), vector=sun))
-            put("info", ns, camera_info(frame.camera.intrinsics, head))
+            put("info", ns, camera_info(frame.camera, head))
             put(
                 "image", ns, _image_msg(read_image(transforms.root / frame.file_path), images, head)
             )
@@ -194,9 +190,4 @@ def _image_msg(image: npt.NDArray[Any], kind: ImageKind, head: Any) -> Any:
         raise ValueError(f"export-bag writes 8-bit images, got {rgb.dtype}")
     if kind == "raw":
         return msg(IMAGE, header=head, **raw_fields(rgb))
-    if kind == "jpeg":
-        return msg(COMPRESSED, header=head, format="jpeg", data=jpeg_bytes(rgb, quality=95))
-    import cv2
-
-    _, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 else rgb)
-    return msg(COMPRESSED, header=head, format="png", data=buf.reshape(-1))
+    return msg(COMPRESSED, header=head, format=kind, data=compressed_bytes(rgb, kind, quality=95))

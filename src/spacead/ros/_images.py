@@ -134,12 +134,17 @@ def raw_fields(image: npt.NDArray[np.uint8]) -> dict[str, object]:
     }
 
 
-def jpeg_bytes(image: npt.NDArray[np.uint8], quality: int = 90) -> npt.NDArray[np.uint8]:
-    """An RGB or mono image as JPEG bytes (``CompressedImage`` format ``jpeg``)."""
+def compressed_bytes(
+    image: npt.NDArray[np.uint8], kind: str = "jpeg", quality: int = 90
+) -> npt.NDArray[np.uint8]:
+    """An RGB or mono image as ``CompressedImage`` data, ``kind`` ``"jpeg"`` or ``"png"``."""
+    if kind not in ("jpeg", "png"):
+        raise ValueError(f"kind must be jpeg or png, got {kind!r}")
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    options = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if kind == "jpeg" else []
+    ok, buf = cv2.imencode(".jpg" if kind == "jpeg" else ".png", bgr, options)
     if not ok:
-        raise ValueError("cannot encode the image as JPEG")
+        raise ValueError(f"cannot encode the image as {kind}")
     out: npt.NDArray[np.uint8] = buf.reshape(-1)
     return out
 

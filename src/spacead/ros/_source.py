@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from spacead.data import FrameSpec
 from spacead.render import DEFAULT_SPOTLIGHT
+from spacead.render._checks import unit_direction
 from spacead.scene import (
     Camera,
     CameraInfoError,
@@ -395,9 +396,5 @@ def _xyzw(q: Any) -> F64:
 
 
 def _unit(vector: Sequence[float] | F64, name: str) -> tuple[float, float, float]:
-    v = np.asarray(vector, np.float64).reshape(-1)
-    norm = float(np.linalg.norm(v)) if v.size == 3 and np.isfinite(v).all() else 0.0
-    if norm == 0.0:
-        raise ValueError(f"{name}: the Sun direction must be 3 finite numbers, not all zero")
-    x, y, z = (v / norm).tolist()
+    x, y, z = unit_direction(vector, name).tolist()
     return (x, y, z)

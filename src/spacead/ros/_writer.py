@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from spacead.detect import Detection, overlay
 
-from ._images import jpeg_bytes, raw_fields
+from ._images import compressed_bytes, raw_fields
 from ._msgs import ANNOTATIONS, COMPRESSED, IMAGE, STRING, msg, serialize, stamp_ns, typestore
 
 TOPICS = {
@@ -60,9 +60,7 @@ class BagResultWriter:
         self, out: str | os.PathLike[str], *, compressed: bool = False, overwrite: bool = False
     ) -> None:
         self.out = Path(out)
-        if self.out.exists() and not overwrite:
-            raise FileExistsError(f"{self.out} exists; remove it or choose another --out")
-        self.partial = self.out.with_name(self.out.name + ".partial")
+        self.partial = partial_folder(self.out, overwrite, "--out")
         self.compressed = compressed
         self.frames = 0
         self._writer: Any = None
@@ -71,9 +69,6 @@ class BagResultWriter:
     def __enter__(self) -> BagResultWriter:
         from rosbags.rosbag2 import StoragePlugin, Writer
 
-        if self.partial.exists():  # left by a run that was stopped: never reused
-            shutil.rmtree(self.partial)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
         self._writer = Writer(self.partial, version=9, storage_plugin=StoragePlugin.MCAP)
         self._writer.open()
         store = typestore()
@@ -123,12 +118,27 @@ class BagResultWriter:
 
     def _image(self, header: Any, image: npt.NDArray[np.uint8]) -> Any:
         if self.compressed:
-            return msg(COMPRESSED, header=header, format="jpeg", data=jpeg_bytes(image))
+            return msg(COMPRESSED, header=header, format="jpeg", data=compressed_bytes(image))
         return msg(IMAGE, header=header, **raw_fields(image))
 
     def _put(self, key: str, t: int, message: Any) -> None:
         connection, kind = self._connections[key]
         self._writer.write(connection, t, serialize(message, kind))
+
+
+def partial_folder(out: Path, overwrite: bool, flag: str) -> Path:
+    """Where a new recording ``out`` is written before :func:`commit`: ``OUT.partial``.
+
+    One left by a run that was stopped is removed, never reused; ``out`` itself must
+    not exist unless ``overwrite`` (``flag`` names the option that chose it).
+    """
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; remove it or choose another {flag}")
+    partial = out.with_name(out.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return partial
 
 
 def commit(partial: Path, out: Path) -> None:
