@@ -10,12 +10,14 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "anomalib": ("anomalib", "torch", "torchvision"),
     "blender": ("bpy",),
     "ros": ("rosbags",),
+    "viz": ("foxglove", "rosbags"),
 }
 _WHAT = {
     "inpaint": "the image-completion detector",
     "anomalib": "the anomalib baselines",
     "blender": "the Cycles renderer",
     "ros": "reading and writing ROS 2 recordings",
+    "viz": "the live view in Foxglove",
 }
 
 

@@ -27,7 +27,8 @@ SPELLINGS = {
     "inpaint synth": "OUT --size --objects --seed",
     "inpaint train": "IMAGES+ --out --preset --epochs --batch-size --lr --width --tile --stride --input-size --max-tiles --seed --device --flip/--no-flip! --threads --quiet!",
     # added after 0.1 (ROS 2 recordings):
-    "detect-bag": "BAG --cad --image-topic --out --camera-info-topic --world-frame --sun --sun-topic --every --tf-tolerance --method --param --render-param --compressed-out! --overwrite! --threads --quiet!",
+    "detect-bag": "BAG --cad --image-topic --out --camera-info-topic --world-frame --sun --sun-topic --sky --orbit --inertial-frame --every --tf-tolerance --method --param --render-param --compressed-out! --overwrite! --threads --quiet!",
+    "serve": "SOURCE --cad --viewer --host --port --speed --rate --loop! --wait/--no-wait! --cad-outside! --image-topic --camera-info-topic --world-frame --sun --sun-topic --sky --orbit --inertial-frame --every --tf-tolerance --method --param --render-param --compressed-out! --threads --quiet!",
     "export-bag": "ROOT OUT --image-topic --world-frame --images --storage --rate --overwrite!",
     "bag-info": "BAG",
     "inpaint scan": "IMAGE --model --out --stride --fine-stride --k --normalize --fine-scope --score --workers --scheduler --device --threads --quiet!",

@@ -14,42 +14,8 @@ from mcap_ros2.decoder import DecoderFactory
 from spacead.cli import main
 from spacead.data import read_image, read_transforms
 from spacead.ros import BagError, BagSource, detect_bag, export_bag
-from spacead.simulate import GenerateConfig, generate
 
-SMALL = GenerateConfig(train=0, test=6, width=96, height=54, seed=7, anomalous_fraction=0.7)
 TOPIC = "/camera/image_raw"
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    """A generated dataset whose frames carry only what a recording carries.
-
-    A bag has no Moon or Earth spheres, no per-frame Sun strength or spotlight power:
-    those are dropped from transforms.json so that both routes render the same light.
-    """
-    root = generate(tmp_path_factory.mktemp("gen") / "data", SMALL, workers=1, progress=False)
-    data = json.loads((root / "transforms.json").read_text())
-    for frame in data["frames"]:
-        frame.pop("bodies", None)
-        frame.pop("spotlight", None)
-        frame["sun_strength"] = 1.0
-    (root / "transforms.json").write_text(json.dumps(data))
-    for refs in root.glob("test/*/references"):
-        shutil.rmtree(refs)
-    return root
-
-
-@pytest.fixture(scope="module")
-def bags(dataset, tmp_path_factory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("bags")
-    return {
-        kind: export_bag(dataset, out / kind, images=images, storage=storage).out
-        for kind, images, storage in (
-            ("mcap", "raw", "mcap"),
-            ("sqlite3", "png", "sqlite3"),
-            ("jpeg", "jpeg", "mcap"),
-        )
-    }
 
 
 def _run(capsys, argv):
@@ -249,7 +215,9 @@ def test_bad_recordings_and_requests_are_one_line(capsys, dataset, bags, tmp_pat
     with pytest.raises(BagError, match=r"nothing: no such recording"):
         BagSource(tmp_path / "nothing", image_topic=TOPIC)
     source = BagSource(bags["mcap"], image_topic=TOPIC)
-    with pytest.raises(ValueError, match=r"needs the Sun: give --sun X,Y,Z or --sun-topic"):
+    with pytest.raises(
+        ValueError, match=r"needs the Sun: give --sun X,Y,Z, --sun-topic TOPIC or --sky ephemeris"
+    ):
         detect_bag(source, dataset / "station.glb", tmp_path / "o", progress=False)
     # a recording cut short: its chunks end mid-way
     broken = tmp_path / "broken.mcap"
@@ -270,7 +238,7 @@ def test_bad_recordings_and_requests_are_one_line(capsys, dataset, bags, tmp_pat
             tmp_path / "o2",
         ],
     )
-    assert code == 1 and err.strip().endswith("or --sun-topic TOPIC")
+    assert code == 1 and err.strip().endswith("or --sky ephemeris")
     assert len(err.strip().splitlines()) == 1
 
 

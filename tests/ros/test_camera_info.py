@@ -87,3 +87,27 @@ def test_a_live_detector_takes_the_camera_info():
     model = StationModel((ModelPart("box", box, PBRMaterial("paint", (0.6, 0.6, 0.6))),))
     live = LiveDetector.from_camera_info(model, _info(binning=(4, 4)))
     assert live.intrinsics == Intrinsics(480, 270, 350.0, 347.5, 955.8 / 4, 549.2 / 4, *PLUMB_BOB)
+
+
+def test_rectified_images_follow_p_even_for_a_fisheye():
+    """image_proc's image_rect: raw fisheye pixels undistorted by OpenCV land where P says."""
+    fisheye = [0.08, -0.02, 0.004, -0.001]
+    p = [1100.0, 0.0, 960.0, 0.0, 0.0, 1100.0, 540.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    info = _info("equidistant", fisheye)
+    info.p = p
+    intr = intrinsics_from_camera_info(info, "/cam/camera_info", rectified=True)
+    assert intr.distortion == (0.0,) * 5
+    rng = np.random.default_rng(5)
+    points = np.column_stack([rng.uniform(-0.5, 0.5, (40, 2)), np.ones(40)]) * 4.0
+    ours = intr.camera(np.zeros(3), np.eye(3)).project(points)[:, :2] - 0.5
+    k = np.array(K).reshape(3, 3)
+    raw, _ = cv2.fisheye.projectPoints(points[None], np.zeros(3), np.zeros(3), k, np.array(fisheye))
+    rect = cv2.fisheye.undistortPoints(
+        raw, k, np.array(fisheye), R=np.eye(3), P=np.array(p).reshape(3, 4)
+    ).reshape(-1, 2)
+    assert ours == pytest.approx(rect, abs=1e-3)
+    info.p = [0.0] * 12
+    with pytest.raises(
+        CameraInfoError, match=r"^/c: rectified images need the projection matrix P"
+    ):
+        intrinsics_from_camera_info(info, "/c", rectified=True)

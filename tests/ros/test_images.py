@@ -87,3 +87,13 @@ def test_bad_image_messages_are_named():
         decode_image(short)
     with pytest.raises(ImageDecodeError, match=r"cannot decode the 'jpeg' compressed image"):
         decode_compressed(SimpleNamespace(format="jpeg", data=np.arange(50, dtype=np.uint8)))
+
+
+@pytest.mark.parametrize("bigendian", [False, True])
+def test_sixteen_bit_bayer_keeps_its_depth_and_byte_order(bigendian):
+    yy, xx = np.mgrid[0:32, 0:40]
+    rgb = np.dstack([1000 * xx + 900, 800 * yy + 3000, 60000 - 900 * xx]).astype(np.uint16)
+    out = decode_image(_msg(mosaic(rgb, "grbg"), "bayer_grbg16", pad=8, bigendian=bigendian))
+    inner = (slice(2, -2), slice(2, -2))
+    assert out.dtype == np.uint16
+    assert np.abs(out[inner].astype(int) - rgb[inner]).max() <= 2

@@ -34,6 +34,7 @@ from . import (
     inpaint,
     render,
     report,
+    serve,
 )
 from ._command import Command, Entry, Group, Runnable, add_entries, find, select
 from ._parser import Parser
@@ -42,7 +43,7 @@ from ._settings import apply, load, split_config_flags
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 # Commands that run numba kernels (the first run after an install compiles them).
-_COMPILING = {"detect", "detect-bag", "generate", "render", "evaluate", "ablate", "bench"}
+_COMPILING = {"detect", "detect-bag", "serve", "generate", "render", "evaluate", "ablate", "bench"}
 
 # The commands in the order ``spacead --help`` lists them.
 COMMANDS: tuple[Entry, ...] = (
@@ -60,6 +61,7 @@ COMMANDS: tuple[Entry, ...] = (
     detect_bag.COMMAND,
     export_bag.COMMAND,
     bag_info.COMMAND,
+    serve.COMMAND,
 )
 
 

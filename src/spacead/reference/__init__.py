@@ -17,7 +17,7 @@ from ._dataset import (
     reference_path,
     render_references,
 )
-from ._live import LiveDetector, LiveResult
+from ._live import LiveDetector, LiveResult, reference_methods
 from ._match import (
     PhotometricFit,
     fit_mask,
@@ -48,6 +48,7 @@ __all__ = [
     "fit_pixels",
     "nominal_fit",
     "painted",
+    "reference_methods",
     "reference_path",
     "refine_pose",
     "render_references",

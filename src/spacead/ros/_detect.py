@@ -16,14 +16,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from spacead._fileio import atomic_write_bytes
+from spacead.data import FrameSpec
 from spacead.detect import MRADParams, PADParams
-from spacead.reference import LiveDetector, ReferenceParams
-from spacead.scene import StationModel, load_model
+from spacead.reference import LiveDetector, LiveResult, ReferenceParams
+from spacead.scene import Intrinsics, StationModel, load_model
 
 from ._source import BagSource, SkippedFrame
 from ._writer import BagResultWriter
@@ -74,7 +77,7 @@ class BagDetection:
 
 def detect_bag(
     source: BagSource,
-    cad: StationModel | str | os.PathLike[str],
+    cad: StationModel | str | os.PathLike[str] | FrameDetector,
     out: str | os.PathLike[str],
     *,
     method: str = "mrad",
@@ -92,8 +95,9 @@ def detect_bag(
     ----------
     source : BagSource
         The recording's frames (it needs a Sun direction: ``sun`` or ``sun_topic``).
-    cad : StationModel or path-like
-        The station model, in the TF world frame's coordinates.
+    cad : StationModel, path-like or FrameDetector
+        The station model, in the TF world frame's coordinates, or a detector
+        already made for it (its own method, params, reference and threads).
     out : path-like
         The rosbag2 (MCAP) folder to write; ``summary.json`` goes in it.
     method, params, reference, threads
@@ -105,38 +109,29 @@ def detect_bag(
     on_frame : callable, optional
         Called with each frame's JSON record (what ``spacead detect`` prints).
     """
-    if source.sun is None and source.sun_topic is None:
-        raise ValueError("detect-bag needs the Sun: give --sun X,Y,Z or --sun-topic TOPIC")
-    model = cad if isinstance(cad, StationModel) else load_model(cad)
-    live: LiveDetector | None = None
+    if source.sun is None and source.sun_topic is None and source.sky is None:
+        raise ValueError(
+            "detect-bag needs the Sun: give --sun X,Y,Z, --sun-topic TOPIC or --sky ephemeris"
+        )
+    if isinstance(cad, FrameDetector):
+        detector = cad
+    else:
+        detector = FrameDetector(
+            cad, method=method, params=params, reference=reference, threads=threads
+        )
     spent = dict.fromkeys(STAGES, 0.0)
     start = time.perf_counter()
     writer = BagResultWriter(out, compressed=compressed, overwrite=overwrite)
     bar = tqdm(unit="frame", desc="detect-bag", disable=not progress, file=sys.stderr)
     with writer, bar:
         for frame in source:
-            if live is None:
-                live = LiveDetector(
-                    model,
-                    frame.intrinsics,
-                    params=params,
-                    reference=reference,
-                    method=method,
-                    threads=threads,
-                )
-            result = live.detect_frame(frame.image, frame.spec())
-            record = {
-                "index": frame.index,
-                "stamp": frame.stamp,
-                "frame_id": frame.frame_id,
-                **result.summary(),
-            }
+            result, record = detector(frame)
             t0 = time.perf_counter()
             writer.write(
                 frame.header, frame.image, result.detection, result.reference.image, record
             )
             spent["write"] += time.perf_counter() - t0
-            _add_times(spent, result.reference.seconds, result.seconds)
+            add_times(spent, result.reference.seconds, result.seconds)
             if on_frame is not None:
                 on_frame(record)
             bar.update()
@@ -152,7 +147,7 @@ def detect_bag(
     return done
 
 
-def _add_times(
+def add_times(
     spent: dict[str, float], reference: dict[str, float], frame: dict[str, float]
 ) -> None:
     """Fold a frame's reference steps into render and match (refinement counts as match)."""
@@ -160,3 +155,58 @@ def _add_times(
     spent["render"] += render
     spent["match"] += max(0.0, frame.get("reference", 0.0) - render)
     spent["detect"] += frame.get("detect", 0.0)
+
+
+class LiveFrame(Protocol):
+    """What :class:`FrameDetector` needs of a frame (:class:`BagFrame` has it)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def stamp(self) -> str: ...
+    @property
+    def frame_id(self) -> str: ...
+    @property
+    def image(self) -> npt.NDArray[np.generic]: ...
+    @property
+    def intrinsics(self) -> Intrinsics: ...
+    def spec(self) -> FrameSpec: ...
+
+
+class FrameDetector:
+    """The live detector of a recording's frames, made for the first frame's camera.
+
+    Calling it with a frame (:class:`BagFrame` or anything with ``index``,
+    ``stamp``, ``frame_id``, ``image`` and ``spec()``) gives the
+    :class:`~spacead.reference.LiveResult` and the JSON record ``detect-bag`` prints.
+    """
+
+    def __init__(
+        self,
+        cad: StationModel | str | os.PathLike[str],
+        *,
+        method: str = "mrad",
+        params: MRADParams | PADParams | None = None,
+        reference: ReferenceParams | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.model = cad if isinstance(cad, StationModel) else load_model(cad)
+        self.options: dict[str, Any] = {
+            "params": params,
+            "reference": reference,
+            "method": method,
+            "threads": threads,
+        }
+        self.live: LiveDetector | None = None
+
+    def __call__(self, frame: LiveFrame) -> tuple[LiveResult, dict[str, Any]]:
+        if self.live is None:
+            self.live = LiveDetector(self.model, frame.intrinsics, **self.options)
+        result = self.live.detect_frame(frame.image, frame.spec())
+        record = {
+            "index": frame.index,
+            "stamp": frame.stamp,
+            "frame_id": frame.frame_id,
+            **result.summary(),
+        }
+        return result, record

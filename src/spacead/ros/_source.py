@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spacead.data import FrameSpec
-from spacead.render import DEFAULT_SPOTLIGHT
+from spacead.render import DEFAULT_SPOTLIGHT, Sphere
 from spacead.render._checks import unit_direction
 from spacead.scene import (
     Camera,
@@ -40,6 +40,7 @@ from spacead.scene import (
 
 from ._images import Array, ImageDecodeError, decode_compressed, decode_image
 from ._msgs import CAMERA_INFO, COMPRESSED, IMAGE, VECTOR, stamp_ns, typestore
+from ._sky import EphemerisSky
 from ._tf import TFBuffer, TFError, frame_name, seconds
 
 F64 = npt.NDArray[np.float64]
@@ -72,6 +73,10 @@ class BagFrame:
         Unit vector towards the Sun in the world frame, where the source knows it.
     header : object
         The image's ``std_msgs/Header``, for outputs that go with it.
+    sun_strength : float
+        Visible fraction of the Sun (from the ephemeris; 1 otherwise).
+    bodies : tuple of Sphere
+        Moon and Earth (from the ephemeris; none otherwise).
     """
 
     index: int
@@ -82,6 +87,8 @@ class BagFrame:
     pose: F64
     sun_direction: tuple[float, float, float] | None
     header: Any = field(repr=False)
+    sun_strength: float = 1.0
+    bodies: tuple[Sphere, ...] = ()
 
     @property
     def stamp(self) -> str:
@@ -98,7 +105,12 @@ class BagFrame:
         if self.sun_direction is None:
             raise ValueError(f"frame at {self.stamp} s has no Sun direction")
         return FrameSpec(
-            f"{self.stamp}", self.camera, self.sun_direction, 1.0, (), DEFAULT_SPOTLIGHT
+            f"{self.stamp}",
+            self.camera,
+            self.sun_direction,
+            self.sun_strength,
+            self.bodies,
+            DEFAULT_SPOTLIGHT,
         )
 
 
@@ -125,6 +137,15 @@ def default_camera_info_topic(image_topic: str) -> str:
     """
     base = image_topic.removesuffix("/compressed")
     return f"{base.rsplit('/', 1)[0]}/camera_info"
+
+
+def is_rectified(image_topic: str) -> bool:
+    """Whether a topic carries rectified images (``image_proc``'s names: ``image_rect...``).
+
+    >>> is_rectified("/cam/image_rect_color/compressed"), is_rectified("/cam/image_raw")
+    (True, False)
+    """
+    return image_topic.removesuffix("/compressed").rsplit("/", 1)[-1].startswith("image_rect")
 
 
 @contextmanager
@@ -164,8 +185,9 @@ class BagSource:
     ----------
     path : path-like
         A rosbag2 folder (MCAP or sqlite3 storage) or an ``.mcap`` file.
-    image_topic : str
-        ``sensor_msgs/Image`` or ``sensor_msgs/CompressedImage`` topic.
+    image_topic : str, optional
+        ``sensor_msgs/Image`` or ``sensor_msgs/CompressedImage`` topic; default: the
+        recording's only image topic.
     world_frame : str
         The TF frame of the CAD model's world coordinates.
     camera_info_topic : str, optional
@@ -175,6 +197,9 @@ class BagSource:
     sun_topic : str, optional
         ``geometry_msgs/Vector3Stamped`` towards the Sun (its ``frame_id`` rotated
         into the world frame by TF); the latest one at or before each image is used.
+    sky : EphemerisSky, optional
+        Sun, Moon and Earth at each image's stamp from the station's orbit (instead
+        of ``sun`` or ``sun_topic``).
     every : int
         Use every Nth image.
     tf_tolerance_s : float
@@ -194,25 +219,27 @@ class BagSource:
         self,
         path: str | os.PathLike[str],
         *,
-        image_topic: str,
+        image_topic: str | None = None,
         world_frame: str = "world",
         camera_info_topic: str | None = None,
         sun: Sequence[float] | None = None,
         sun_topic: str | None = None,
+        sky: EphemerisSky | None = None,
         every: int = 1,
         tf_tolerance_s: float = 0.0,
         max_pending: int = MAX_PENDING,
     ) -> None:
         if every < 1:
             raise ValueError(f"every must be an integer >= 1, got {every!r}")
-        if sun is not None and sun_topic is not None:
-            raise ValueError("give the Sun as a direction or as a topic, not both")
+        if sum(x is not None for x in (sun, sun_topic, sky)) > 1:
+            raise ValueError("give the Sun one way: a direction, a topic or the ephemeris")
         self.path = Path(path)
-        self.image_topic = image_topic
+        self.image_topic = image_topic or ""
         self.world_frame = frame_name(world_frame)
-        self.camera_info_topic = camera_info_topic or default_camera_info_topic(image_topic)
+        self.camera_info_topic = camera_info_topic or ""
         self.sun = None if sun is None else _unit(sun, "sun")
         self.sun_topic = sun_topic
+        self.sky = sky
         self.every = int(every)
         self.tf_tolerance_s = tf_tolerance_s
         self.max_pending = int(max_pending)
@@ -232,6 +259,16 @@ class BagSource:
             found = sorted(t for t, m in types.items() if m in kinds)
             return ", ".join(found) if found else "none"
 
+        if not self.image_topic:
+            images = sorted(t for t, m in types.items() if m in (IMAGE, COMPRESSED))
+            if len(images) != 1:
+                raise BagError(
+                    f"{self.path}: name the camera with --image-topic (image topics: "
+                    f"{have(IMAGE, COMPRESSED)})"
+                )
+            self.image_topic = images[0]
+        if not self.camera_info_topic:
+            self.camera_info_topic = default_camera_info_topic(self.image_topic)
         if types.get(self.image_topic) not in (IMAGE, COMPRESSED):
             what = "no topic" if self.image_topic not in types else "not an image topic"
             raise BagError(
@@ -344,8 +381,17 @@ class BagSource:
             )
         start = time.perf_counter()
         pose = state.tf.lookup(self.world_frame, frame, stamp)
-        intrinsics = intrinsics_from_camera_info(state.camera_info, self.camera_info_topic)
-        sun = self._sun(state, stamp)
+        intrinsics = intrinsics_from_camera_info(
+            state.camera_info, self.camera_info_topic, rectified=is_rectified(self.image_topic)
+        )
+        sun: tuple[float, float, float] | None = None
+        strength = 1.0
+        bodies: tuple[Sphere, ...] = ()
+        if self.sky is not None:
+            sky = self.sky.at(stamp, state.tf, self.world_frame)
+            sun, strength, bodies = sky.sun_direction, sky.sun_strength, sky.bodies
+        else:
+            sun = self._sun(state, stamp)
         decoding = time.perf_counter()
         self.seconds["tf"] += decoding - start
         where = f"{self.image_topic} at {seconds(stamp)} s"
@@ -357,7 +403,9 @@ class BagSource:
                 f"image is {image.shape[1]} x {image.shape[0]} but {self.camera_info_topic} "
                 f"says {intrinsics.width} x {intrinsics.height}"
             )
-        return BagFrame(index, stamp, frame, image, intrinsics, pose, sun, message.header)
+        return BagFrame(
+            index, stamp, frame, image, intrinsics, pose, sun, message.header, strength, bodies
+        )
 
     def _sun(self, state: _State, stamp: int) -> tuple[float, float, float] | None:
         if self.sun_topic is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -72,9 +73,7 @@ class BagResultWriter:
         self._writer = Writer(self.partial, version=9, storage_plugin=StoragePlugin.MCAP)
         self._writer.open()
         store = typestore()
-        for key, (topic, kind) in TOPICS.items():
-            if self.compressed and key in ("overlay", "reference"):
-                topic, kind = f"{topic}/compressed", COMPRESSED
+        for key, (topic, kind) in result_topics(self.compressed).items():
             self._connections[key] = (
                 self._writer.add_connection(topic, kind, typestore=store),
                 kind,
@@ -101,29 +100,56 @@ class BagResultWriter:
         reference: npt.NDArray[np.uint8] | None,
         record: dict[str, Any],
     ) -> None:
-        """One frame's outputs, each with the input image's ``header``.
-
-        ``image`` is the frame as the detector read it (any dtype ``overlay`` takes);
-        ``reference`` the rendered reference, if any.
-        """
+        """One frame's outputs (:func:`result_messages`), each with the input's ``header``."""
         t = stamp_ns(header.stamp)
-        mask = detection.mask.astype(np.uint8) * 255
-        self._put("mask", t, msg(IMAGE, header=header, **raw_fields(mask)))
-        self._put("overlay", t, self._image(header, overlay(image, detection)))
-        if reference is not None:
-            self._put("reference", t, self._image(header, reference))
-        self._put("result", t, msg(STRING, data=json.dumps(record)))
-        self._put("annotations", t, image_annotations(header, detection))
+        messages = result_messages(
+            header, image, detection, reference, record, compressed=self.compressed
+        )
+        for key, message in messages:
+            connection, kind = self._connections[key]
+            self._writer.write(connection, t, serialize(message, kind))
         self.frames += 1
 
-    def _image(self, header: Any, image: npt.NDArray[np.uint8]) -> Any:
-        if self.compressed:
-            return msg(COMPRESSED, header=header, format="jpeg", data=compressed_bytes(image))
-        return msg(IMAGE, header=header, **raw_fields(image))
 
-    def _put(self, key: str, t: int, message: Any) -> None:
-        connection, kind = self._connections[key]
-        self._writer.write(connection, t, serialize(message, kind))
+def result_topics(compressed: bool = False) -> dict[str, tuple[str, str]]:
+    """Each output's topic and message type (overlay and reference in JPEG if ``compressed``).
+
+    >>> result_topics(compressed=True)["overlay"]
+    ('/spacead/overlay/compressed', 'sensor_msgs/msg/CompressedImage')
+    """
+    out = dict(TOPICS)
+    if compressed:
+        for key in ("overlay", "reference"):
+            out[key] = (f"{TOPICS[key][0]}/compressed", COMPRESSED)
+    return out
+
+
+def result_messages(
+    header: Any,
+    image: npt.ArrayLike,
+    detection: Detection,
+    reference: npt.NDArray[np.uint8] | None,
+    record: dict[str, Any],
+    *,
+    compressed: bool = False,
+) -> Iterator[tuple[str, Any]]:
+    """One frame's output messages as ``(key of result_topics, message)``.
+
+    ``image`` is the frame as the detector read it (any dtype ``overlay`` takes);
+    ``reference`` the rendered reference, if any (no message without one).
+    """
+
+    def picture(pixels: npt.NDArray[np.uint8]) -> Any:
+        if compressed:
+            return msg(COMPRESSED, header=header, format="jpeg", data=compressed_bytes(pixels))
+        return msg(IMAGE, header=header, **raw_fields(pixels))
+
+    yield "mask", msg(IMAGE, header=header, **raw_fields(detection.mask.astype(np.uint8) * 255))
+    yield "overlay", picture(overlay(image, detection))
+    if reference is not None:
+        yield "reference", picture(reference)
+    yield "result", msg(STRING, data=json.dumps(record))
+    yield "annotations", image_annotations(header, detection)
 
 
 def partial_folder(out: Path, overwrite: bool, flag: str) -> Path:

@@ -17,6 +17,7 @@ from ._ephemeris import (
 )
 from ._hazards import HAZARD_KINDS, make_hazard
 from ._model_files import MODEL_SUFFIXES, load_model, save_model
+from ._orbit import Orbit, OrbitError, load_orbit, sky_at
 from ._placement import DEPTH_OFFSETS, HazardView, depth_variants, hazard_view, place_hazard
 from ._poses import (
     POSE_SEED,
@@ -69,6 +70,8 @@ __all__ = [
     "Lighting",
     "Material",
     "ModelPart",
+    "Orbit",
+    "OrbitError",
     "PBRMaterial",
     "Part",
     "RenderResult",
@@ -85,6 +88,7 @@ __all__ = [
     "intrinsics_from_camera_info",
     "lighting",
     "load_model",
+    "load_orbit",
     "load_station",
     "look_at",
     "make_hazard",
@@ -94,6 +98,7 @@ __all__ = [
     "perturb",
     "place_hazard",
     "save_model",
+    "sky_at",
     "sky_geometry",
     "station_coverage",
     "station_mesh",

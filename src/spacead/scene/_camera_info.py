@@ -47,12 +47,15 @@ class CameraInfoMessage(Protocol):
     distortion_model: str
     d: Sequence[float]
     k: Sequence[float]
+    p: Sequence[float]
     binning_x: int
     binning_y: int
     roi: _RegionOfInterest
 
 
-def intrinsics_from_camera_info(info: CameraInfoMessage, topic: str = "CameraInfo") -> Intrinsics:
+def intrinsics_from_camera_info(
+    info: CameraInfoMessage, topic: str = "CameraInfo", *, rectified: bool = False
+) -> Intrinsics:
     """The intrinsics of the images a CameraInfo describes (ROI and binning applied).
 
     Parameters
@@ -61,6 +64,10 @@ def intrinsics_from_camera_info(info: CameraInfoMessage, topic: str = "CameraInf
         As ``rosbags`` (or ``rclpy``) gives it.
     topic : str
         Named in errors.
+    rectified : bool
+        The images are rectified (``image_proc``'s ``image_rect``): per REP 104 they
+        follow the projection matrix ``P`` without distortion, whatever ``K`` and
+        ``D`` say of the raw images (a fisheye's included).
 
     Raises
     ------
@@ -74,7 +81,14 @@ def intrinsics_from_camera_info(info: CameraInfoMessage, topic: str = "CameraInf
         raise CameraInfoError(f"{topic}: K must be 9 finite numbers, got {k.tolist()}")
     if not k.any():
         raise CameraInfoError(f"{topic}: the camera is uncalibrated (K is all zero)")
-    coefficients = _distortion(info, topic)
+    coefficients = [0.0] * 8 if rectified else _distortion(info, topic)
+    if rectified:
+        p = np.asarray(info.p, np.float64).reshape(-1)
+        if p.size != 12 or not np.isfinite(p).all() or not p.any():
+            raise CameraInfoError(
+                f"{topic}: rectified images need the projection matrix P, got {p.tolist()}"
+            )
+        k = p[[0, 1, 2, 4, 5, 6, 8, 9, 10]]  # P's left 3 x 3 is the rectified camera's K
     bx, by = (int(b) if int(b) > 0 else 1 for b in (info.binning_x, info.binning_y))
     roi = info.roi
     x0, y0 = int(roi.x_offset), int(roi.y_offset)

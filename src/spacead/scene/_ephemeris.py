@@ -205,25 +205,56 @@ def sky_geometry(
     z_hat = _unit(np.cross(earth_moon[day], moon_velocity[day]))
     perifocal = np.stack([z_hat, x_hat, np.cross(z_hat, x_hat)], axis=1)  # perifocal → ICRF
     pos_pf, vel_pf, nu = nrho_state(day + hour / 24 - perilune_offset_days)
-    station = perifocal @ pos_pf
-    up = _unit(station)
-    along = _unit(perifocal @ vel_pf - np.dot(perifocal @ vel_pf, up) * up)
+    date = dt.datetime(year, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=day, hours=hour)
+    return sky_from_state(
+        date,
+        perifocal @ pos_pf,
+        perifocal @ vel_pf,
+        earth_moon[day],
+        moon_sun[day],
+        central="moon",
+        true_anomaly=nu,
+    )
+
+
+def sky_from_state(
+    date: dt.datetime,
+    station: Array,
+    velocity: Array,
+    earth_moon: Array,
+    moon_sun: Array,
+    *,
+    central: str,
+    true_anomaly: float = float("nan"),
+    inertial_to_world: Array | None = None,
+) -> SkyGeometry:
+    """The sky seen from a station at ``station`` (km from the Moon's centre, ICRF axes).
+
+    ``velocity`` (any unit) is the station's velocity relative to the ``central``
+    body (``"moon"`` or ``"earth"``), whose zenith and along-track directions make
+    the station (LVLH) frame, unless ``inertial_to_world`` gives the world frame's
+    attitude as a rotation from ICRF axes.
+    """
+    centre = station if central == "moon" else station + earth_moon
+    up = _unit(centre)
+    along = _unit(velocity - np.dot(velocity, up) * up)
     to_station = np.stack([np.cross(along, up), along, up])
-    to_sun, to_earth = moon_sun[day] - station, -earth_moon[day] - station
+    if inertial_to_world is not None:
+        to_station = np.asarray(inertial_to_world, np.float64)
+    to_sun, to_earth = moon_sun - station, -earth_moon - station
     sun_radius = float(np.arcsin(SUN_RADIUS_KM / np.linalg.norm(to_sun)))
     earth_radius = float(np.arcsin(EARTH_RADIUS_KM / np.linalg.norm(to_earth)))
     moon_radius = float(np.arcsin(MOON_RADIUS_KM / np.linalg.norm(station)))
     sun_dir, earth_dir = to_station @ _unit(to_sun), to_station @ _unit(to_earth)
-    moon_dir = to_station @ -up
+    moon_dir = to_station @ -_unit(station)
     cover = max(
         _disc_cover(sun_radius, moon_radius, float(np.arccos(np.clip(sun_dir @ moon_dir, -1, 1)))),
         _disc_cover(
             sun_radius, earth_radius, float(np.arccos(np.clip(sun_dir @ earth_dir, -1, 1)))
         ),
     )
-    date = dt.datetime(year, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=day, hours=hour)
     return SkyGeometry(
-        day=day,
+        day=date.timetuple().tm_yday - 1,
         date=date,
         sun_direction=sun_dir,
         earth_direction=earth_dir,
@@ -233,8 +264,8 @@ def sky_geometry(
         moon_angular_radius=moon_radius,
         sun_visibility=1.0 - cover,
         station_position_km=station,
-        earth_moon_distance_km=float(np.linalg.norm(earth_moon[day])),
-        true_anomaly=nu,
+        earth_moon_distance_km=float(np.linalg.norm(earth_moon)),
+        true_anomaly=true_anomaly,
         inertial_to_station=to_station,
     )
 
