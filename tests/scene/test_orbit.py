@@ -72,7 +72,7 @@ def test_world_attitude_from_an_inertial_rotation(iss):
 
 
 def test_bad_orbits_are_one_line(tmp_path):
-    with pytest.raises(OrbitError, match=r"--orbit moon: not 'nrho', 'nrho@ISO-TIME' or a TLE"):
+    with pytest.raises(OrbitError, match=r"--orbit moon: not .nrho., .nrho@ISO-TIME., a TLE or an OEM file"):
         load_orbit("moon")
     with pytest.raises(OrbitError, match=r"nrho@yesterday: expected nrho@ISO-TIME"):
         load_orbit("nrho@yesterday")
@@ -103,3 +103,74 @@ def test_an_old_tle_warns_once(iss):
     orbit = load_orbit(str(iss))
     with pytest.warns(UserWarning, match=r"more than 14 days from the TLE's epoch"):
         sky_at(orbit, dt.datetime(2014, 3, 1, tzinfo=UTC))
+
+
+def _oem(path: Path, states: list[tuple[str, np.ndarray]], **meta: str) -> Path:
+    """A CCSDS OEM (KVN) file with these metadata and ``EPOCH X Y Z VX VY VZ`` lines."""
+    header = {"OBJECT_NAME": "ISS", "CENTER_NAME": "EARTH", "REF_FRAME": "GCRF"}
+    header |= {"TIME_SYSTEM": "UTC", **meta}
+    lines = ["CCSDS_OEM_VERS = 2.0", "CREATION_DATE = 2026-12-06T00:00:00", "ORIGINATOR = tests"]
+    lines += ["", "META_START", *(f"{k} = {v}" for k, v in header.items()), "META_STOP"]
+    lines += ["COMMENT propagated from the TLE by Skyfield's SGP4"]
+    lines += [f"{epoch} " + " ".join(f"{x:.9f}" for x in state) for epoch, state in states]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _iss_states(iss: Path, system: str) -> list[tuple[str, np.ndarray]]:
+    """The TLE's states every minute for three hours; epochs in UTC, or TT by day of year."""
+    satellite = load_orbit(str(iss))._satellite
+    timescale = _ephemeris()[1]
+    start = dt.datetime(2014, 1, 21, tzinfo=UTC)
+    states = []
+    for minute in range(181):
+        when = start + dt.timedelta(minutes=minute)
+        where = satellite.at(timescale.from_datetime(when))
+        state = np.concatenate([where.position.km, where.velocity.km_per_s])
+        if system == "TT":  # TT = UTC + 32.184 s + the 35 leap seconds of 2014
+            when += dt.timedelta(seconds=67.184)
+            epoch = f"{when:%Y-%j}T{when:%H:%M:%S}.{when.microsecond // 1000:03d}"
+        else:
+            epoch = f"{when:%Y-%m-%dT%H:%M:%S}.000"
+        states.append((epoch, state))
+    return states
+
+
+@pytest.mark.parametrize("system", ["UTC", "TT"])
+def test_an_oem_ephemeris_gives_the_sky_its_source_gives(iss, tmp_path, system):
+    oem = _oem(tmp_path / "iss.oem", _iss_states(iss, system), TIME_SYSTEM=system)
+    orbit, tle = load_orbit(str(oem)), load_orbit(str(iss))
+    assert (orbit.kind, orbit.name, orbit.central) == ("oem", "ISS", "earth")
+    start = dt.datetime(2014, 1, 21, tzinfo=UTC)
+    for second in range(30, 3 * 3600 - 60, 97):  # between the states: interpolated
+        when = start + dt.timedelta(seconds=second)
+        ours, theirs = sky_at(orbit, when), sky_at(tle, when)
+        for name in ("sun_direction", "earth_direction", "moon_direction"):
+            np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), atol=1e-5)
+        assert ours.sun_visibility == pytest.approx(theirs.sun_visibility, abs=1e-3)
+        assert np.linalg.norm(ours.station_position_km - theirs.station_position_km) < 0.01
+
+
+def test_bad_oem_files_are_one_line(iss, tmp_path):
+    states = _iss_states(iss, "UTC")[:5]
+    cases = {
+        "mars.oem": (
+            {"CENTER_NAME": "MARS"},
+            states,
+            r"CENTER_NAME 'MARS' \(spacead reads MOON, EARTH\)",
+        ),
+        "frame.oem": ({"REF_FRAME": "ITRF"}, states, r"REF_FRAME 'ITRF' \(spacead reads ICRF"),
+        "time.oem": ({"TIME_SYSTEM": "GPS"}, states, r"TIME_SYSTEM 'GPS'"),
+        "one.oem": ({}, states[:1], r"one.oem: an ephemeris needs at least two states, found 1"),
+        "twice.oem": ({}, [states[0], states[0]], r"twice.oem: two states share an epoch"),
+    }
+    for name, (meta, rows, message) in cases.items():
+        with pytest.raises(OrbitError, match=message):
+            load_orbit(str(_oem(tmp_path / name, rows, **meta)))
+    bad = _oem(tmp_path / "bad.oem", states)
+    bad.write_text(bad.read_text().replace(states[2][0], "2014-01-21 00:02:00"))
+    with pytest.raises(OrbitError, match=r"bad.oem, line 14: expected EPOCH X Y Z VX VY VZ"):
+        load_orbit(str(bad))
+    orbit = load_orbit(str(_oem(tmp_path / "short.oem", states)))
+    with pytest.raises(OrbitError, match=r"ISS: the ephemeris covers TT 2014-01-21T00:01:07 to"):
+        sky_at(orbit, dt.datetime(2014, 1, 22, tzinfo=UTC))

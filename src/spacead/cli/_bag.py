@@ -61,7 +61,7 @@ class BagInput:
         (instead of --sun or --sun-topic)
     orbit : str or None
         the station's orbit for --sky ephemeris: nrho (the Gateway's),
-        nrho@ISO-TIME (a perilune passage, UTC) or a TLE file
+        nrho@ISO-TIME (a perilune passage, UTC), a TLE file or a CCSDS OEM file
     inertial_frame : str or None
         TF frame with ICRF axes that gives the world frame's attitude for --sky
         ephemeris (default: the world frame is the station's LVLH frame, z away from

@@ -1,11 +1,12 @@
-"""The sky at any instant from the station's orbit: the Gateway NRHO model or a TLE.
+"""The sky at any instant from the station's orbit: the NRHO model, a TLE or an OEM.
 
 :func:`sky_geometry` gives the sky on a day of the ALLO paper's year; a recording
 needs it at each image's stamp. :func:`load_orbit` reads the orbit a user names
-(``nrho``, ``nrho@2027-03-01T04:12:00Z`` for a perilune passage, or a file with a
-two-line element set), and :func:`sky_at` gives the Sun, Moon and Earth seen from
-the station at a UTC instant: body positions from the JPL DE421 ephemeris shipped
-offline by ``skyfield-data``, an Earth orbit propagated by Skyfield's SGP4.
+(``nrho``, ``nrho@2027-03-01T04:12:00Z`` for a perilune passage, a file with a
+two-line element set, or a CCSDS OEM ephemeris file), and :func:`sky_at` gives the
+Sun, Moon and Earth seen from the station at a UTC instant: body positions from the
+JPL DE421 ephemeris shipped offline by ``skyfield-data``, an Earth orbit propagated
+by Skyfield's SGP4, an OEM's states interpolated (:mod:`._oem`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from ._ephemeris import SkyGeometry, nrho_state, sky_from_state
 from ._meshes import Array
+from ._oem import OrbitEphemeris, is_oem, read_oem
 
 DEFAULT_PERILUNE = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # sky_geometry's default phase
 TLE_AGE_WARNING_DAYS = 14.0  # SGP4's error grows by kilometres a day past the epoch
@@ -36,33 +38,41 @@ class Orbit:
 
     Attributes
     ----------
-    kind : {"nrho", "tle"}
+    kind : {"nrho", "tle", "oem"}
         The Gateway's near-rectilinear halo orbit (Keplerian model, as
-        :func:`sky_geometry`) or an Earth orbit from a two-line element set.
+        :func:`sky_geometry`), an Earth orbit from a two-line element set, or a
+        trajectory from a CCSDS OEM file (about the Moon or the Earth).
     perilune : datetime.datetime
         An NRHO perilune passage (UTC).
     lines : tuple of str
         The TLE's two element lines.
     name : str
-        For messages: the TLE's title line or file name, or ``"nrho"``.
+        For messages: the TLE's title line, the OEM's ``OBJECT_NAME`` or the file
+        name, or ``"nrho"``.
+    ephemeris : OrbitEphemeris or None
+        An OEM's states.
     """
 
-    kind: Literal["nrho", "tle"]
+    kind: Literal["nrho", "tle", "oem"]
     perilune: dt.datetime = DEFAULT_PERILUNE
     lines: tuple[str, ...] = ()
     name: str = "nrho"
+    ephemeris: OrbitEphemeris | None = field(default=None, repr=False, compare=False)
     _satellite: Any = field(default=None, repr=False, compare=False)
 
     @property
     def central(self) -> Literal["moon", "earth"]:
         """The body the station orbits."""
+        if self.ephemeris is not None:
+            return self.ephemeris.center
         return "moon" if self.kind == "nrho" else "earth"
 
 
 def load_orbit(spec: str) -> Orbit:
-    """An :class:`Orbit` from ``nrho``, ``nrho@ISO-TIME`` or a TLE file's path.
+    """An :class:`Orbit` from ``nrho``, ``nrho@ISO-TIME``, a TLE file or an OEM file.
 
-    A TLE file holds the two element lines, optionally after a title line.
+    A TLE file holds the two element lines, optionally after a title line; an OEM
+    file starts with ``CCSDS_OEM_VERS`` (see :mod:`spacead.scene._oem`).
 
     Raises
     ------
@@ -84,7 +94,13 @@ def load_orbit(spec: str) -> Orbit:
         return Orbit("nrho", perilune=_utc(when))
     path = Path(spec)
     if not path.is_file():
-        raise OrbitError(f"--orbit {spec}: not 'nrho', 'nrho@ISO-TIME' or a TLE file")
+        raise OrbitError(f"--orbit {spec}: not 'nrho', 'nrho@ISO-TIME', a TLE or an OEM file")
+    if is_oem(path):
+        try:
+            ephemeris = read_oem(path, _ephemeris()[1])
+        except (ValueError, OSError) as exc:
+            raise OrbitError(str(exc)) from None
+        return Orbit("oem", name=ephemeris.name, ephemeris=ephemeris)
     if path.stat().st_size > 4096:
         raise OrbitError(f"{path}: a TLE file is three short lines, this one is larger")
     try:
@@ -111,7 +127,7 @@ def sky_at(
     Directions are in the station (LVLH) frame of :class:`SkyGeometry` — z away
     from the body it orbits, y along the velocity, x = y × z — or, with
     ``inertial_to_world``, in the world frame that rotation gives from ICRF axes.
-    ``true_anomaly`` is NaN for an Earth orbit.
+    ``true_anomaly`` is NaN but for the NRHO model.
 
     Examples
     --------
@@ -133,6 +149,13 @@ def sky_at(
         elapsed = (when - orbit.perilune).total_seconds() / 86400.0
         position, velocity, nu = nrho_state(elapsed)
         station, velocity, anomaly = perifocal @ position, perifocal @ velocity, nu
+    elif orbit.ephemeris is not None:
+        try:
+            position, velocity = orbit.ephemeris.state(float(t.tt))
+        except ValueError as exc:
+            raise OrbitError(str(exc)) from None
+        station = position if orbit.central == "moon" else position - r_moon
+        anomaly = float("nan")
     else:
         where = orbit._satellite.at(t)
         if getattr(where, "message", None):
