@@ -72,7 +72,9 @@ def test_world_attitude_from_an_inertial_rotation(iss):
 
 
 def test_bad_orbits_are_one_line(tmp_path):
-    with pytest.raises(OrbitError, match=r"--orbit moon: not .nrho., .nrho@ISO-TIME., a TLE or an OEM file"):
+    with pytest.raises(
+        OrbitError, match=r"--orbit moon: not .nrho., .nrho@ISO-TIME., a TLE or an OEM file"
+    ):
         load_orbit("moon")
     with pytest.raises(OrbitError, match=r"nrho@yesterday: expected nrho@ISO-TIME"):
         load_orbit("nrho@yesterday")
