@@ -148,3 +148,27 @@ def test_training_is_reproducible(dataset: Path) -> None:
     image = load_sample(AlloDataset(dataset, "test", need_reference=False).items[0]).image
     first, second = (train_anomalib(dataset, options).raw(image)[0] for _ in range(2))
     np.testing.assert_array_equal(first, second)
+
+
+def test_nothing_is_downloaded_even_when_huggingface_hub_was_imported_first(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """huggingface_hub reads HF_HUB_OFFLINE at import: an anomalib metric imported first
+    (as the metric tests do) must not let a model build go to the network."""
+    import socket
+
+    import huggingface_hub.constants  # imported before spacead sets the offline switch
+
+    attempts: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(args)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)  # a name lookup comes first
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    detector = train_anomalib(dataset, AnomalibOptions.from_strings("padim", PADIM))
+    assert attempts == []
+    assert detector is not None

@@ -19,6 +19,7 @@ import contextlib
 import inspect
 import logging
 import os
+import sys
 import tempfile
 import time
 import warnings
@@ -133,9 +134,18 @@ class AnomalibOptions:
 
 @contextlib.contextmanager
 def _quiet_offline() -> Iterator[None]:
-    """No network for Hugging Face / timm, and no third-party warning noise."""
+    """No network for Hugging Face / timm, and no third-party warning noise.
+
+    ``huggingface_hub`` reads ``HF_HUB_OFFLINE`` once, when it is first imported (an
+    anomalib metric imported earlier is enough): the setting is also made in its
+    ``constants`` module where that is loaded already.
+    """
     old = os.environ.get("HF_HUB_OFFLINE")
     os.environ["HF_HUB_OFFLINE"] = "1"
+    hub = sys.modules.get("huggingface_hub.constants")
+    hub_old = getattr(hub, "HF_HUB_OFFLINE", None)
+    if hub is not None:
+        hub.HF_HUB_OFFLINE = True
     disabled = logging.root.manager.disable
     logging.disable(logging.INFO)  # Lightning's banners and tips
     try:
@@ -144,6 +154,8 @@ def _quiet_offline() -> Iterator[None]:
             yield
     finally:
         logging.disable(disabled)
+        if hub is not None:
+            hub.HF_HUB_OFFLINE = hub_old
         if old is None:
             os.environ.pop("HF_HUB_OFFLINE", None)
         else:
