@@ -1,4 +1,5 @@
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -192,30 +193,59 @@ def test_bench_takes_a_scheduler_and_scan_help_agrees_with_itself(capsys):
     assert "single-threaded" not in text and "default: none (see --workers)" in text
 
 
+# Loaded by every Python process of the interrupted run (PYTHONPATH): each process renders
+# three frames, then waits at a gate the test opens only after it sent Ctrl-C, so the run
+# cannot finish first however fast or slow the machine is.
+GATED_RENDER = """
+import os, time
+from pathlib import Path
+
+import spacead.simulate._generate as generate
+
+render_job, done = generate.render_job, []
+
+
+def gated(*args):
+    result = render_job(*args)
+    done.append(1)
+    while len(done) >= 3 and not Path(os.environ["SPACEAD_TEST_GATE"]).exists():
+        time.sleep(0.05)
+    return result
+
+
+generate.render_job = gated
+"""
+
+
 def test_ctrl_c_stops_in_one_line_and_the_same_command_resumes(tmp_path):
+    import os
     import signal
     import subprocess
     import sys
-    import time
 
     from tests.simulate.test_generate import _files
 
-    out = tmp_path / "g"
-    # enough images that the run is still going when the first ones are on disk
+    out, gate, site = tmp_path / "g", tmp_path / "gate", tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(GATED_RENDER)
+    env = {**os.environ, "SPACEAD_TEST_GATE": str(gate)}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])])
     command = [sys.executable, "-m", "spacead", "generate", str(out), "--train", "0",
-               "--test", "240", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
+               "--test", "40", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
     # A job started in the background by a non-interactive shell (as `cmd &` in a CI script)
     # inherits SIGINT ignored, and Python then installs no Ctrl-C handler: give the child
     # the default disposition, as an interactive terminal would.
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(out.rglob("*.png")):
-        time.sleep(0.05)  # wait until images are being written
-    assert proc.poll() is None, "generate finished before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    try:
+        while not list(out.rglob("*.png")):  # images are being written; the run is held
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+    finally:
+        gate.touch()  # only now may the run go on: the signal is already on its way
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert err.splitlines() == [
@@ -223,6 +253,8 @@ def test_ctrl_c_stops_in_one_line_and_the_same_command_resumes(tmp_path):
         "where it can"
     ]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    kept = len(list(out.rglob("images/*.png")))
+    assert 0 < kept < 40
     subprocess.run(command, check=True, capture_output=True, timeout=300)  # resume
     fresh = tmp_path / "fresh"
     subprocess.run(
