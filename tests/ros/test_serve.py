@@ -130,7 +130,7 @@ class _View:
     def __init__(self) -> None:
         self.published: list[int] = []
 
-    def publish(self, header, image, detection, reference, record):
+    def write(self, header, image, detection, reference, record):
         self.published.append(record["index"])
 
 

@@ -7,11 +7,14 @@ the same detector (:class:`LiveOptions`): each group is declared once, here.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from ._common import PAIRS, RENDER_PARAM, reference_params
+from ._common import PAIRS, RENDER_PARAM, print_skipped, reference_params
 from ._options import Arg
 
 if TYPE_CHECKING:
@@ -155,3 +158,15 @@ class LiveOptions:
             params=params,  # type: ignore[arg-type]
             reference=reference_params(self.render_param),
         )
+
+
+def print_record(record: dict[str, object]) -> None:
+    """A frame's JSON line on stdout, flushed (a pipe reads it as it comes)."""
+    print(json.dumps(record), flush=True)
+
+
+def finish(skipped: Sequence[object], summary: str, listed_in: str | None = None) -> int:
+    """Print the skipped frames and the summary line; exit status 1 if any was skipped."""
+    print_skipped(skipped, listed_in=listed_in)
+    print(summary, file=sys.stderr)
+    return 1 if skipped else 0

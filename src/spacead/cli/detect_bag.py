@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from ._bag import BagInput, LiveOptions
+from ._bag import BagInput, LiveOptions, finish, print_record
 from ._command import Command
-from ._common import RunOptions, print_skipped, run_flags
+from ._common import RunOptions, run_flags
 from ._options import Arg, Flatten
 
 
@@ -58,17 +57,13 @@ def main(command: DetectBag) -> int:
         compressed=command.live.compressed_out,
         overwrite=command.overwrite,
         progress=command.run.progress,
-        on_frame=lambda record: print(json.dumps(record), flush=True),
+        on_frame=print_record,
     )
-    print_skipped(done.skipped, listed_in=str(done.out / "summary.json"))
     for problem in done.tf_problems[:10]:
         print(f"ignored {problem}", file=sys.stderr)
-    print(
-        f"{done.out}: {done.frames} frame(s) of {done.images} image(s), "
-        f"{len(done.skipped)} skipped",
-        file=sys.stderr,
-    )
-    return 1 if done.skipped else 0
+    summary = f"{done.out}: {done.frames} frame(s) of {done.images} image(s)"
+    summary += f", {len(done.skipped)} skipped"
+    return finish(done.skipped, summary, listed_in=str(done.out / "summary.json"))
 
 
 COMMAND = Command("detect-bag", DetectBag, main, extra="ros")

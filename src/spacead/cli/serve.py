@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from ._bag import BagInput, LiveOptions
+from ._bag import BagInput, LiveOptions, finish, print_record
 from ._command import Command
-from ._common import RunOptions, print_skipped, run_flags
+from ._common import RunOptions, run_flags
 from ._options import Arg, Flatten
 
 
@@ -98,18 +97,13 @@ def main(command: Serve) -> int:
                 speed=command.speed,
                 loop=command.loop,
                 progress=command.run.progress,
-                on_frame=lambda record: print(json.dumps(record), flush=True),
+                on_frame=print_record,
             )
         except KeyboardInterrupt:
             print(f"stopped after {view.frames} frame(s)", file=sys.stderr)
             return 130
-    print_skipped(done.skipped)
-    print(
-        f"{done.frames} frame(s) shown in {done.seconds:.1f} s, {done.dropped} dropped "
-        f"(detector behind), {len(done.skipped)} skipped",
-        file=sys.stderr,
-    )
-    return 1 if done.skipped else 0
+    summary = f"{done.frames} frame(s) shown in {done.seconds:.1f} s, {done.dropped} dropped"
+    return finish(done.skipped, f"{summary} (detector behind), {len(done.skipped)} skipped")
 
 
 COMMAND = Command("serve", Serve, main, extra="viz")

@@ -32,7 +32,7 @@ from ._sky import EphemerisSky, SkyAtStamp
 from ._source import BagError, BagFrame, BagSource, SkippedFrame, default_camera_info_topic
 from ._tf import TFBuffer, TFError
 from ._view import FoxgloveView
-from ._writer import TOPICS, BagResultWriter, result_messages, result_topics
+from ._writer import TOPICS, BagResultWriter, ResultSink, result_messages, result_topics
 
 __all__ = [
     "ENCODINGS",
@@ -52,6 +52,7 @@ __all__ = [
     "FrameDetector",
     "ImageDecodeError",
     "Mailbox",
+    "ResultSink",
     "Served",
     "SkippedFrame",
     "SkyAtStamp",

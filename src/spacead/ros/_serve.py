@@ -188,7 +188,7 @@ def serve(
         with bar:
             while (frame := box.take()) is not None:
                 result, record = detector(frame)
-                view.publish(
+                view.write(
                     frame.header, frame.image, result.detection, result.reference.image, record
                 )
                 done.frames += 1

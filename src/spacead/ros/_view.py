@@ -13,18 +13,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from spacead.detect import Detection
-
-from ._msgs import serialize, stamp_ns, typestore
-from ._writer import result_messages, result_topics
+from ._msgs import typestore
+from ._writer import ResultSink, result_topics
 
 DEFAULT_PORT = 8765  # Foxglove's default WebSocket port
 
 
-class FoxgloveView:
+class FoxgloveView(ResultSink):
     """Publishes each frame's detections to Foxglove clients; use it as a context manager.
 
     Parameters
@@ -46,8 +41,8 @@ class FoxgloveView:
             view.wait_for_viewer()
             for frame in BagSource("run.mcap", image_topic="/cam/image_raw", sun=(1, 0, 0)):
                 result = live.detect_frame(frame.image, frame.spec())
-                view.publish(frame.header, frame.image, result.detection,
-                             result.reference.image, result.summary())
+                view.write(frame.header, frame.image, result.detection,
+                           result.reference.image, result.summary())
     """
 
     def __init__(
@@ -79,12 +74,13 @@ class FoxgloveView:
         except Exception as exc:  # the SDK raises its own error for a port in use
             raise OSError(f"cannot serve the live view on {host}:{port}: {exc}") from None
         store = typestore()
-        self._channels: dict[str, tuple[Any, str]] = {}
+        self._channels: dict[str, Any] = {}
         for key, (topic, kind) in result_topics(compressed).items():
             text, _ = store.generate_msgdef(kind, ros_version=2)
             schema = foxglove.Schema(name=kind, encoding="ros2msg", data=text.encode())
-            channel = Channel(topic, schema=schema, message_encoding="cdr", context=self._context)
-            self._channels[key] = (channel, kind)
+            self._channels[key] = Channel(
+                topic, schema=schema, message_encoding="cdr", context=self._context
+            )
 
     @property
     def port(self) -> int:
@@ -100,24 +96,11 @@ class FoxgloveView:
         """Block until a client subscribes to a topic; False if ``timeout`` passed first."""
         return self._viewer.wait(timeout)
 
-    def publish(
-        self,
-        header: Any,
-        image: npt.ArrayLike,
-        detection: Detection,
-        reference: npt.NDArray[np.uint8] | None,
-        record: dict[str, Any],
-    ) -> None:
-        """One frame's outputs (as :meth:`BagResultWriter.write` records them), now."""
-        t = stamp_ns(header.stamp)
-        self._server.broadcast_time(t)
-        messages = result_messages(
-            header, image, detection, reference, record, compressed=self.compressed
-        )
-        for key, message in messages:
-            channel, kind = self._channels[key]
-            channel.log(serialize(message, kind), log_time=t)
-        self.frames += 1
+    def _begin(self, stamp: int) -> None:
+        self._server.broadcast_time(stamp)  # Foxglove's clock follows the images' stamps
+
+    def _send(self, key: str, stamp: int, data: bytes) -> None:
+        self._channels[key].log(data, log_time=stamp)
 
     def close(self) -> None:
         """Stop serving (clients see the connection close)."""

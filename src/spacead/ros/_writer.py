@@ -44,7 +44,48 @@ TOPICS = {
 _RED = {"r": 1.0, "g": 0.15, "b": 0.1, "a": 1.0}
 
 
-class BagResultWriter:
+class ResultSink:
+    """Where a frame's outputs go, each with the input image's header, as ROS 2 messages.
+
+    :meth:`write` builds and serialises them (:func:`result_messages`); a sink says how
+    one is sent (:class:`BagResultWriter` records it, :class:`FoxgloveView` publishes
+    it) and what :meth:`_begin` does first.
+    """
+
+    compressed: bool = False
+    frames: int = 0
+
+    def write(
+        self,
+        header: Any,
+        image: npt.ArrayLike,
+        detection: Detection,
+        reference: npt.NDArray[np.uint8] | None,
+        record: dict[str, Any],
+    ) -> None:
+        """One frame's outputs (:func:`result_messages`), each with the input's ``header``.
+
+        ``image`` is the frame as the detector read it (any dtype ``overlay`` takes),
+        ``reference`` the rendered reference (or None), ``record`` the JSON line.
+        """
+        stamp = stamp_ns(header.stamp)
+        self._begin(stamp)
+        kinds = result_topics(self.compressed)
+        messages = result_messages(
+            header, image, detection, reference, record, compressed=self.compressed
+        )
+        for key, message in messages:
+            self._send(key, stamp, serialize(message, kinds[key][1]))
+        self.frames += 1
+
+    def _begin(self, stamp: int) -> None:
+        """Before a frame's messages are sent (nothing by default)."""
+
+    def _send(self, key: str, stamp: int, data: bytes) -> None:
+        raise NotImplementedError
+
+
+class BagResultWriter(ResultSink):
     """Writes detections to a new rosbag2 (MCAP) folder; use it as a context manager.
 
     Parameters
@@ -74,10 +115,7 @@ class BagResultWriter:
         self._writer.open()
         store = typestore()
         for key, (topic, kind) in result_topics(self.compressed).items():
-            self._connections[key] = (
-                self._writer.add_connection(topic, kind, typestore=store),
-                kind,
-            )
+            self._connections[key] = self._writer.add_connection(topic, kind, typestore=store)
         return self
 
     def __exit__(
@@ -92,23 +130,8 @@ class BagResultWriter:
             return
         commit(self.partial, self.out)
 
-    def write(
-        self,
-        header: Any,
-        image: npt.ArrayLike,
-        detection: Detection,
-        reference: npt.NDArray[np.uint8] | None,
-        record: dict[str, Any],
-    ) -> None:
-        """One frame's outputs (:func:`result_messages`), each with the input's ``header``."""
-        t = stamp_ns(header.stamp)
-        messages = result_messages(
-            header, image, detection, reference, record, compressed=self.compressed
-        )
-        for key, message in messages:
-            connection, kind = self._connections[key]
-            self._writer.write(connection, t, serialize(message, kind))
-        self.frames += 1
+    def _send(self, key: str, stamp: int, data: bytes) -> None:
+        self._writer.write(self._connections[key], stamp, data)
 
 
 def result_topics(compressed: bool = False) -> dict[str, tuple[str, str]]:
