@@ -136,3 +136,19 @@ def test_training_on_an_explicit_cpu_device_matches_the_default():
     )
     assert on_cpu == default
     assert next(net.parameters()).device == torch.device("cpu")
+
+
+def test_training_says_up_front_how_long_it_will_take(monkeypatch, capsys):
+    import spacead.models.inpaint._train as train
+
+    monkeypatch.setattr(train, "ESTIMATE_AFTER_S", 0.0)  # say it after the second step
+    tiles = terrain_tiles()
+    _, losses = train_on_tiles(
+        tiles, SMALL, epochs=3, batch_size=8, seed=1, threads=1, progress=True
+    )
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("training: about")]
+    assert len(lines) == 1, lines  # once, not per step
+    assert f"(3 epochs of {len(tiles)} tiles at " in lines[0]
+    assert "fewer --epochs, fewer --max-tiles or a larger --stride train faster" in lines[0]
+    train_on_tiles(tiles, SMALL, epochs=1, batch_size=8, seed=1, threads=1)
+    assert "training: about" not in capsys.readouterr().err  # no bar, no estimate
