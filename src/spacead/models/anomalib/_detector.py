@@ -142,10 +142,11 @@ def _quiet_offline() -> Iterator[None]:
     """
     old = os.environ.get("HF_HUB_OFFLINE")
     os.environ["HF_HUB_OFFLINE"] = "1"
-    hub = sys.modules.get("huggingface_hub.constants")
-    hub_old = getattr(hub, "HF_HUB_OFFLINE", None)
-    if hub is not None:
-        hub.HF_HUB_OFFLINE = True
+    module = sys.modules.get("huggingface_hub.constants")
+    hub: dict[str, Any] = vars(module) if module is not None else {}
+    hub_old = hub.get("HF_HUB_OFFLINE")
+    if module is not None:
+        hub["HF_HUB_OFFLINE"] = True
     disabled = logging.root.manager.disable
     logging.disable(logging.INFO)  # Lightning's banners and tips
     try:
@@ -154,8 +155,8 @@ def _quiet_offline() -> Iterator[None]:
             yield
     finally:
         logging.disable(disabled)
-        if hub is not None:
-            hub.HF_HUB_OFFLINE = hub_old
+        if module is not None:
+            hub["HF_HUB_OFFLINE"] = hub_old
         if old is None:
             os.environ.pop("HF_HUB_OFFLINE", None)
         else:
