@@ -119,13 +119,13 @@ def test_the_report_table_says_how_many_masks_were_thresholded(tmp_path):
     assert "grey-edged" not in markdown_table([plain])
 
 
-def test_report_has_provenance_breakdowns_and_grouped_curves(tmp_path, capsys):
-    import re
-
-    from spacead import __version__
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[Path, Path]:
+    """A report of two evaluations and a two-run ablation of a small generated dataset."""
     from spacead.bench import evaluate, write_metrics, write_predictions
     from spacead.simulate import GenerateConfig, generate
 
+    tmp_path = tmp_path_factory.mktemp("report")
     root = generate(
         tmp_path / "data",
         GenerateConfig(train=0, test=12, width=96, height=54, seed=2, anomalous_fraction=0.7),
@@ -142,18 +142,36 @@ def test_report_has_provenance_breakdowns_and_grouped_curves(tmp_path, capsys):
         folders.append(tmp_path / method)
     ablate(root, tmp_path / "abl", runs=[r for r in table_iii_runs() if r.group == "grid"][:2],
            workers=1, progress=False)  # fmt: skip
-    page = write_report([*folders, tmp_path / "abl"], tmp_path / "rep").read_text()
+    return root, write_report([*folders, tmp_path / "abl"], tmp_path / "rep")
+
+
+def test_report_has_provenance_breakdowns_and_grouped_curves(report):
+    import csv
+    import re
+
+    from spacead import __version__
+
+    root, path = report
+    page = path.read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", page)
     assert "Image and pixel curves" in titles and "Image and pixel curves: grid" in titles
     assert "By hazard" in titles and "By depth offset (m)" in titles and "Provenance" in titles
     assert "Method against method" in titles  # both runs saved their masks
-    import csv
-
     with (root / "manifest.csv").open(newline="") as fh:
         kinds = {r["anomaly"] for r in csv.DictReader(fh) if r["anomaly"]}
     assert kinds and all(f"<td>{kind}</td>" in page for kind in kinds)
-    assert str(root.resolve()) in page and f"<td>{__version__}</td>" in page
-    assert "96 × 54" in page and "PAD: flagged / I.AUROC" in page
+    assert str(root.resolve()) in page and f"<td class='nowrap'>{__version__}</td>" in page
+    assert page.count("PAD: flagged / I.AUROC") == 2  # each evaluation once per breakdown
+    # the ablation's runs keep their predictions: image ROC, and the size, for them too
+    ablation_runs = path.parent.parent / "abl" / "runs"
+    assert {p.parent.name for p in ablation_runs.glob("*/predictions.csv")} == {
+        "grid_8x8",
+        "grid_6x6",
+    }
+    assert page.count("96 × 54") == 4
+    # a sweep's runs say what they change
+    assert "<td>as MRAD but <code>grid = 6</code></td>" in page
+    assert "<td>as MRAD</td>" in page  # the 8x8 run is MRAD at its defaults
 
 
 def test_report_breaks_results_down_by_generation_mode(tmp_path):
@@ -191,3 +209,52 @@ def test_the_ablate_command_groups_rows_under_their_sweep_and_its_pipeline(toy, 
     assert [line.split()[0] for line in lines[first + 1 : first + 6]] == [
         "25%", "50%", "100%", "150%", "200%"
     ]  # fmt: skip
+
+
+def _chromium() -> str:
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise AssertionError("the report's browser test needs Chromium: apt-get install chromium")
+
+
+def test_the_report_reads_well_in_a_real_browser(report, tmp_path):
+    """Headless Chromium draws the page: nothing runs off its right edge, pictures at size."""
+    import base64
+    import re
+    import subprocess
+
+    import cv2
+    import numpy as np
+
+    _, path = report
+    page = path.read_text()
+    # figures are drawn at about the page's width (1600 px), not shrunk into it
+    widths = []
+    for data in re.findall(r"src='data:image/png;base64,([^']+)'", page):
+        png = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
+        widths.append(png.shape[1])
+    assert widths and max(widths) <= 1620 and min(widths) >= 1200, widths
+    shot = tmp_path / "report.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+             "--window-size=1700,7000", f"--screenshot={shot}"]  # fmt: skip
+    subprocess.run([_chromium(), *flags, path.as_uri()], capture_output=True, timeout=120)
+    image = cv2.imread(str(shot))
+    assert image is not None and image.shape[:2] == (7000, 1700)
+    ink = np.nonzero((image < 235).any(axis=2))
+    assert ink[0].max() > 3000  # the tables, curves and pictures are all drawn
+    assert ink[1].max() < 1700 - 24  # nothing reaches the window's right edge
+    # method against method (query, ground truth, PAD, MRAD): rows of four pictures side
+    # by side, each over 300 px wide on screen (they were 200 px, with unreadable captions)
+    dark = (image.max(axis=2) < 40).astype(np.uint8)  # the renders' black space
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark)
+    rows: dict[int, list[int]] = {}
+    for _, y, w, h, _ in stats[1:]:
+        if w >= 300 and h >= 150:
+            rows.setdefault(int(y), []).append(int(w))
+    assert any(len(widths) == 4 for widths in rows.values()), rows

@@ -13,7 +13,7 @@ from .._fileio import write_csv
 from .._parallel import RunOptions, run_options
 from ..detect import MRADParams, PADParams, RXDParams
 from ._evaluate import evaluate
-from ._outputs import write_metrics
+from ._outputs import write_metrics, write_predictions
 from ._result import SUMMARY_KEYS, EvaluationResult
 
 
@@ -181,7 +181,10 @@ def ablate(
     on_run: Callable[[Run, EvaluationResult], None] | None = None,
     run: RunOptions | None = None,
 ) -> list[EvaluationResult]:
-    """Evaluate every run and write ``OUT/ablation.csv`` and ``OUT/runs/<run>/metrics.json``.
+    """Evaluate every run; write ``OUT/ablation.csv`` and each run's ``metrics.json``.
+
+    Each run's folder ``OUT/runs/<run>/`` also keeps its ``predictions.csv`` (the
+    report draws its image ROC from it).
 
     Returns the result of each run (with its ``group`` and ``label``), in run
     order. ``on_run`` is called after each run (the CLI prints progress). ``run``
@@ -194,7 +197,9 @@ def ablate(
     for row in runs if runs is not None else table_iii_runs():
         result = evaluate(root, row.method, split=split, params=row.params, run=options)
         result = replace(result, group=row.group, label=row.label)
-        write_metrics(dest / "runs" / _slug(row) / "metrics.json", result.to_dict())
+        folder = dest / "runs" / _slug(row)
+        write_metrics(folder / "metrics.json", result.to_dict())
+        write_predictions(folder / "predictions.csv", result.predictions)  # the report's image ROC
         results.append(result)
         if on_run is not None:
             on_run(row, result)

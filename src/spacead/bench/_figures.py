@@ -18,6 +18,26 @@ import numpy as np
 from ..data import AlloDataset, read_image, read_mask_file, to_three_class
 from ._runs import RunRecord, pct, predictions
 
+PAGE_INCHES = 16.0  # figures are drawn at the page's width (1600 px at 100 dpi), not shrunk
+CAPTION_PT = 11
+FPR_FLOOR = 1e-5  # where the pixel ROC's log axis starts (FPR 0 cannot be drawn)
+
+
+def log_roc(fpr: Sequence[float], tpr: Sequence[float], n: int = 400) -> tuple[Any, Any]:
+    """An ROC sampled for a log FPR axis, between its points as the ROC runs: linearly.
+
+    Tied scores make an ROC a straight segment in linear axes (a detector whose
+    scores saturate flags a block of pixels at once). Drawn point to point on a log
+    axis that segment would be a straight line too, which it is not: it is
+    sampled here at ``n`` log-spaced rates from :data:`FPR_FLOOR`.
+
+    >>> x, y = log_roc([0.0, 4e-4, 1.0], [0.0, 0.28, 1.0])
+    >>> round(float(np.interp(1e-4, x, y)), 3)  # a quarter of the way along the segment
+    0.07
+    """
+    x = np.geomspace(FPR_FLOOR, 1.0, n)
+    return x, np.interp(x, np.asarray(fpr, np.float64), np.asarray(tpr, np.float64))
+
 
 def _pyplot() -> Any:
     """The pyplot module of matplotlib on the Agg backend, imported on first use.
@@ -31,6 +51,11 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _tiles(fig: Any, wspace: float = 0.03) -> None:
+    """A grid of pictures edge to edge: matplotlib's default margins take a fifth."""
+    fig.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.95, wspace=wspace, hspace=0.2)
 
 
 def _png(fig: Any) -> str:
@@ -62,14 +87,14 @@ def curves_figure(runs: Sequence[RunRecord]) -> str | None:
     if not with_curves:
         return None
     plt = _pyplot()
-    fig, (image_roc, roc, pr) = plt.subplots(1, 3, figsize=(15, 4.8))
+    fig, (image_roc, roc, pr) = plt.subplots(1, 3, figsize=(15.5, 5.2))
     colours = plt.get_cmap("tab10" if len(with_curves) <= 10 else "tab20")
-    floor = 1e-5  # the log axis starts here: FPR 0 cannot be drawn
+    floor = FPR_FLOOR
     for k, r in enumerate(with_curves):
         colour = colours(k % colours.N)
         c, res = r.result.curves or {}, r.result
         label = f"{r.label} (P.AUROC {pct(res.pixel_auroc)})"
-        roc.plot(np.maximum(c["fpr"], floor), c["tpr"], color=colour, label=label)
+        roc.plot(*log_roc(c["fpr"], c["tpr"]), color=colour, label=label)
         pr.step(c["recall"], c["precision"], where="post", color=colour,
                 label=f"{r.label} (P.AP {pct(res.pixel_ap)})")  # fmt: skip
         image = _image_roc(r)
@@ -87,7 +112,7 @@ def curves_figure(runs: Sequence[RunRecord]) -> str | None:
     for ax in (image_roc, roc, pr):
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:  # ablation runs keep no predictions.csv
-            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+            ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1)
     return _png(fig)
 
 
@@ -125,7 +150,9 @@ def gallery_figure(run: RunRecord, *, max_scan: int = 400) -> str | None:
         return None
     scored.sort(key=lambda t: t[0])
     picks = {"best": scored[-1], "median": scored[len(scored) // 2], "worst": scored[0]}
-    fig, axes = _pyplot().subplots(len(picks), 5, figsize=(22, 3.6 * len(picks)), squeeze=False)
+    fig, axes = _pyplot().subplots(
+        len(picks), 5, figsize=(PAGE_INCHES, 2.3 * len(picks)), squeeze=False
+    )
     titles = ("query", "reference", "score map", "predicted mask", "ground truth")
     for row, (name, (iou, item)) in zip(axes, picks.items(), strict=True):
         score = np.load(folder / "maps" / item.camera / f"{item.name}.npy")
@@ -141,9 +168,11 @@ def gallery_figure(run: RunRecord, *, max_scan: int = 400) -> str | None:
             if title == "score map":
                 fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.02)
             ax.set_title(
-                f"{title}" + (f" — {name}, IoU {iou:.2f}" if title == "query" else ""), fontsize=8
+                f"{title}" + (f" — {name}, IoU {iou:.2f}" if title == "query" else ""),
+                fontsize=CAPTION_PT,
             )
             ax.axis("off")
+    _tiles(fig, wspace=0.16)  # room for the score map's colour bar
     return _png(fig)
 
 
@@ -173,7 +202,10 @@ def comparison_figure(runs: Sequence[RunRecord], *, n_images: int = 4) -> str | 
     picks = [rows[round(k)] for k in np.linspace(0, len(rows) - 1, min(n_images, len(rows)))]
     columns = ["query", "ground truth", *(r.label for r in with_masks)]
     fig, axes = _pyplot().subplots(
-        len(picks), len(columns), figsize=(4.2 * len(columns), 2.8 * len(picks)), squeeze=False
+        len(picks),
+        len(columns),
+        figsize=(PAGE_INCHES, PAGE_INCHES / len(columns) * 0.68 * len(picks)),
+        squeeze=False,
     )
     for row_axes, pick in zip(axes, picks, strict=True):
         item = items[pick["image"]]
@@ -188,8 +220,9 @@ def comparison_figure(runs: Sequence[RunRecord], *, n_images: int = 4) -> str | 
         for ax, title, img in zip(row_axes, columns, panels, strict=True):
             ax.imshow(img)
             ax.set_title(f"{title}" + (f" — {item.relpath}" if title == "query" else ""),
-                         fontsize=8)  # fmt: skip
+                         fontsize=CAPTION_PT)  # fmt: skip
             ax.axis("off")
+    _tiles(fig)
     return _png(fig)
 
 

@@ -116,40 +116,78 @@ def breakdown_table(runs: Sequence[RunRecord], column: str) -> str | None:
 
 
 def provenance_table(runs: Sequence[RunRecord]) -> str:
-    """Where each run's figures come from: dataset, images, size, version, date, parameters."""
+    """Where each run's figures come from: dataset, images, size, version, date, parameters.
+
+    A method's first run lists its parameters; its later runs (an ablation's sweeps)
+    only what they change, so that the one value a sweep varies stands out.
+    """
     import datetime
 
-    lines = ["<tr><th>run</th><th>dataset</th><th>images</th><th>size</th><th>spacead</th>"
-             "<th>written</th><th>parameters</th></tr>"]  # fmt: skip
+    lines = ["<tr><th>run</th><th>group</th><th>dataset</th><th class='n'>images</th>"
+             "<th>size</th><th>spacead</th><th>written</th><th>parameters</th></tr>"]  # fmt: skip
+    sizes: dict[str, str] = {}
+    first_of: dict[str, RunRecord] = {}
     for r in runs:
         m = r.result
-        size = "–"
-        first = next(iter(predictions(r)), None)
-        if first is not None and m.root:
-            try:
-                shape = read_image(Path(m.root) / first["image"]).shape
-                size = f"{shape[1]} × {shape[0]}"
-            except (OSError, ValueError):
-                pass
         metrics_file = r.folder / "metrics.json"
         written = (
             datetime.datetime.fromtimestamp(metrics_file.stat().st_mtime).isoformat(" ", "minutes")
             if metrics_file.is_file()
             else "–"
         )
-        params = json.dumps(dict(m.params), sort_keys=True)
+        cells = (r.label, r.group, m.root or "–")
         lines.append(
-            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-                r.label, m.root or "–", "–" if m.n_images is None else m.n_images, size,
-                m.spacead_version or "–", written,
-            )) + f"<td><code>{html.escape(params)}</code></td></tr>"
+            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            + f"<td class='n'>{'–' if m.n_images is None else m.n_images}</td>"
+            + "".join(f"<td class='nowrap'>{html.escape(c)}</td>" for c in (
+                _size(r, sizes), m.spacead_version or "–", written))
+            + f"<td>{_parameters(r, first_of)}</td></tr>"
         )  # fmt: skip
     return "<table>" + "".join(lines) + "</table>"
 
 
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
-td:first-child,th:first-child,td:nth-child(2){text-align:left}img{max-width:100%}"""
+def _size(run: RunRecord, sizes: dict[str, str]) -> str:
+    """``W × H`` of a run's first image (one read per dataset), or ``–``."""
+    root = run.result.root
+    if not root:
+        return "–"
+    if root not in sizes:
+        first = next(iter(predictions(run)), None)
+        sizes[root] = "–"
+        if first is not None:
+            try:
+                shape = read_image(Path(root) / first["image"]).shape
+                sizes[root] = f"{shape[1]} × {shape[0]}"
+            except (OSError, ValueError):
+                pass
+    return sizes[root]
+
+
+def _parameters(run: RunRecord, first_of: dict[str, RunRecord]) -> str:
+    """``name = value`` per parameter, or what differs from the method's first run."""
+    params = dict(run.result.params)
+    method = str(run.result.method)
+    base = first_of.setdefault(method, run)
+    if base is not run:
+        before = dict(base.result.params)
+        params = {k: v for k, v in params.items() if before.get(k) != v}
+        if not params:
+            return f"as {html.escape(base.label)}"
+    text = "; ".join(f"{k} = {json.dumps(v)}" for k, v in sorted(params.items()))
+    prefix = "" if base is run else f"as {html.escape(base.label)} but "
+    return f"{prefix}<code>{html.escape(text)}</code>"
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1600px}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+td.n,th.n{text-align:right}.nowrap{white-space:nowrap}code{font-size:0.9em}
+img{max-width:100%}"""
+
+
+def _cell(text: str) -> str:
+    """A results-table cell: numbers (and ``–``) right-aligned, words left."""
+    numeric = text == "–" or text.replace(".", "", 1).isdigit()
+    return f"<td{' class=n' if numeric else ''}>{html.escape(text)}</td>"
 
 
 def write_report(folders: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> Path:
@@ -159,9 +197,7 @@ def write_report(folders: Iterable[str | os.PathLike[str]], out: str | os.PathLi
     table = markdown_table(runs)
     atomic_write_bytes(dest / "report.md", ("# spacead report\n\n" + table).encode())
     rows = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(c.strip())}</td>" for c in line.strip("|").split("|"))
-        + "</tr>"
+        "<tr>" + "".join(_cell(c.strip()) for c in line.strip("|").split("|")) + "</tr>"
         for line in table.splitlines()[2:]
     )
     head = "".join(

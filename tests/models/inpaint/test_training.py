@@ -143,9 +143,7 @@ def test_training_says_up_front_how_long_it_will_take(monkeypatch, capsys):
 
     monkeypatch.setattr(train, "ESTIMATE_AFTER_S", 0.0)  # say it after the second step
     tiles = terrain_tiles()
-    _, losses = train_on_tiles(
-        tiles, SMALL, epochs=3, batch_size=8, seed=1, threads=1, progress=True
-    )
+    train_on_tiles(tiles, SMALL, epochs=3, batch_size=8, seed=1, threads=1, progress=True)
     lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("training: about")]
     assert len(lines) == 1, lines  # once, not per step
     assert f"(3 epochs of {len(tiles)} tiles at " in lines[0]
