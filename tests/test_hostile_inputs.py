@@ -293,3 +293,114 @@ def test_textures_outside_the_models_folder_are_not_read_and_said(tmp_path):
         f"CAD model {str(obj)!r}: texture '../secret.png' (in paint.mtl) lies outside the "
         "model's folder and is not read; the parts that use it render without it",
     ]
+
+
+# --- small files that ask for a lot of memory: one guard, checked before allocating ---
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG's signature and IHDR chunk (8-bit RGBA), then nothing: enough to lie about its size."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + chunk + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+
+
+def test_an_image_header_asking_for_more_memory_than_allowed_is_refused(tmp_path, monkeypatch):
+    from spacead.data import ImageReadError, read_image
+
+    monkeypatch.setenv("SPACEAD_MAX_MEMORY", "1G")
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header(20_000, 20_000))  # 4e8 pixels: under OpenCV's 2**30 cap
+    with pytest.raises(ImageReadError) as caught:
+        read_image(path)
+    assert re.fullmatch(
+        r"cannot read image '.*bomb\.png': its 20000 x 20000 pixels would take 3\.0 GiB of "
+        r"memory, more than spacead's limit of 1\.0 GiB \(from SPACEAD_MAX_MEMORY; set "
+        r"SPACEAD_MAX_MEMORY, e\.g\. SPACEAD_MAX_MEMORY=64G, to allow more\)",
+        str(caught.value),
+    )
+    monkeypatch.setenv("SPACEAD_MAX_MEMORY", "lots")
+    with pytest.raises(ValueError, match=r"SPACEAD_MAX_MEMORY must be a size such as 16G"):
+        read_image(path)
+
+
+def test_a_gltf_texture_that_decodes_to_gigabytes_is_refused_before_decoding(tmp_path):
+    import base64
+
+    from spacead._limits import MemoryLimitError
+    from spacead.scene import load_model
+
+    texture = base64.b64encode(_png_header(60_000, 60_000)).decode()
+    gltf = tmp_path / "station.gltf"
+    gltf.write_text(json.dumps({"asset": {"version": "2.0"},
+                                "images": [{"name": "foil", "uri": f"data:image/png;base64,{texture}"}]}))  # fmt: skip
+    with pytest.raises(MemoryLimitError) as caught:
+        load_model(gltf)
+    message = str(caught.value)
+    assert message.startswith(
+        f"CAD model {str(gltf)!r}: texture 'foil' (60000 x 60000) would take 26.8 GiB of memory"
+    )
+    assert "\n" not in message
+
+
+def test_generate_refuses_a_frame_size_it_could_not_hold(tmp_path, capsys):
+    out = tmp_path / "huge"
+    assert main(["generate", str(out), "--width", "100000", "--height", "100000"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("spacead generate: error: rendering 100000 x 100000 frames would take")
+    assert len(err.splitlines()) == 1 and not out.exists()
+
+
+def test_generate_stays_within_an_address_space_limit(tmp_path):
+    """Under `ulimit -v`, the refusal comes before any large allocation (no MemoryError)."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+    command = [sys.executable, "-m", "spacead", "generate", str(tmp_path / "g"), "--width",
+               "40000", "--height", "40000", "--quiet"]  # fmt: skip
+    env = {**os.environ, "SPACEAD_MAX_MEMORY": "4G"}
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit, env=env)
+    assert done.returncode == 1, done.stderr
+    assert "would take 298.0 GiB of memory, more than spacead's limit of 4.0 GiB" in done.stderr
+    assert "MemoryError" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_config_files_cannot_explode_or_recurse(tmp_path, capsys):
+    import time
+
+    laughs = tmp_path / "laughs.yaml"
+    rows = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    rows += [
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    laughs.write_text("\n".join(rows) + "\n")  # 417 bytes that expand to 387 million strings
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    start = time.perf_counter()
+    assert main(["check", str(tmp_path), "--config", str(laughs)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"spacead: error: config {str(laughs)!r} uses a YAML anchor or alias (line 1); a "
+        "settings file must spell each value out"
+    )
+    assert main(["check", str(tmp_path), "--config", str(deep)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"spacead: error: config {str(deep)!r} is nested more than 64 levels deep; settings are not"
+    )
+    assert time.perf_counter() - start < 10  # PyYAML took minutes to fail on the deep one
+    dataset = tmp_path / "ds"
+    dataset.mkdir()
+    (dataset / "transforms.json").write_text("[" * 200_000 + "]" * 200_000)
+    assert main(["render", str(dataset), "--quiet"]) == 1
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(f"{str(dataset / 'transforms.json')!r} is nested too deeply to be a dataset")
+    )

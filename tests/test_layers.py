@@ -42,6 +42,7 @@ FOUNDATION = {
     "_moved",
     "_labels",
     "_first_run",
+    "_limits",
 }
 UNCHECKED = {"cli", "__main__"}
 

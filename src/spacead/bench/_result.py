@@ -189,7 +189,10 @@ class EvaluationResult:
         file = Path(path)
         if file.is_dir():
             file = file / "metrics.json"
-        record = json.loads(file.read_text())
+        try:
+            record = json.loads(file.read_text())
+        except RecursionError:  # json's decoder recurses once per nested list or object
+            raise ValueError(f"{str(file)!r} is nested too deeply to be metrics") from None
         if not isinstance(record, dict):
             raise ValueError(f"{str(file)!r} must hold a JSON object, got {type(record).__name__}")
         return cls.from_dict(record)

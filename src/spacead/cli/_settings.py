@@ -41,7 +41,13 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         import yaml  # type: ignore[import-untyped]
 
+        _refuse_deep_nesting(text, p)
+        _refuse_aliases(yaml, text, p)
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ValueError(f"config {str(p)!r} is nested too deeply to be settings") from None
+    except ValueError:
+        raise
     except Exception as exc:  # yaml.YAMLError and its many subclasses
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -52,6 +58,59 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ValueError(f"config {str(p)!r} must hold a mapping of settings, got {data!r}")
     return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+MAX_SETTINGS_BYTES = 1 << 20  # a settings file is a few hundred bytes
+MAX_NESTING = 64  # settings are two or three levels deep
+
+
+def _refuse_deep_nesting(text: str, path: Path) -> None:
+    """Refuse a file nested deeper than settings are, before a parser recurses into it.
+
+    PyYAML's pure-Python parser takes minutes to reach its recursion limit on a
+    200,000-deep ``[[[...]]]``; counting brackets outside quotes takes milliseconds.
+    """
+    if len(text) > MAX_SETTINGS_BYTES:
+        raise ValueError(
+            f"config {str(path)!r} is {len(text):,} bytes, more than a settings file's "
+            f"{MAX_SETTINGS_BYTES:,}"
+        )
+    depth, quote, escaped, previous = 0, "", False, "\n"
+    for char in text:
+        before, previous = previous, char
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char == '"' or (char == "'" and before in " \t\n:[{,-"):  # not it's
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ValueError(
+                    f"config {str(path)!r} is nested more than {MAX_NESTING} levels deep; "
+                    "settings are not"
+                )
+        elif char in "]}":
+            depth -= 1
+
+
+def _refuse_aliases(yaml: Any, text: str, path: Path) -> None:
+    """Refuse YAML anchors and aliases before anything is built from them.
+
+    A few hundred bytes of nested aliases expand to gigabytes ("billion laughs");
+    settings never need them. The events are read without building anything.
+    """
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            mark = event.start_mark
+            raise ValueError(
+                f"config {str(path)!r} uses a YAML anchor or alias (line {mark.line + 1}); "
+                "a settings file must spell each value out"
+            )
 
 
 def split_config_flags(argv: Sequence[str]) -> tuple[list[str], str | None, bool]:

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._fileio import atomic_write_bytes
+from .._limits import MemoryLimitError, check_allocation
 
 
 class ImageReadError(ValueError):
@@ -64,6 +65,13 @@ def _read_bytes(p: Path) -> npt.NDArray[np.uint8]:
             f"cannot read image {str(p)!r}: its header says {size[0]} x {size[1]} pixels, more "
             f"than the {MAX_PIXELS:,} an image file may hold (huge frames: spacead.tiles)"
         )
+    if size is not None:
+        # decoded (up to 4 channels of 16 bits) and converted to RGB: two copies
+        depth = 2 if data[24] == 16 else 1
+        try:
+            check_allocation(2 * size[0] * size[1] * 4 * depth, f"its {size[0]} x {size[1]} pixels")
+        except MemoryLimitError as exc:
+            raise ImageReadError(f"cannot read image {str(p)!r}: {exc}") from None
     return data
 
 

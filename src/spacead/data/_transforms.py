@@ -346,6 +346,8 @@ def _load_json(path: Path) -> Any:
         raise TransformsError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TransformsError(f"{str(path)!r} is not valid JSON: {exc}") from None
+    except RecursionError:  # json's decoder recurses once per nested list or object
+        raise TransformsError(f"{str(path)!r} is nested too deeply to be a dataset") from None
 
 
 def read_transforms(root: str | os.PathLike[str], *, cad_outside: bool = False) -> Transforms:

@@ -18,6 +18,8 @@ References
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 import struct
@@ -29,6 +31,7 @@ from urllib.parse import unquote
 _GLB_MAGIC = b"glTF"
 _JSON_CHUNK = 0x4E4F534A
 _MAX_JSON_BYTES = 64 << 20  # a glTF document's JSON larger than this is not a CAD model's
+_HEAD_BYTES = 1 << 16  # a PNG's header is 33 bytes; a JPEG's frame header follows its EXIF
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,69 @@ def material_extras(path: str | Path) -> dict[str, MaterialExtras]:
             clash.add(name)
         out.setdefault(name, extras)
     return {k: v for k, v in out.items() if k not in clash}
+
+
+def texture_sizes(path: str | Path) -> list[tuple[str, int, int]]:
+    """``(name, width, height)`` of a glTF model's PNG and JPEG textures, from their headers.
+
+    Read before the loader decodes them: a ``data:`` URI of a few hundred kilobytes
+    can hold a texture of gigabytes. Embedded (``bufferView``), ``data:`` and files
+    beside the model are read up to their header; others are left out.
+    """
+    file = Path(path)
+    doc = _document(file) if file.suffix.lower() in (".glb", ".gltf") else None
+    images = (doc or {}).get("images")
+    out = []
+    for k, image in enumerate(images if isinstance(images, list) else []):
+        head = _image_head(file, doc or {}, image) if isinstance(image, dict) else None
+        size = _header_size(head) if head else None
+        if size is not None:
+            name = image.get("name") or image.get("uri", "")[:40] or f"image {k}"
+            out.append((str(name), *size))
+    return out
+
+
+def _image_head(file: Path, doc: dict[str, Any], image: dict[str, Any]) -> bytes | None:
+    """The first bytes of one glTF image (enough for its header), or None."""
+    uri = image.get("uri")
+    try:
+        if isinstance(uri, str) and uri.startswith("data:"):
+            return base64.b64decode(uri.partition(",")[2][: _HEAD_BYTES * 4 // 3 // 4 * 4])
+        if isinstance(uri, str):
+            target = (file.parent / unquote(uri)).resolve()
+            if file.parent.resolve() in target.parents:
+                with target.open("rb") as fh:
+                    return fh.read(_HEAD_BYTES)
+            return None
+        view = doc["bufferViews"][int(image["bufferView"])]
+        with file.open("rb") as fh:  # a .glb: the BIN chunk follows the JSON chunk
+            fh.seek(12)
+            json_length = struct.unpack("<I", fh.read(4))[0]
+            fh.seek(20 + json_length + 8 + int(view.get("byteOffset", 0)))
+            return fh.read(min(_HEAD_BYTES, int(view["byteLength"])))
+    except (OSError, ValueError, KeyError, IndexError, TypeError, struct.error):
+        return None
+
+
+def _header_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG or JPEG header, without decoding.
+
+    A PNG says its size in the IHDR chunk, at a fixed place; a JPEG's frame header
+    is found by Pillow's JPEG parser (``Image.open`` would first apply Pillow's
+    decompression-bomb rule, which raises before saying the size).
+    """
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and len(head) >= 24:
+        width, height = struct.unpack(">II", head[16:24])
+        return int(width), int(height)
+    if head.startswith(b"\xff\xd8\xff"):
+        from PIL import JpegImagePlugin
+
+        try:
+            with JpegImagePlugin.JpegImageFile(io.BytesIO(head)) as picture:
+                return int(picture.size[0]), int(picture.size[1])
+        except Exception:  # a header Pillow cannot parse: the loader will say so
+            return None
+    return None
 
 
 def outside_references(path: str | Path) -> list[str]:

@@ -29,6 +29,7 @@ from trimesh.visual.material import SimpleMaterial
 
 from spacead._fileio import atomic_write_bytes
 
+from .._limits import check_allocation
 from ._cad import (
     DEFAULT_MATERIAL,
     PBR_MATERIALS,
@@ -40,7 +41,7 @@ from ._cad import (
     model_from_parts,
     srgb_to_linear,
 )
-from ._gltf import MaterialExtras, material_extras, outside_references
+from ._gltf import MaterialExtras, material_extras, outside_references, texture_sizes
 from ._types import Part
 
 F32 = npt.NDArray[np.float32]
@@ -231,6 +232,9 @@ def _load(file: Path, default_material: str, origin: Path) -> StationModel:
             UserWarning,
             stacklevel=3,
         )
+    for texture, width, height in texture_sizes(file):  # decoded RGBA, and a copy
+        where = f"CAD model {str(origin)!r}: texture {texture!r} ({width} x {height})"
+        check_allocation(8 * width * height, where)
     try:
         loaded = trimesh.load(str(file), force="scene", process=False)
     except Exception as exc:
