@@ -26,12 +26,21 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        replace_readable(Path(tmp), path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def replace_readable(tmp: Path, path: Path) -> None:
+    """Move a finished temporary file onto ``path``, readable by others as files usually are.
+
+    ``mkstemp`` makes its files 0600: left so, a frame written for a Dask cluster
+    could not be read by workers running as another user.
+    """
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:

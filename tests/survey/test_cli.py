@@ -113,6 +113,9 @@ def test_cli_synth_writes_frame_and_truth(tmp_path, capsys):
         for o in objects
     ]
     assert "2 objects" in capsys.readouterr().out
+    # readable by a cluster's workers running as another user (mkstemp makes 0600)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "frame.objects.csv").stat().st_mode & 0o777 == 0o644
 
 
 def test_cli_synth_errors(tmp_path, capsys):

@@ -113,6 +113,8 @@ def main(command: Evaluate) -> int:
     )
     metrics, predictions = write_evaluation(out, result, config=settings(command))
     print(summary_table([result.to_dict()]))
+    if result.info("note"):  # e.g. a learned model trained from scratch, offline
+        print(f"note: {command.method}: {result.info('note')}", file=sys.stderr)
     print_skipped(result.problems, str(out / "metrics.json"))
     if result.problems:
         print(

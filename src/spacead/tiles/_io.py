@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from spacead._fileio import replace_readable
 from spacead.data import read_image
 
 _TIFF = {".tif", ".tiff", ".btf", ".tf8"}
@@ -170,7 +171,7 @@ def write_tiff(
         tifffile.imwrite(
             tmp, arr, bigtiff=bigtiff, photometric=photometric, compression=compression
         )
-        os.replace(tmp, p)
+        replace_readable(Path(tmp), p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

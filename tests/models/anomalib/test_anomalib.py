@@ -172,3 +172,18 @@ def test_nothing_is_downloaded_even_when_huggingface_hub_was_imported_first(
     detector = train_anomalib(dataset, AnomalibOptions.from_strings("padim", PADIM))
     assert attempts == []
     assert detector is not None
+
+
+def test_training_progress_and_notes_go_to_stderr(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """stdout holds the results table only: Lightning's bar and the model's note go to stderr."""
+    argv = ["evaluate", str(dataset), "--method", "anomalib:padim", "--out", str(tmp_path / "e")]
+    argv += [a for p in PADIM for a in ("--param", p)]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "it/s" not in out and "Epoch" not in out  # no progress bar among the results
+    assert out.splitlines()[0].split()[:2] == ["method", "images"]
+    # offline, without cached backbone weights, PaDiM trains from scratch: the user is told
+    note = json.loads((tmp_path / "e" / "metrics.json").read_text()).get("note")
+    assert (f"note: anomalib:padim: {note}" in err) if note else ("note:" not in err)

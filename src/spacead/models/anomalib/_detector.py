@@ -388,7 +388,9 @@ def train_anomalib(
             )
             try:
                 data.setup("fit")  # training images only: no validation, no test images
-                engine.fit(model=module, train_dataloaders=data.train_dataloader())
+                # Lightning's bar writes to stdout, where spacead prints its results table
+                with contextlib.redirect_stdout(sys.stderr):
+                    engine.fit(model=module, train_dataloaders=data.train_dataloader())
             except OSError as exc:
                 raise OfflineModelError(
                     f"anomalib:{options.model} tried to download while training: {exc}"
