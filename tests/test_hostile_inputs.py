@@ -404,3 +404,29 @@ def test_config_files_cannot_explode_or_recurse(tmp_path, capsys):
         .err.strip()
         .endswith(f"{str(dataset / 'transforms.json')!r} is nested too deeply to be a dataset")
     )
+
+
+def test_cad_urls_empty_and_garbled_models_say_what_is_wrong(tmp_path):
+    from spacead.data import TransformsError, read_transforms
+    from spacead.scene import load_model
+
+    root = tmp_path / "ds"
+    root.mkdir()
+    frame = {"file_path": "f.png", "fl_x": 50, "fl_y": 50, "cx": 48, "cy": 27, "w": 96, "h": 54,
+             "transform_matrix": [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 5], [0, 0, 0, 1]],
+             "sun_direction": [0, 0, 1]}  # fmt: skip
+    for url in ("file:///tmp/station.glb", "https://example.org/station.glb"):
+        (root / "transforms.json").write_text(json.dumps({"cad": url, "frames": [frame]}))
+        with pytest.raises(TransformsError, match=r"cad '.*' is a URL; give the model's path"):
+            read_transforms(root)
+    (root / "empty.glb").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty\.glb': the file is empty \(0 bytes\)$"):
+        load_model(root / "empty.glb")
+    (root / "noise.glb").write_bytes(bytes(range(256)) * 2)
+    with pytest.raises(ValueError) as caught:
+        load_model(root / "noise.glb")
+    message = str(caught.value)
+    assert re.fullmatch(
+        r"cannot read a mesh from '.*noise\.glb': not a valid GLB file \(.*\)", message
+    )
+    assert "trimesh" not in message and "\n" not in message

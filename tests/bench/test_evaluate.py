@@ -247,3 +247,26 @@ def test_grey_edged_foreground_masks_are_used_and_counted(tmp_path, capsys):
     assert metrics["problems"] == [] and metrics["n_images"] == base["n_images"] == 8
     assert metrics["masks_thresholded"] == softened
     assert metrics["image_auroc"] == pytest.approx(base["image_auroc"])
+
+
+def test_a_resumed_evaluation_scores_again_the_chunks_whose_files_changed(tmp_path, monkeypatch):
+    from spacead.bench._chunks import _Partials
+    from spacead.data import read_image, write_image
+
+    data = write_toy_dataset(tmp_path / "d", train=0, test=16, rng=6)  # two chunks of 8
+    kept = tmp_path / "partial"
+    monkeypatch.setattr(_Partials, "remove", lambda self: None)  # as if stopped at the end
+    evaluate(data, "mrad", workers=1, progress=False, resume_dir=kept)
+    assert len(list(kept.glob("0*.json"))) == 2
+    # the user fixes an image after the interrupted run: a bright square where there was none
+    image_path = sorted(data.rglob("test/*/images/*.png"))[3]
+    image = read_image(image_path).copy()
+    image[10:30, 10:30] = 255
+    write_image(image_path, image)
+    resumed = evaluate(data, "mrad", workers=1, progress=False, resume_dir=kept)
+    fresh = evaluate(data, "mrad", workers=1, progress=False)
+    assert resumed.predictions == fresh.predictions  # not the stale chunk's scores
+    skip = ("seconds", "images_per_second", "workers")
+    assert {k: v for k, v in resumed.metrics.items() if k not in skip} == {
+        k: v for k, v in fresh.metrics.items() if k not in skip
+    }

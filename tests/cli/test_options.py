@@ -103,4 +103,10 @@ def test_a_config_value_of_the_wrong_type_is_one_line(tmp_path, capsys):
     path.write_text("workers: many\n")
     assert main(["evaluate", "ROOT", "--out", str(tmp_path), "--config", str(path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("spacead: error: config ") and "workers" in err and err.count("\n") == 1
+    assert (
+        err == f"spacead: error: config {str(path)!r}: workers must be a whole number, got 'many'\n"
+    )
+    path.write_text("root: [a, b]\n")  # was "unrecognized arguments"
+    assert main(["render", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"spacead: error: config {str(path)!r}: root takes one value, got ['a', 'b']\n"

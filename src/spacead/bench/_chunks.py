@@ -10,6 +10,7 @@ so that an interrupted evaluation resumes.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import math
@@ -76,11 +77,14 @@ class _Partials:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(marker, text.encode())
 
-    def load(self, chunk: int, binning: Binning | None) -> _ChunkResult | None:
+    def load(self, chunk: int, binning: Binning | None, key: str = "") -> _ChunkResult | None:
+        """A finished chunk, if kept and made from the same inputs (``key``)."""
         meta = self.folder / f"{chunk:06d}.json"
         if not meta.is_file():
             return None
         record = json.loads(meta.read_text())
+        if record.get("key", "") != key:  # its files or frames changed since: score it again
+            return None
         acc = BenchmarkAccumulator(binning)
         with np.load(self.folder / f"{chunk:06d}.npz", allow_pickle=False) as state:
             acc.load_state_arrays(dict(state))
@@ -95,7 +99,7 @@ class _Partials:
             record.get("thresholded_masks", 0),
         )
 
-    def save(self, part: _ChunkResult) -> None:
+    def save(self, part: _ChunkResult, key: str = "") -> None:
         buf = io.BytesIO()
         arrays: dict[str, Any] = part.accumulator.state_arrays()
         np.savez(buf, **arrays)
@@ -105,6 +109,7 @@ class _Partials:
             "problems": [dataclasses.asdict(p) for p in part.problems],
             "references": part.references,
             "thresholded_masks": part.thresholded_masks,
+            "key": key,
         }
         atomic_write_bytes(self.folder / f"{part.chunk:06d}.json", json.dumps(record).encode())
 
@@ -221,19 +226,41 @@ def _run(
     partials: _Partials | None = None,
     rendered: tuple[RenderedReferences, dict[str, FrameSpec]] | None = None,
 ) -> Iterator[_ChunkResult]:
-    tasks = []
+    tasks, keys = [], {}
     for k, chunk in enumerate(_chunks(items, _CHUNK)):
-        done = partials.load(k, _binning(method)) if partials is not None else None
-        if done is not None:
-            yield done
-            continue
         frames = None
         if rendered is not None:  # only this chunk's frames travel with its task
             frames = (rendered[0], [rendered[1][item.relpath] for _, item in chunk])
+        keys[k] = chunk_key([item for _, item in chunk], frames[1] if frames else None)
+        done = partials.load(k, _binning(method), keys[k]) if partials is not None else None
+        if done is not None:
+            yield done
+            continue
         tasks.append((method, detector, chunk, maps, masks, k, frames))
     if scheduler is None and len(tasks) <= 1:
         workers = 1
     for part in run_tasks(_run_chunk, tasks, workers=workers, scheduler=scheduler):
         if partials is not None:
-            partials.save(part)
+            partials.save(part, keys[part.chunk])
         yield part
+
+
+def chunk_key(items: Sequence[Item], frames: Sequence[FrameSpec] | None) -> str:
+    """What a chunk's results were made from: its files as they are now, its frames.
+
+    Each file's size and modification time (reading every file again to resume
+    would cost as much as scoring it) and, where references are rendered, each
+    frame's ``transforms.json`` entry: an edited image, mask, reference or pose
+    makes the kept chunk stale, and it is scored again.
+    """
+    parts: list[Any] = []
+    for item in items:
+        for path in (item.image, item.mask, item.reference):
+            try:
+                stat = path.stat() if path is not None else None
+            except OSError:
+                stat = None
+            parts.append(None if stat is None else [str(path), stat.st_size, stat.st_mtime_ns])
+    if frames is not None:
+        parts.append([f.to_dict() for f in frames])
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()

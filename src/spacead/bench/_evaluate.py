@@ -266,8 +266,19 @@ def _partials(setup: _Setup, folder: Path) -> _Partials:
         "chunk": _CHUNK,
         "references": setup.mode,
         "reference_params": setup.rendered[0].params.to_dict() if setup.rendered else None,
+        "cad": _file_stamp(setup.rendered[0].cad) if setup.rendered else None,
+        "spacead": __version__,
     }
     return _Partials(folder, fingerprint)
+
+
+def _file_stamp(path: str) -> list[object] | None:
+    """A file's path, size and modification time (None if it cannot be read)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return [str(path), stat.st_size, stat.st_mtime_ns]
 
 
 def _collect(setup: _Setup, resume: Path | None) -> _Tally:

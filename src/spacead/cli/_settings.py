@@ -167,6 +167,8 @@ def _value(opt: Option, value: Any, path: str) -> Any:
         return [_word(opt, _text(p), path) for p in pairs]
     if opt.kind == "csv" and isinstance(value, list):
         value = ",".join(_text(v) for v in value)
+    if isinstance(value, list | Mapping) and opt.kind not in ("list", "csv"):
+        raise ValueError(f"config {path!r}: {key} takes one value, got {value!r}")
     if opt.kind == "list":
         items = value if isinstance(value, list) else [value]
         return [_word(opt, _text(v), path) for v in items]
@@ -178,6 +180,12 @@ def _word(opt: Option, text: str, path: str) -> Any:
     try:
         value = kw["type"](text)
     except (ValueError, TypeError, argparse.ArgumentTypeError) as exc:
+        kinds = {int: "a whole number", float: "a number"}
+        convert = getattr(kw["type"], "convert", kw["type"])
+        if convert in kinds:  # Python's own words ("invalid literal for int()") say less
+            raise ValueError(
+                f"config {path!r}: {opt.key} must be {kinds[convert]}, got {text!r}"
+            ) from None
         raise ValueError(f"config {path!r}: {opt.key}: {exc}") from None
     choices = kw.get("choices")
     if choices is not None and value not in choices:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -391,6 +392,11 @@ def read_transforms(root: str | os.PathLike[str], *, cad_outside: bool = False) 
     if data.get("cad") is not None:
         if not isinstance(data["cad"], str):
             raise TransformsError(f"{str(path)!r}: cad must be a path string, got {data['cad']!r}")
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", data["cad"]) and len(data["cad"]) > 2:
+            raise TransformsError(  # file://, http://, ... (not C:\ on Windows)
+                f"{str(path)!r}: cad {data['cad']!r} is a URL; give the model's path relative "
+                'to the dataset (e.g. "station.glb")'
+            )
         cad = (base / data["cad"]).resolve()
         if not cad_outside and base.resolve() not in cad.parents:
             raise TransformsError(

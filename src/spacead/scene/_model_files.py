@@ -235,10 +235,17 @@ def _load(file: Path, default_material: str, origin: Path) -> StationModel:
     for texture, width, height in texture_sizes(file):  # decoded RGBA, and a copy
         where = f"CAD model {str(origin)!r}: texture {texture!r} ({width} x {height})"
         check_allocation(8 * width * height, where)
+    if file.is_file() and file.stat().st_size == 0:
+        raise ValueError(f"cannot read a mesh from {str(file)!r}: the file is empty (0 bytes)")
     try:
         loaded = trimesh.load(str(file), force="scene", process=False)
-    except Exception as exc:
-        raise ValueError(f"cannot read a mesh from {str(file)!r}: {exc}") from exc
+    except Exception as exc:  # the loaders raise many types, some from deep inside
+        kind = file.suffix.lstrip(".").upper() or "mesh"
+        said = (str(exc).strip() or "?").splitlines()[0]
+        raise ValueError(
+            f"cannot read a mesh from {str(file)!r}: not a valid {kind} file "
+            f"({type(exc).__name__}: {said})"
+        ) from exc
     parts: list[ModelPart] = []
     bare: list[str] = []
     fallback = PBR_MATERIALS[default_material]

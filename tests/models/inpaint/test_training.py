@@ -54,9 +54,16 @@ def test_checkpoint_errors(tmp_path):
     with pytest.raises(ValueError, match=r"cannot load model .*nope\.pt.*no such file"):
         load_checkpoint(tmp_path / "nope.pt")
     (tmp_path / "bad.pt").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="not a spacead inpaint checkpoint") as info:
+    with pytest.raises(ValueError, match="not a PyTorch checkpoint") as info:
         load_checkpoint(tmp_path / "bad.pt")
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and "unsafe" not in str(info.value)  # only random bytes
+    # a real checkpoint whose tile metadata is wrong names the checkpoint and the field
+    net = CompletionNet(SMALL)
+    for tile in (None, "64", 3):
+        meta = {} if tile is None else {"tile": tile}
+        save_checkpoint(tmp_path / "meta.pt", net, meta)
+        with pytest.raises(ValueError, match=r"meta\.pt': its metadata 'tile' must be a whole"):
+            load_checkpoint(tmp_path / "meta.pt")
 
 
 class _Payload:  # an arbitrary object a hostile checkpoint might carry

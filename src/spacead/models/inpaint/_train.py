@@ -275,6 +275,13 @@ def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"cannot load model {str(p)!r}: no such file")
+    with p.open("rb") as fh:
+        head = fh.read(4)
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):  # torch.save's zip, a pickle
+        raise ValueError(
+            f"cannot load model {str(p)!r}: not a PyTorch checkpoint (neither a zip archive "
+            "nor a pickle)"
+        )
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickle protocols first
             warnings.simplefilter("ignore")
@@ -294,6 +301,12 @@ def load_checkpoint(path: PathLike) -> tuple[CompletionNet, dict[str, Any]]:
         raise ValueError(
             f"cannot load model {str(p)!r}: not a spacead inpaint checkpoint ({first})"
         ) from None
+    tile = meta.get("tile")
+    if not isinstance(tile, int) or isinstance(tile, bool) or tile < 16:
+        raise ValueError(
+            f"cannot load model {str(p)!r}: its metadata 'tile' must be a whole number of "
+            f"pixels >= 16, got {tile!r}"
+        )
     for name, tensor in model.state_dict().items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise ValueError(
