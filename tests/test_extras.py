@@ -87,3 +87,57 @@ def test_every_extra_named_in_a_message_exists():
     requires = " ".join(metadata("spacead").get_all("Requires-Dist") or [])
     assert 'bpy==4.5.15; extra == "blender"' in requires
     assert 'numpy<2,>=1.26; extra == "blender"' in requires
+
+
+# Loaded first by the Python below (PYTHONPATH): no optional extra can be imported, as in
+# a base install (`pip install .`); find_spec says so too, as it would there.
+BASE_INSTALL = """
+import importlib.abc, importlib.util, sys
+
+EXTRAS = {"torch", "torchvision", "anomalib", "lightning", "bpy", "rosbags", "foxglove", "glymur"}
+
+
+class NoExtras(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in EXTRAS:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoExtras())
+"""
+
+
+def test_a_base_install_runs_the_command_line_and_its_main_jobs(tmp_path):
+    """The README installs `pip install -e .` first: nothing may need an extra to start.
+
+    (The inpaint presets once pulled torch into `import spacead.cli`: every command of a
+    base install failed with ModuleNotFoundError, unseen by tests run with every extra.)
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BASE_INSTALL)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sys.path])}
+    examples = Path(__file__).resolve().parents[1] / "examples"
+
+    def spacead(*argv: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "spacead", *argv]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+    probe = subprocess.run([sys.executable, "-c", "import torch"], env=env, capture_output=True)
+    assert probe.returncode == 1  # the extras really are out of reach here
+    for argv in (["--help"], ["bench", "--help"], ["evaluate", "--help"]):
+        done = spacead(*argv)
+        assert done.returncode == 0, done.stderr
+    query, reference = str(examples / "query.png"), str(examples / "reference.png")
+    done = spacead("detect", query, reference, "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out").is_dir()
+    done = spacead("inpaint", "train", "--help")
+    assert done.returncode == 1
+    assert 'needs the inpaint extra: pip install "spacead[inpaint]"' in done.stderr
