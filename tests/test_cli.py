@@ -304,3 +304,50 @@ def test_the_first_run_says_once_that_it_compiles_the_kernels(monkeypatch, tmp_p
     monkeypatch.setattr(cli, "kernels_cached", lambda: True)
     assert main(args) == 0
     assert capsys.readouterr().err == ""
+
+
+# Loaded by every Python process of the run below (PYTHONPATH): a worker process, while
+# it starts (before its initializer), says so and takes a while, as a slow import would.
+SLOW_WORKER_START = """
+import os, sys, time
+from pathlib import Path
+
+if "--multiprocessing-fork" in sys.argv:
+    Path(os.environ["SPACEAD_TEST_STARTING"]).touch()
+    time.sleep(3)
+"""
+
+
+def test_ctrl_c_while_workers_start_is_still_one_line(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, workers still importing too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    site, starting = tmp_path / "site", tmp_path / "starting"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_WORKER_START)
+    env = {**os.environ, "SPACEAD_TEST_STARTING": str(starting)}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])])
+    command = [sys.executable, "-m", "spacead", "generate", str(tmp_path / "g"), "--train", "0",
+               "--test", "24", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,  # its own process group, as a terminal's job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        while not starting.exists():  # a worker is importing
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: parent and workers alike
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.splitlines() == [
+        "spacead generate: interrupted; finished work is kept, and the same command resumes "
+        "where it can"
+    ]
