@@ -430,3 +430,21 @@ def test_cad_urls_empty_and_garbled_models_say_what_is_wrong(tmp_path):
         r"cannot read a mesh from '.*noise\.glb': not a valid GLB file \(.*\)", message
     )
     assert "trimesh" not in message and "\n" not in message
+
+
+def test_a_corrupt_png_is_one_line_without_libpngs_own(tmp_path, capfd):
+    """libpng prints 'libpng error: ...' on file descriptor 2 itself: it joins spacead's line."""
+    import numpy as np
+
+    from spacead.data import ImageReadError, read_image, write_image
+
+    path = tmp_path / "corrupt.png"
+    write_image(path, np.random.default_rng(0).integers(0, 255, (64, 96, 3), dtype=np.uint8))
+    data = bytearray(path.read_bytes())
+    data[data.find(b"IDAT") + 50] ^= 0xFF  # a flipped byte in the compressed pixels
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageReadError, match=r"corrupt\.png': not a decodable image file \(a "
+                       r"corrupt PNG: IDAT: .+\)$"):  # fmt: skip
+        read_image(path)
+    out, err = capfd.readouterr()
+    assert "libpng" not in err and "libpng" not in out

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import struct
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -75,10 +81,52 @@ def _read_bytes(p: Path) -> npt.NDArray[np.uint8]:
     return data
 
 
+_FD_LOCK = threading.Lock()
+_SINK: list[Any] = []  # one temporary file, reused under the lock
+
+
+@contextlib.contextmanager
+def _libpng_said(said: list[str]) -> Iterator[None]:
+    """Collect what libpng writes to file descriptor 2 into ``said``; pass the rest on.
+
+    libpng reports a corrupt file with ``fprintf(stderr, "libpng error: ...")`` from
+    inside OpenCV, a stray line above spacead's own message; OpenCV offers no hook.
+    File descriptor 2 goes to a temporary file for the call; lines others wrote
+    meanwhile (other threads, progress bars) are written back unchanged.
+    """
+    with _FD_LOCK:
+        if not _SINK:
+            _SINK.append(tempfile.TemporaryFile())  # noqa: SIM115 - kept open for reuse
+        sink = _SINK[0]
+        sink.seek(0)
+        sink.truncate()
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if sink.tell() or os.fstat(sink.fileno()).st_size:
+                sink.seek(0)
+                for line in sink.read().splitlines(keepends=True):
+                    if line.startswith(b"libpng "):
+                        text = line.decode(errors="replace").strip()
+                        said.append(text.removeprefix("libpng error: "))
+                    else:
+                        os.write(2, line)
+
+
 def _decode(p: Path, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.generic]:
     """:func:`read_image` of bytes already read from `p`."""
+    said: list[str] = []
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        if data.size and _png_size(data) is not None:
+            with _libpng_said(said):  # libpng prints a corrupt file's error on fd 2 itself
+                image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        else:
+            image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     except cv2.error as exc:  # e.g. a JPEG or TIFF header claiming gigapixels
         text = str(exc).strip()
         if "CV_IO_MAX_IMAGE_PIXELS" in text:
@@ -87,7 +135,8 @@ def _decode(p: Path, data: npt.NDArray[np.uint8]) -> npt.NDArray[np.generic]:
             reason = "OpenCV refused to decode it: " + (text.splitlines()[-1] if text else "?")
         raise ImageReadError(f"cannot read image {str(p)!r}: {reason}") from None
     if image is None:
-        raise ImageReadError(f"cannot read image {str(p)!r}: not a decodable image file")
+        detail = f" (a corrupt PNG: {said[0]})" if said else ""
+        raise ImageReadError(f"cannot read image {str(p)!r}: not a decodable image file{detail}")
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     elif image.ndim == 3 and image.shape[2] == 4:
