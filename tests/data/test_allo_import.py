@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,7 +13,16 @@ import pytest
 
 from spacead.bench import evaluate
 from spacead.cli import main
-from spacead.data import AlloDataset, import_allo, load_sample, parse_allo_name, read_image
+from spacead.data import (
+    AlloDataset,
+    import_allo,
+    load_sample,
+    parse_allo_name,
+    read_image,
+    read_manifest,
+    read_mask_file,
+)
+from spacead.data._allo_import import three_class_mask
 
 H, W = 60, 80
 
@@ -139,12 +149,34 @@ def test_an_interrupted_import_resumes_without_rewriting(raw, tmp_path):
     out = tmp_path / "allo"
     import_allo(raw, out, min_pixels=100, workers=1)
     image = out / "train" / "Camera1" / "images" / "exp_1-3_normal_1.png"
-    os.utime(image, (1, 1))
+    written = image.stat().st_mtime_ns
     image.with_name("exp_1-3_normal_10.png").unlink()  # as if stopped before this one
     again = import_allo(raw, out, min_pixels=100, workers=1)
     assert again.imported == {"train": 4, "test": 2}
-    assert image.stat().st_mtime == 1  # not written again
+    assert image.stat().st_mtime_ns == written  # not written again
     assert image.with_name("exp_1-3_normal_10.png").is_file()
+
+
+def test_a_resumed_import_remakes_what_changed_in_the_renders(raw, tmp_path):
+    """An ALLO render or mask replaced after an import is imported again, not kept stale."""
+    import time
+
+    out = tmp_path / "allo"
+    first = import_allo(raw, out, min_pixels=100, workers=1)
+    row = next(r for r in read_manifest(out).values() if r["label"] == "1")
+    source = Path(row["source"])
+    image, _, anomaly = _render(np.random.default_rng(9), (5, 40, 5, 40))
+    time.sleep(0.01)  # a later modification time than the import's files
+    _write(source, image)
+    anomaly_file = source.parent.parent / "anomaly_mask" / source.name
+    _write(anomaly_file, anomaly)
+    again = import_allo(raw, out, min_pixels=100, workers=1)
+    assert again.imported == first.imported
+    assert (out / row["image"]).read_bytes() == source.read_bytes()
+    fb = read_image(source.parent.parent / "fb_mask" / source.name)
+    expected = three_class_mask(fb, read_image(anomaly_file))
+    mask = read_mask_file(out / row["image"].replace("/images/", "/masks/"))
+    assert np.array_equal(mask, expected) and (mask == 2).sum() == 35 * 35
 
 
 def test_broken_renders_are_reported_and_the_rest_imported(raw, tmp_path):

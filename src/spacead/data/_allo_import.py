@@ -35,7 +35,7 @@ from tqdm import tqdm
 from .._fileio import NOT_UTF8, atomic_write_bytes, check_outside, shown, utf8_problem, write_csv
 from .._parallel import run_tasks
 from ._dataset import Problem, _natural_key, read_manifest
-from ._image_io import ImageReadError, read_image, write_mask
+from ._image_io import ImageReadError, read_image, read_mask_file, write_mask
 
 MIN_PIXELS = 2000  # preprocess.py's default --min_pixel
 MANIFEST_FIELDS = (
@@ -244,6 +244,22 @@ def three_class_mask(
     return out
 
 
+def _still_done(r: _Render, image_out: Path, mask_out: Path, mask: npt.NDArray[Any]) -> bool:
+    """Whether an earlier run's outputs of ``r`` are there and still what ``r`` makes.
+
+    The image is the render's own bytes: kept if its size matches and the render was
+    not changed after it was copied; the mask, recomputed from ALLO's masks every run,
+    must equal the file.
+    """
+    try:
+        made, source = image_out.stat(), r.image.stat()
+        if made.st_size != source.st_size or source.st_mtime_ns > made.st_mtime_ns:
+            return False
+        return bool(np.array_equal(read_mask_file(mask_out), mask))
+    except (OSError, ImageReadError):
+        return False
+
+
 def _import_chunk(
     renders: Sequence[_Render], out: Path, min_pixels: int, palette: bool = False
 ) -> list[tuple[str, Any]]:
@@ -265,7 +281,7 @@ def _import_chunk(
                     stale.unlink(missing_ok=True)
                 results.append(("small", f"{r.split}/{r.camera}/images/{r.name}.png"))
                 continue
-            if not (image_out.is_file() and mask_out.is_file()):  # else done by an earlier run
+            if not _still_done(r, image_out, mask_out, mask):  # else done by an earlier run
                 image = read_image(r.image)
                 if image.shape[:2] != mask.shape:
                     raise ValueError(
