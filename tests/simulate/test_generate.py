@@ -286,3 +286,18 @@ def test_palette_masks_give_the_same_dataset(tmp_path):
     same = [evaluate(root, "mrad", workers=1, progress=False).metrics for root in (plain, palette)]
     keys = ("n_images", "n_anomalous", "image_auroc", "pixel_ap", "pixel_auroc")
     assert [m[k] for k in keys for m in same[:1]] == [m[k] for k in keys for m in same[1:]]
+
+
+def test_a_resumed_generate_remakes_files_removed_or_emptied_since(reference_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "a"
+    shutil.copytree(reference_run, copy)
+    images = sorted(copy.rglob("images/*.png"))
+    images[0].unlink()  # a cleaned-up folder
+    mask = sorted(copy.rglob("test/*/masks/*.png"))[0]
+    mask.write_bytes(b"")  # a disk that filled
+    reference = sorted(copy.rglob("references/*.png"))[-1]
+    reference.unlink()
+    generate(copy, SMALL, workers=1, progress=False)  # the same command: it resumes
+    assert _files(copy) == _files(reference_run)

@@ -99,7 +99,7 @@ def generate(
     if not (root / STATION_GLB).is_file():
         save_model(build_station(), root / STATION_GLB)
     every = jobs(config)
-    pending = [j for j in every if not j.meta_path(root).is_file()]
+    pending = [j for j in every if not _done(root, j)]
     total = len(every)
     bar = tqdm(
         total=total,
@@ -120,6 +120,28 @@ def generate(
         shown = "; ".join(str(p) for p in problems[:5])
         raise GenerateError(f"integrity check of {str(root)!r} failed ({len(problems)}): {shown}")
     return root
+
+
+def _done(root: Path, job: Job) -> bool:
+    """Whether an earlier run finished ``job``: its record, and the files it names, are there.
+
+    The record is written last; a file removed or emptied since (a cleaned-up folder, a
+    disk that filled) makes the job run again, with the same bytes (its own seed).
+    """
+    meta = job.meta_path(root)
+    if not meta.is_file():
+        return False
+    try:
+        row = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return False
+    if row.get("skipped"):
+        return True
+    image = root / str(row.get("image", ""))
+    files = [image, image.parent.parent / "masks" / image.name]
+    if job.split == "test":
+        files.append(image.parent.parent / "references" / image.name)
+    return all(f.is_file() and f.stat().st_size > 0 for f in files)
 
 
 def _check_settings(root: Path, config: GenerateConfig) -> None:
