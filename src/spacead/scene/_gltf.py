@@ -24,6 +24,7 @@ import json
 import math
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -100,7 +101,22 @@ def _extras(material: dict[str, Any]) -> MaterialExtras:
 
 
 def _document(path: Path) -> dict[str, Any] | None:
-    """The JSON document of a ``.glb`` or ``.gltf`` file; ``None`` if it cannot be read."""
+    """The JSON document of a ``.glb`` or ``.gltf`` file; ``None`` if it cannot be read.
+
+    Loading a model reads it three times (outside references, texture sizes, material
+    extras): parsed once per version of the file. Callers only read the document.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _parsed(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _parsed(path_text: str, size: int, mtime_ns: int) -> dict[str, Any] | None:
+    """:func:`_document` of one version of a file (``size`` and ``mtime_ns`` key the cache)."""
+    path = Path(path_text)
     try:
         with path.open("rb") as fh:
             head = fh.read(20)
