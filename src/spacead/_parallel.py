@@ -215,35 +215,13 @@ def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -
             raise
 
 
-@contextlib.contextmanager
-def sigint_held() -> Iterator[None]:
-    """Hold (block) Ctrl-C in this thread for the block, then deliver it if it came.
-
-    A process started meanwhile inherits the held signal: a worker then cannot be
-    interrupted while it imports (a terminal's Ctrl-C reaches the whole process group),
-    which printed its traceback above the parent's one-line message; its initializer
-    ignores Ctrl-C and releases it.
-    """
-    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
 def _worker_init(share: int, parent: int) -> None:  # pragma: no cover - runs in workers
     """Set a worker up: Ctrl-C ignored, its share of the cores, its end with its parent.
 
     The parent stops the job on Ctrl-C; a parent killed outright (SIGKILL) takes its
-    workers with it. A worker is born with Ctrl-C held (:func:`sigint_held`): ignoring
-    it discards one that came while the worker started, and then it is released.
+    workers with it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _end_with(parent)
     pin_worker(share)
 
@@ -287,8 +265,7 @@ def _drain(
 
     def top_up() -> None:  # two tasks queued per spawned worker keep it busy
         while pending and len(in_flight) < 2 * (n - 1):
-            with sigint_held():  # a submit may start a worker: it is born with Ctrl-C held
-                in_flight.add(pool.submit(fn, *pending.popleft()))
+            in_flight.add(pool.submit(fn, *pending.popleft()))
 
     top_up()
     while pending or in_flight:
