@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from spacead.scene import OrbitError, load_orbit, sky_at, sky_geometry
-from spacead.scene._orbit import _ephemeris
+from spacead.scene._ephemeris import de421
 
 # The ISS's elements of 20 January 2014 as Skyfield's documentation prints them, line
 # 2's checksum digit recomputed (sgp4.io.compute_checksum).
@@ -42,7 +42,7 @@ def test_nrho_at_an_instant_is_sky_geometry_on_that_day(day, hour, offset):
 def test_tle_sky_is_lit_when_skyfield_says_the_station_is_sunlit(iss):
     orbit = load_orbit(str(iss))
     assert (orbit.kind, orbit.name, orbit.central) == ("tle", "ISS (ZARYA)", "earth")
-    kernel, timescale = _ephemeris()
+    kernel, timescale = de421()
     start = dt.datetime(2014, 1, 21, tzinfo=UTC)
     lit = []
     for minute in range(0, 190, 2):  # two orbits
@@ -65,7 +65,7 @@ def test_world_attitude_from_an_inertial_rotation(iss):
     turned = sky_at(load_orbit(str(iss)), when, inertial_to_world=turn)
     np.testing.assert_allclose(turned.sun_direction, turn @ inertial.sun_direction, atol=1e-15)
     # the Sun seen from low Earth orbit is the Sun seen from the Earth's centre
-    kernel, timescale = _ephemeris()
+    kernel, timescale = de421()
     sun = (kernel["sun"] - kernel["earth"]).at(timescale.from_datetime(when)).position.km
     angle = np.arccos(inertial.sun_direction @ (sun / np.linalg.norm(sun)))
     assert angle < 1e-4
@@ -122,7 +122,7 @@ def _oem(path: Path, states: list[tuple[str, np.ndarray]], **meta: str) -> Path:
 def _iss_states(iss: Path, system: str) -> list[tuple[str, np.ndarray]]:
     """The TLE's states every minute for three hours; epochs in UTC, or TT by day of year."""
     satellite = load_orbit(str(iss))._satellite
-    timescale = _ephemeris()[1]
+    timescale = de421()[1]
     start = dt.datetime(2014, 1, 21, tzinfo=UTC)
     states = []
     for minute in range(181):

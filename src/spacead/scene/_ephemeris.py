@@ -24,6 +24,7 @@ import datetime as dt
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from skyfield.api import Loader
@@ -82,27 +83,34 @@ class SkyGeometry:
     inertial_to_station: Array
 
 
-@lru_cache(maxsize=8)
-def _year_table(year: int, hour: float) -> tuple[Array, Array, Array]:
-    """Earth→Moon position and velocity and Moon→Sun position (km, km/day), one row a day."""
+@lru_cache(maxsize=1)
+def de421() -> tuple[Any, Any]:
+    """JPL's DE421 kernel and a timescale with Skyfield's built-in leap seconds (no download).
+
+    Loaded once per process and kept open: :func:`sky_geometry`'s yearly tables and
+    :func:`spacead.scene.sky_at`'s instants read the same file.
+    """
     with warnings.catch_warnings():  # skyfield-data warns that its unused finals2000A.all expired
         warnings.filterwarnings("ignore", message=".*has expired", category=RuntimeWarning)
         from skyfield_data import get_skyfield_data_path
 
         load = Loader(get_skyfield_data_path(), verbose=False)
+    return load("de421.bsp"), load.timescale(builtin=True)
+
+
+@lru_cache(maxsize=8)
+def _year_table(year: int, hour: float) -> tuple[Array, Array, Array]:
+    """Earth→Moon position and velocity and Moon→Sun position (km, km/day), one row a day."""
+    kernel, timescale = de421()
     days = 366 if (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 else 365
-    kernel = load("de421.bsp")
-    try:
-        t = load.timescale(builtin=True).utc(year, 1, 1 + np.arange(days), hour)
-        earth_moon = (kernel["moon"] - kernel["earth"]).at(t)
-        moon_sun = (kernel["sun"] - kernel["moon"]).at(t)
-        return (
-            earth_moon.position.km.T,
-            earth_moon.velocity.km_per_s.T * 86400.0,
-            moon_sun.position.km.T,
-        )
-    finally:
-        kernel.close()
+    t = timescale.utc(year, 1, 1 + np.arange(days), hour)
+    earth_moon = (kernel["moon"] - kernel["earth"]).at(t)
+    moon_sun = (kernel["sun"] - kernel["moon"]).at(t)
+    return (
+        earth_moon.position.km.T,
+        earth_moon.velocity.km_per_s.T * 86400.0,
+        moon_sun.position.km.T,
+    )
 
 
 def _unit(v: Array) -> Array:

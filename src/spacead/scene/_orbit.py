@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from ._ephemeris import SkyGeometry, nrho_state, sky_from_state
+from ._ephemeris import SkyGeometry, de421, nrho_state, sky_from_state
 from ._meshes import Array
 from ._oem import OrbitEphemeris, is_oem, read_oem
 
@@ -97,7 +96,7 @@ def load_orbit(spec: str) -> Orbit:
         raise OrbitError(f"--orbit {spec}: not 'nrho', 'nrho@ISO-TIME', a TLE or an OEM file")
     if is_oem(path):
         try:
-            ephemeris = read_oem(path, _ephemeris()[1])
+            ephemeris = read_oem(path, de421()[1])
         except (ValueError, OSError) as exc:
             raise OrbitError(str(exc)) from None
         return Orbit("oem", name=ephemeris.name, ephemeris=ephemeris)
@@ -137,7 +136,7 @@ def sky_at(
     1.0
     """
     when = _utc(when)
-    kernel, timescale = _ephemeris()
+    kernel, timescale = de421()
     t = timescale.from_datetime(when)
     earth_moon = (kernel["moon"] - kernel["earth"]).at(t)
     moon_sun = (kernel["sun"] - kernel["moon"]).at(t).position.km
@@ -175,26 +174,13 @@ def sky_at(
     )
 
 
-@cache
-def _ephemeris() -> tuple[Any, Any]:
-    """DE421 and a timescale with Skyfield's built-in leap seconds (no download)."""
-    from skyfield.api import Loader
-
-    with warnings.catch_warnings():  # skyfield-data warns that its unused finals2000A.all expired
-        warnings.filterwarnings("ignore", message=".*has expired", category=RuntimeWarning)
-        from skyfield_data import get_skyfield_data_path
-
-        load = Loader(get_skyfield_data_path(), verbose=False)
-    return load("de421.bsp"), load.timescale(builtin=True)
-
-
 def _satellite(line1: str, line2: str, title: str, path: Path) -> Any:
     from sgp4.io import verify_checksum
     from skyfield.api import EarthSatellite
 
     try:  # sgp4's parser takes a garbled line as numbers; the checksums catch it
         verify_checksum(line1, line2)
-        return EarthSatellite(line1, line2, title, _ephemeris()[1])
+        return EarthSatellite(line1, line2, title, de421()[1])
     except (ValueError, IndexError) as exc:  # sgp4 says which column it could not read
         reason = str(exc).strip().splitlines()[0].rstrip(":")
         raise OrbitError(f"{path}: not a valid TLE: {reason}") from None
