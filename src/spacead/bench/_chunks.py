@@ -245,6 +245,15 @@ def _run(
         yield part
 
 
+def file_stamp(path: str | Path) -> list[object] | None:
+    """A file's path, size and modification time (None if it cannot be read)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return [str(path), stat.st_size, stat.st_mtime_ns]
+
+
 def chunk_key(items: Sequence[Item], frames: Sequence[FrameSpec] | None) -> str:
     """What a chunk's results were made from: its files as they are now, its frames.
 
@@ -253,14 +262,11 @@ def chunk_key(items: Sequence[Item], frames: Sequence[FrameSpec] | None) -> str:
     frame's ``transforms.json`` entry: an edited image, mask, reference or pose
     makes the kept chunk stale, and it is scored again.
     """
-    parts: list[Any] = []
-    for item in items:
-        for path in (item.image, item.mask, item.reference):
-            try:
-                stat = path.stat() if path is not None else None
-            except OSError:
-                stat = None
-            parts.append(None if stat is None else [str(path), stat.st_size, stat.st_mtime_ns])
+    parts: list[Any] = [
+        file_stamp(path) if path is not None else None
+        for item in items
+        for path in (item.image, item.mask, item.reference)
+    ]
     if frames is not None:
         parts.append([f.to_dict() for f in frames])
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()

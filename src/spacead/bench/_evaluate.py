@@ -25,7 +25,16 @@ from .._parallel import RunOptions, default_workers, run_options
 from ..data import TRANSFORMS, AlloDataset, FrameSpec, Item, Problem, read_transforms
 from ..detect import Detector, DetectorParams, LearnedDetector, detector_spec, fit_detector
 from ..metrics import BenchmarkAccumulator
-from ._chunks import _CHUNK, _binning, _inverse, _Partials, _run, _Stream, pixel_transform
+from ._chunks import (
+    _CHUNK,
+    _binning,
+    _inverse,
+    _Partials,
+    _run,
+    _Stream,
+    file_stamp,
+    pixel_transform,
+)
 from ._result import EvaluationResult, Prediction
 
 if TYPE_CHECKING:  # the reference pipeline renders
@@ -266,19 +275,10 @@ def _partials(setup: _Setup, folder: Path) -> _Partials:
         "chunk": _CHUNK,
         "references": setup.mode,
         "reference_params": setup.rendered[0].params.to_dict() if setup.rendered else None,
-        "cad": _file_stamp(setup.rendered[0].cad) if setup.rendered else None,
+        "cad": file_stamp(setup.rendered[0].cad) if setup.rendered else None,
         "spacead": __version__,
     }
     return _Partials(folder, fingerprint)
-
-
-def _file_stamp(path: str) -> list[object] | None:
-    """A file's path, size and modification time (None if it cannot be read)."""
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return None
-    return [str(path), stat.st_size, stat.st_mtime_ns]
 
 
 def _collect(setup: _Setup, resume: Path | None) -> _Tally:
