@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from spacead.data import FrameSpec, ImageReadError, read_image, read_transforms
+from spacead.data import TRANSFORMS, FrameSpec, ImageReadError, read_image, read_transforms
 from spacead.scene import Intrinsics
 
 from ._detect import FrameDetector
@@ -232,4 +232,4 @@ def _play(
 
 def folder_or_bag(path: str | os.PathLike[str]) -> str:
     """``"folder"`` for a ``transforms.json`` dataset, ``"bag"`` for anything else."""
-    return "folder" if (Path(path) / "transforms.json").is_file() else "bag"
+    return "folder" if (Path(path) / TRANSFORMS).is_file() else "bag"
