@@ -27,6 +27,7 @@ with the reported lights (+-10 %), without the hazard, noise or auto-exposure.
     python benchmarks/bench_independent.py make --out /work/data/independent --set dev --frames 32 --seed 101
     python benchmarks/bench_independent.py make --out /work/data/independent --set heldout --frames 32 --seed 202
     python benchmarks/bench_independent.py make --out /work/data/independent --set dev2 --regions dev2 --frames 24 --seed 303
+    python benchmarks/bench_independent.py make --out /work/data/independent --set heldout2 --regions heldout --frames 40 --seed 404 --variants
     python benchmarks/bench_independent.py check /work/data/independent/dev
     python benchmarks/bench_independent.py run /work/data/independent/dev
 
@@ -80,7 +81,8 @@ import _independent_blender as ib  # noqa: E402
 # None: the root's reference files (Cycles); a setting: references spacead renders.
 # A spacead setting is ReferenceParams overrides plus, optionally, "paths": LightPaths overrides.
 BASE = {"fit_materials": False, "psf_sigma": 0.0}  # the ablation's start: no gains, no blur
-DIRECT = {"glossy": False, "diffuse": False, "soft_shadows": False, "antialias": False, "glints": 1}
+DIRECT = {"glossy": False, "diffuse": False, "soft_shadows": False, "antialias": False, "glints": 1,
+          "multiscatter": False}  # fmt: skip
 ROWS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "Cycles at the reported pose": ("", None),
     "Cycles true pose, all paths (true_all)": ("variants/true_all", None),
@@ -94,6 +96,10 @@ ROWS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "spacead, + Sun disc and pixel filter at edges": (
         "", {**BASE, "paths": {**DIRECT, "soft_shadows": True, "antialias": True}},
     ),
+    "spacead, + multiple scattering in the specular lobe": (
+        "", {**BASE, "paths": {**DIRECT, "soft_shadows": True, "antialias": True,
+                               "multiscatter": True}},
+    ),
     "spacead, + glossy bounce": ("", {**BASE, "paths": {"diffuse": False, "glints": 1}}),
     "spacead, + diffuse bounce": ("", {**BASE, "paths": {"glints": 1}}),
     "spacead, + glints": ("", BASE),
@@ -103,6 +109,7 @@ ROWS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "spacead, chained reflections (glossy_depth 2, diffuse_depth 2)": (
         "", {"paths": {"glossy_depth": 2, "diffuse_depth": 2}},
     ),
+    "spacead, defaults without multiple scattering": ("", {"paths": {"multiscatter": False}}),
     "spacead, defaults at the true pose": ("", {"true_pose": True}),
 }  # fmt: skip
 
@@ -647,7 +654,7 @@ def write_frame(root: Path, frame: Frame, out: dict[str, Any]) -> dict[str, Any]
     write_png(cam_dir / "images" / f"{frame.name}.png", out["query"])
     write_png(cam_dir / "masks" / f"{frame.name}.png", out["mask"])
     write_png(cam_dir / "references" / f"{frame.name}.png", out["reference"])
-    for v in VARIANTS:
+    for v in out["linear"]:
         vdir = root / "variants" / v / "test" / frame.camera
         for kind in ("images", "masks"):
             dst = vdir / kind / f"{frame.name}.png"
@@ -708,6 +715,10 @@ def write_frame(root: Path, frame: Frame, out: dict[str, Any]) -> dict[str, Any]
     return {"index": frame.index, "transforms": transforms, "truth": truth}
 
 
+def rendered_variants(root: Path) -> list[str]:
+    return [v for v in VARIANTS if (root / "variants" / v).is_dir()]
+
+
 def write_indexes(root: Path, seed: int, set_name: str, info: dict[str, Any]) -> int:
     records = [json.loads(p.read_text()) for p in sorted((root / "frames").glob("*.json"))]
     records.sort(key=lambda r: r["index"])
@@ -757,15 +768,14 @@ def write_indexes(root: Path, seed: int, set_name: str, info: dict[str, Any]) ->
                 "filter_glossy": 1.0,
                 "pixel_filter": "BLACKMAN_HARRIS 1.5 px",
                 "sun_angle_deg": SUN_ANGLE_DEG,
-                "variants": VARIANTS,
+                "variants": {v: VARIANTS[v] for v in rendered_variants(root)},
             },
             "station": {k: v for k, v in info.items() if k != "glb"},
             "frames": [r["truth"] for r in records],
         },
     )
-    for v in VARIANTS:
+    for v in rendered_variants(root):
         vroot = root / "variants" / v
-        vroot.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / "transforms.json", vroot / ".transforms.json.tmp")
         os.replace(vroot / ".transforms.json.tmp", vroot / "transforms.json")
         if not (vroot / "station.glb").exists():
@@ -774,7 +784,9 @@ def write_indexes(root: Path, seed: int, set_name: str, info: dict[str, Any]) ->
     return len(records)
 
 
-def render_frame(sc: Scene, frame: Frame, geo: Geometry, tmp: Path, seed: int) -> dict[str, Any]:
+def render_frame(
+    sc: Scene, frame: Frame, geo: Geometry, tmp: Path, seed: int, variants: list[str]
+) -> dict[str, Any]:
     bpy, scene = sc.bpy, sc.scene
     times: dict[str, float] = {}
     rng = np.random.default_rng([seed, frame.index, 7])
@@ -830,6 +842,8 @@ def render_frame(sc: Scene, frame: Frame, geo: Geometry, tmp: Path, seed: int) -
     labels = timed("labels", ib.render_labels, bpy, scene, tmp / "lab")
     linear: dict[str, np.ndarray] = {}
     for k, (v, bounces) in enumerate(VARIANTS.items()):
+        if v not in variants and v != "true_all":  # true_all is a normal frame's query
+            continue
         set_bounce(scene, *bounces)
         linear[v] = timed(
             v,
@@ -912,7 +926,7 @@ def make(args: argparse.Namespace) -> None:
             t0 = time.perf_counter()
             frame = draw_frame(index, args.seed, regions, geo, interest)
             t_draw = time.perf_counter() - t0
-            out = render_frame(sc, frame, geo, tmp, args.seed)
+            out = render_frame(sc, frame, geo, tmp, args.seed, args.variants)
             out["seconds"]["draw"] = round(t_draw, 2)
             record = write_frame(root, frame, out)
             out["seconds"]["total"] = round(time.perf_counter() - t0, 2)
@@ -1094,6 +1108,9 @@ def run(args: argparse.Namespace) -> None:
         print("|---|---|---|---|---|---|---|")
         notes = []
         for name, (sub, setting) in rows.items():
+            if sub and not (root / sub).is_dir():
+                notes.append(f"{name}: not rendered for this set (`make --variants`)")
+                continue
             t0 = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp:
                 data = root / sub
@@ -1132,6 +1149,13 @@ def main() -> None:
     m.add_argument("--set", default="dev")
     m.add_argument("--frames", type=int, default=32)
     m.add_argument("--seed", type=int, default=101)
+    m.add_argument(
+        "--variants",
+        nargs="*",
+        choices=list(VARIANTS),
+        default=list(VARIANTS),
+        help="light-path variants to render (true_all always; fewer: a faster set for `run`)",
+    )
     m.add_argument(
         "--regions",
         choices=sorted(REGIONS),

@@ -67,8 +67,28 @@ def face_corners(size, center, z):
     return [(cx + a, cy + b, z) for a in (-h, h) for b in (-h, h)]
 
 
-def gltf_by_hand(n, v, light, base, metallic, roughness):
-    """The glTF 2.0 Appendix B BRDF, written out for one direction pair (spacead's pi scale)."""
+def ggx_albedo(ndv, roughness, steps=400):
+    """The GGX lobe's directional albedo for F = 1 (glTF's D and V), by quadrature over the
+    hemisphere of light directions: independent of the visible-normal sampling spacead uses."""
+    a2 = max(roughness**4, 1e-6)
+    theta = (np.arange(steps) + 0.5) / steps * np.pi / 2
+    phi = (np.arange(2 * steps) + 0.5) / (2 * steps) * 2 * np.pi
+    t, p = np.meshgrid(theta, phi, indexing="ij")
+    light = np.stack([np.sin(t) * np.cos(p), np.sin(t) * np.sin(p), np.cos(t)], -1)
+    view = np.array([np.sqrt(1 - ndv * ndv), 0.0, ndv])
+    h = light + view
+    h /= np.linalg.norm(h, axis=-1, keepdims=True)
+    ndl, ndh = light[..., 2], h[..., 2]
+    d = a2 / (np.pi * (ndh**2 * (a2 - 1) + 1) ** 2)
+    vis = 1 / ((ndl + np.sqrt(a2 + (1 - a2) * ndl**2)) * (ndv + np.sqrt(a2 + (1 - a2) * ndv**2)))
+    solid_angle = np.sin(t) * (np.pi / 2 / steps) * (np.pi / steps)
+    return float(np.sum(d * vis * ndl * solid_angle))
+
+
+def gltf_by_hand(n, v, light, base, metallic, roughness, multiscatter=False):
+    """The glTF 2.0 Appendix B BRDF, written out for one direction pair (spacead's pi scale).
+
+    ``multiscatter``: the specular lobe times Turquin's 1 + F0 (1 - E) / E."""
     h = (v + light) / np.linalg.norm(v + light)
     a2 = roughness**4
     ndl, ndv, ndh, vdh = n @ light, n @ v, n @ h, v @ h
@@ -77,4 +97,8 @@ def gltf_by_hand(n, v, light, base, metallic, roughness):
     d = a2 / (np.pi * (ndh**2 * (a2 - 1) + 1) ** 2)
     vis = 1 / ((ndl + np.sqrt(a2 + (1 - a2) * ndl**2)) * (ndv + np.sqrt(a2 + (1 - a2) * ndv**2)))
     diffuse = (1 - fresnel) * (1 - metallic) * np.asarray(base) / np.pi
-    return np.pi * (diffuse + fresnel * d * vis) * ndl
+    gain = 1.0
+    if multiscatter:
+        albedo = ggx_albedo(ndv, roughness)
+        gain = 1 + f0 * (1 - albedo) / albedo
+    return np.pi * (diffuse + fresnel * d * vis * gain) * ndl

@@ -11,7 +11,7 @@ import trimesh
 
 from spacead.render import LightPaths, ReferenceRenderer, Spotlight
 from spacead.render._pbr import sample_diffuse, sample_glossy
-from spacead.render._surface import SURFACE_COLUMNS
+from spacead.render._surface import S_MS, SURFACE_COLUMNS
 from spacead.scene import Intrinsics, ModelPart, PBRMaterial, StationModel, save_model
 
 GOLDEN = Path(__file__).with_name("data") / "golden_reference.npz"
@@ -303,3 +303,34 @@ def test_more_rays_converge_on_the_same_bounce_light():
     spot = Spotlight(800.0, 70.0, 0.2)
     lit = ReferenceRenderer(model).render(cam, sun_direction=(0.3, -0.05, -1.0), spotlight=spot)
     assert lit.radiance[..., 4, :].mean() > live.radiance[..., 4, :].mean()  # spot light bounces
+
+
+@pytest.mark.parametrize(("rough", "theta"), [(0.35, 0.0), (0.5, 1.0), (0.7, 0.5), (1.0, 1.3)])
+def test_the_shipped_ggx_albedo_table_is_the_lobe_integrated(rough, theta):
+    """E_SS (visible-normal samples, shipped) against a quadrature over light directions."""
+    from spacead.render._pbr import _E_N, E_SS
+    from tests.render.scenes import ggx_albedo
+
+    i, j = round(rough * (_E_N - 1)), round(np.cos(theta) * (_E_N - 1))
+    grid_rough, grid_mu = i / (_E_N - 1), max(j / (_E_N - 1), 1e-3)
+    assert E_SS[i, j] == pytest.approx(ggx_albedo(grid_mu, grid_rough), abs=2e-3)
+
+
+@pytest.mark.parametrize(("rough", "theta"), [(0.3, 0.2), (0.5, 1.0), (0.8, 0.4), (1.0, 1.2)])
+def test_multiscatter_makes_a_white_metal_lose_no_energy(rough, theta):
+    """White furnace, F0 = 1: a single-scattering lobe reflects E < 1 of the light; with the
+    multiple-scattering compensation the glossy samples' mean weight is 1 (energy conserved)."""
+    v = np.array([np.sin(theta), 0.0, np.cos(theta)], np.float32)
+    surf = np.zeros((1, SURFACE_COLUMNS), np.float32)
+    surf[0, 0:6] = (0, 0, 1, 0, 0, 1)
+    surf[0, 6:9], surf[0, 9], surf[0, 10] = 1.0, 1.0, rough
+    means = []
+    for flag in (0.0, 1.0):
+        surf[0, S_MS] = flag
+        dirs = np.zeros((1 << 14, 3), np.float32)
+        w = np.zeros((1 << 14, 3), np.float32)
+        sample_glossy(surf, v[None], np.array([3]), 1 << 14, 1, dirs, w)
+        means.append(float(w[:, 0].mean()))
+    single, multi = means
+    assert single < 0.99 if rough >= 0.5 else single < 1.0
+    assert multi == pytest.approx(1.0, abs=0.01)

@@ -27,7 +27,15 @@ from ._embree import EmbreeMeshes, RayHits
 from ._lights import DIRECT, LightPaths, Sphere, Spotlight, spot_cone
 from ._noise import apply_facets
 from ._procedural import FACET_ROTATION, body_albedo
-from ._surface import FACETS, S_BASE, S_NORMAL, SURFACE_COLUMNS, ModelTables, fetch_surfaces
+from ._surface import (
+    FACETS,
+    S_BASE,
+    S_MS,
+    S_NORMAL,
+    SURFACE_COLUMNS,
+    ModelTables,
+    fetch_surfaces,
+)
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -189,6 +197,8 @@ class Tracer:
         points: F64,
         spread: float,
         subsamples: int = 1,
+        *,
+        multiscatter: bool = True,
     ) -> tuple[F32, F32]:
         """Surface rows (M, :data:`SURFACE_COLUMNS`) of mesh hits ``rows`` seen along ``dirs``.
 
@@ -196,7 +206,9 @@ class Tracer:
         bounce lobe's): with the distance and the incidence it sets how much
         of each texture a hit averages (its mip level). Also returns
         ``subsamples`` normals and roughnesses per hit (M, S, 4) spread over
-        that footprint (see :func:`fetch_surfaces`).
+        that footprint (see :func:`fetch_surfaces`). ``multiscatter``: whether
+        the BRDF adds the light scattered between microfacets
+        (:attr:`LightPaths.multiscatter`).
         """
         t = self.tables
         face = (t.face_offset[hits.mesh[rows]] + hits.primitive[rows]).astype(np.int32)
@@ -229,6 +241,7 @@ class Tracer:
             surf,
             sub,
         )
+        surf[:, S_MS] = 1.0 if multiscatter else 0.0
         if self.has_facets:
             amplitude = np.ascontiguousarray(t.materials[t.face_material[face], FACETS])
             gain = np.ones((len(rows), 3), np.float32)

@@ -209,7 +209,8 @@ def incoming_light(
     rows = np.flatnonzero((hits.mesh >= 0) & ~on_body)
     if rows.size:
         points = origins[rows] + hits.distance[rows, None].astype(np.float64) * dirs[rows]
-        surf, _ = tracer.surfaces(hits, rows, dirs[rows], points, _BOUNCE_SPREAD)
+        surf, _ = tracer.surfaces(hits, rows, dirs[rows], points, _BOUNCE_SPREAD,
+                                  multiscatter=frame.paths.multiscatter)  # fmt: skip
         geo = surf[:, S_GEO : S_GEO + 3]
         sun = tracer.sun_light(frame, points, geo)
         to_cam = frame.origin - points
@@ -286,7 +287,8 @@ def _primary_tile(
         material[rows] = tracer.material_of(hits, rows)
         points = frame.origin + dist[rows, None].astype(np.float64) * dirs[rows]
         surf, sub = tracer.surfaces(hits, rows, dirs[rows], points, frame.pixel_angle,
-                                    frame.paths.glints)  # fmt: skip
+                                    frame.paths.glints,
+                                    multiscatter=frame.paths.multiscatter)  # fmt: skip
         geo = surf[:, S_GEO : S_GEO + 3]
         sun = tracer.sun_light(frame, points, geo)
         spot = tracer.spot_light(frame, cos_axis[rows], dist[rows])
@@ -382,7 +384,8 @@ def _edge_tile(
         dist = hits.distance[rows]
         points = frame.origin + dist[:, None].astype(np.float64) * dirs[rows]
         surf, sub = tracer.surfaces(hits, rows, dirs[rows], points, 0.5 * frame.pixel_angle,
-                                    max(1, paths.glints // n))  # fmt: skip
+                                    max(1, paths.glints // n),
+                                    multiscatter=paths.multiscatter)  # fmt: skip
         geo = surf[:, S_GEO : S_GEO + 3]
         own_sun = np.ascontiguousarray(sun_dirs[rows])
         sun = tracer.sun_light(frame, points, geo, own_sun.astype(np.float64) if angle else None)

@@ -16,6 +16,14 @@ material gives it),
     f &= (1 - F)\, \frac{c_{diff}}{\pi} + F\, D\, V
 
 (GGX distribution, height-correlated Smith visibility, Schlick's Fresnel).
+A single-scattering microfacet lobe loses the light that bounces between
+microfacets (a quarter of it for rough metal at grazing angles), which a real
+surface and Cycles' default multiscatter GGX return; every specular term here is
+multiplied by Turquin's compensation [4]_
+:math:`1 + F_0 (1 - E(\mu_v, r)) / E(\mu_v, r)` (where the surface row's
+multiple-scattering flag is set: :attr:`~spacead.render.LightPaths.multiscatter`),
+with :math:`E` the lobe's directional albedo for :math:`F = 1` (a table,
+:data:`E_SS`, made by :func:`directional_albedo`).
 Radiance is on spacead's scale, :math:`L = \pi f E (n \cdot l)`, so a white
 Lambertian surface facing a unit Sun has radiance 1. Per hit:
 
@@ -42,24 +50,59 @@ References
 .. [1] B. Karis, "Physically Based Shading on Mobile", Unreal Engine blog, 2014.
 .. [2] The Khronos Group, "glTF 2.0 Specification", Appendix B: BRDF Implementation.
 .. [3] E. Heitz, "Sampling the GGX Distribution of Visible Normals", JCGT 7(4), 2018.
+.. [4] E. Turquin, "Practical multiple scattering compensation for microfacet models",
+   Industrial Light & Magic technical report, 2019.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
 from ._noise import lowbias32
-from ._surface import S_BASE, S_EMIT, S_F0, S_METAL, S_NORMAL, S_OCC, S_ROUGH
+from ._surface import (
+    S_BASE,
+    S_EMIT,
+    S_F0,
+    S_METAL,
+    S_MS,
+    S_NORMAL,
+    S_OCC,
+    S_ROUGH,
+    SURFACE_COLUMNS,
+)
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 
 _MIN_ALPHA2 = 1e-6  # alpha^2 floor: roughness 0 would make D a Dirac peak
 _R2 = (0.7548776662466927, 0.5698402909980532)  # the R2 sequence's steps (Roberts 2018)
+_E_N = 32  # E_SS's grid: roughness and cos(view angle), each 0..1 in 31 steps
+
+
+E_SS: npt.NDArray[np.float32] = np.load(Path(__file__).with_name("ggx_albedo.npy"))
+"""The GGX lobe's directional albedo for F = 1: rows roughness 0..1, columns cos(view) 0..1
+(32 x 32), from :func:`directional_albedo` (shipped: it takes seconds to compute)."""
+# What multiple scattering adds, per unit F0. numba freezes this global into the compiled (and
+# cached) kernels: after regenerating ggx_albedo.npy, touch this file so that the cache is rebuilt.
+_GAIN = (1.0 / E_SS - 1.0).astype(np.float32)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _ms_gain(rough: float, ndv: float) -> float:  # pragma: no cover - compiled
+    """(1 - E) / E at (roughness, cos view), bilinear in :data:`E_SS`'s grid."""
+    x = min(max(rough, 0.0), 1.0) * (_E_N - 1)
+    y = min(max(ndv, 0.0), 1.0) * (_E_N - 1)
+    i = min(int(x), _E_N - 2)
+    j = min(int(y), _E_N - 2)
+    fx, fy = x - i, y - j
+    top = float(_GAIN[i, j]) * (1.0 - fy) + float(_GAIN[i, j + 1]) * fy
+    bottom = float(_GAIN[i + 1, j]) * (1.0 - fy) + float(_GAIN[i + 1, j + 1]) * fy
+    return top * (1.0 - fx) + bottom * fx
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -96,10 +139,11 @@ def _lobe(
     f0b = (1.0 - m) * s[S_F0 + 2] + m * s[S_BASE + 2]
     fr, fg, fb = f0r + (1.0 - f0r) * fw, f0g + (1.0 - f0g) * fw, f0b + (1.0 - f0b) * fw
     d = 1.0 - m
+    gain = _ms_gain(rough, ndv) * s[S_MS]
     return (
-        ndl * ((1.0 - fr) * d * s[S_BASE] + fr * spec),
-        ndl * ((1.0 - fg) * d * s[S_BASE + 1] + fg * spec),
-        ndl * ((1.0 - fb) * d * s[S_BASE + 2] + fb * spec),
+        ndl * ((1.0 - fr) * d * s[S_BASE] + fr * spec * (1.0 + f0r * gain)),
+        ndl * ((1.0 - fg) * d * s[S_BASE + 1] + fg * spec * (1.0 + f0g * gain)),
+        ndl * ((1.0 - fb) * d * s[S_BASE + 2] + fb * spec * (1.0 + f0b * gain)),
     )
 
 
@@ -128,10 +172,11 @@ def albedos(surf: F32, view: F32, out: F32) -> None:  # pragma: no cover - compi
             1e-4,
         )
         scale, bias = _env_brdf(s[S_ROUGH], ndv)
+        gain = _ms_gain(s[S_ROUGH], ndv) * s[S_MS]
         m = s[S_METAL]
         for c in range(3):
             f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
-            out[i, c] = f0 * scale + bias
+            out[i, c] = (f0 * scale + bias) * (1.0 + f0 * gain)
             out[i, 3 + c] = (1.0 - f0) * (1.0 - m) * s[S_BASE + c]
 
 
@@ -188,10 +233,12 @@ def shade_direct(
         o[1, 0], o[1, 1], o[1, 2] = k * pr, k * pg, k * pb
         ndv = max(s[S_NORMAL] * vx + s[S_NORMAL + 1] * vy + s[S_NORMAL + 2] * vz, 1e-4)
         scale, bias = _env_brdf(s[S_ROUGH], ndv)
+        gain = _ms_gain(s[S_ROUGH], ndv) * s[S_MS]
         m = s[S_METAL]
         for c in range(3):
             f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
-            o[2, c] = s[S_OCC] * ((1.0 - m) * s[S_BASE + c] * (1.0 - f0) + f0 * scale + bias)
+            spec = (f0 * scale + bias) * (1.0 + f0 * gain)
+            o[2, c] = s[S_OCC] * ((1.0 - m) * s[S_BASE + c] * (1.0 - f0) + spec)
             o[3, c] = s[S_EMIT + c]
 
 
@@ -268,6 +315,7 @@ def sample_glossy(
         alpha = math.sqrt(max(rough * rough * rough * rough, _MIN_ALPHA2))
         alpha2 = alpha * alpha
         m = s[S_METAL]
+        gain = _ms_gain(rough, lvz) * s[S_MS]
         for k in range(samples):
             j = i * samples + k
             if lvz <= 1e-4:
@@ -309,7 +357,7 @@ def sample_glossy(
             fw = (1.0 - max(vdh, 0.0)) ** 5
             for c in range(3):
                 f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
-                weights[j, c] = (f0 + (1.0 - f0) * fw) * g2_over_g1
+                weights[j, c] = (f0 + (1.0 - f0) * fw) * g2_over_g1 * (1.0 + f0 * gain)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -346,3 +394,29 @@ def sample_diffuse(
             for c in range(3):
                 f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
                 weights[j, c] = (1.0 - (f0 + (1.0 - f0) * fw)) * (1.0 - m) * s[S_BASE + c]
+
+
+def directional_albedo(n: int = _E_N, samples: int = 1 << 16) -> npt.NDArray[np.float32]:
+    """E(r, mu), shape (n, n): the GGX lobe's directional albedo for F = 1 (rows roughness).
+
+    The mean weight of :func:`sample_glossy`'s samples on a white metal
+    (F0 = 1, so F = 1) without the compensation: with visible normals that is
+    the masking of the reflected direction, G1(l). ``samples`` quasi-random
+    directions per cell resolve the lobe's tail that reflects below the horizon
+    (1.5 % of it at roughness 0.35). Makes ``ggx_albedo.npy``::
+
+        python -c "import numpy as np; from spacead.render._pbr import directional_albedo as d; np.save('src/spacead/render/ggx_albedo.npy', d())"
+    """  # noqa: E501
+    mu = np.maximum(np.linspace(0.0, 1.0, n), 1e-3)
+    out = np.empty((n, n), np.float32)
+    for i, rough in enumerate(np.linspace(0.0, 1.0, n)):
+        surf = np.zeros((n, SURFACE_COLUMNS), np.float32)
+        surf[:, S_NORMAL + 2] = 1.0
+        surf[:, S_BASE : S_BASE + 3] = 1.0
+        surf[:, S_METAL], surf[:, S_ROUGH] = 1.0, rough
+        view = np.stack([np.sqrt(1.0 - mu * mu), np.zeros(n), mu], 1).astype(np.float32)
+        dirs = np.empty((n * samples, 3), np.float32)
+        weights = np.empty((n * samples, 3), np.float32)
+        sample_glossy(surf, view, np.arange(n, dtype=np.int64), samples, 0, dirs, weights)
+        out[i] = weights[:, 0].reshape(n, samples).mean(axis=1)
+    return out

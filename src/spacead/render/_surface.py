@@ -7,7 +7,8 @@ one flat array, built once per model. :func:`fetch_surfaces` turns ray hits
 :data:`SURFACE_COLUMNS` per hit: shading normal (interpolated vertex normals,
 tilted by the normal map), geometric normal, base colour, metalness,
 roughness, the dielectric :math:`F_0`, emission and ambient occlusion, all
-after their textures and facing the viewer (surfaces are two-sided).
+after their textures and facing the viewer (surfaces are two-sided), and
+whether the BRDF compensates multiple scattering (set by the caller).
 
 Normal maps follow glTF: tangent-space, +x along increasing ``u``, +y along
 increasing ``v`` (trimesh's ``v`` points up, as Blender's), scaled by
@@ -46,7 +47,8 @@ _DEFAULT_F0 = 0.04  # glTF's dielectric reflectance at normal incidence
 
 # Columns of a surface row (one row per hit), see fetch_surfaces.
 S_NORMAL, S_GEO, S_BASE, S_METAL, S_ROUGH, S_F0, S_EMIT, S_OCC = 0, 3, 6, 9, 10, 11, 14, 17
-SURFACE_COLUMNS = 18
+S_MS = 18  # 1: compensate the specular lobe for multiple scattering (see _pbr), 0: not
+SURFACE_COLUMNS = 19
 TOKSVIG = 0.25  # roughness widening per unit of normal-map shortening (see fetch_surfaces)
 
 
