@@ -263,6 +263,63 @@ def test_ctrl_c_stops_in_one_line_and_the_same_command_resumes(tmp_path):
     assert _files(out) == _files(fresh)
 
 
+# Loaded by every Python process of the run below (PYTHONPATH): a worker process waits at a
+# gate while it starts (before spacead is imported there, as a slow import would), and this
+# process waits there too after three frames, so the run can neither finish nor get past the
+# workers' start before the test has sent Ctrl-C, however fast or slow the machine is.
+GATED_WORKER_START = (
+    GATED_RENDER
+    + """
+import sys
+
+
+def _hold() -> None:
+    Path(os.environ["SPACEAD_TEST_STARTING"]).touch()
+    while not Path(os.environ["SPACEAD_TEST_GATE"]).exists():
+        time.sleep(0.05)
+
+
+if "--multiprocessing-fork" in sys.argv:
+    _hold()
+"""
+)
+
+
+def test_ctrl_c_while_workers_start_is_still_one_line(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, workers still starting too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    site, gate, starting = tmp_path / "site", tmp_path / "gate", tmp_path / "starting"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(GATED_WORKER_START)
+    env = {**os.environ, "SPACEAD_TEST_GATE": str(gate), "SPACEAD_TEST_STARTING": str(starting)}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])])
+    command = [sys.executable, "-m", "spacead", "generate", str(tmp_path / "g"), "--train", "0",
+               "--test", "40", "--width", "96", "--height", "54", "--workers", "2", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,  # its own process group, as a terminal's job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # see the test above
+    )  # fmt: skip
+    try:
+        while not starting.exists():  # a worker is starting, held at the gate
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the parent and its workers alike
+    finally:
+        gate.touch()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.splitlines() == [
+        "spacead generate: interrupted; finished work is kept, and the same command resumes "
+        "where it can"
+    ]
+
+
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_debug_shows_the_full_error_and_verbose_logs(capsys, tmp_path, where):
     import logging

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, TypeVar
 
 from ._threads import (
@@ -205,9 +205,8 @@ def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -
     share = worker_share(n)
     pending = deque(tasks)
     in_flight: set[Future[T]] = set()
-    ctx = get_context("spawn")
     init = functools.partial(_worker_init, share, os.getpid())
-    with ProcessPoolExecutor(n - 1, mp_context=ctx, initializer=init) as pool:
+    with ProcessPoolExecutor(n - 1, mp_context=_WorkerContext(), initializer=init) as pool:
         try:
             yield from _drain(fn, pool, pending, in_flight, n, share)
         except BaseException:  # Ctrl-C or an error: queued chunks are not started
@@ -215,13 +214,64 @@ def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -
             raise
 
 
+@contextlib.contextmanager
+def _children_ignore_sigint() -> Iterator[None]:
+    """Processes started inside are born ignoring SIGINT; this one loses no Ctrl-C meanwhile.
+
+    A terminal's Ctrl-C reaches the whole process group: a worker still importing would
+    print a KeyboardInterrupt traceback above the parent's one-line message. An ignored
+    SIGINT stays ignored through exec, and Python then leaves it so (it installs its own
+    handler only where the parent left the default), so a worker ignores Ctrl-C from
+    its first instruction. Here SIGINT is held (blocked) around the switch, so one that
+    arrives meanwhile is delivered to this process's handler afterwards (Linux keeps a
+    blocked signal pending even while ignored). Only the main thread may change signal
+    handlers; elsewhere, and without POSIX signal masks, this does nothing.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    if signal.SIGINT in signal.sigpending():  # already pressed: let it through now
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        yield
+        return
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+class _WorkerProcess(SpawnProcess):
+    """A spawned worker process, born ignoring Ctrl-C (:func:`_children_ignore_sigint`)."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:  # noqa: N802 - the name multiprocessing calls
+        with _children_ignore_sigint():
+            return SpawnProcess._Popen(process_obj)
+
+
+class _WorkerContext(SpawnContext):
+    """The spawn start method, with :class:`_WorkerProcess` for processes."""
+
+    Process = _WorkerProcess
+
+
 def _worker_init(share: int, parent: int) -> None:  # pragma: no cover - runs in workers
     """Set a worker up: Ctrl-C ignored, its share of the cores, its end with its parent.
 
     The parent stops the job on Ctrl-C; a parent killed outright (SIGKILL) takes its
-    workers with it.
+    workers with it. A worker is born ignoring SIGINT with it held; it releases it here
+    (still ignored) so that processes it starts get the usual signal mask.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _end_with(parent)
     pin_worker(share)
 
