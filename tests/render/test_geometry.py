@@ -140,3 +140,25 @@ def test_output_does_not_depend_on_threads():
     two = RaycastRenderer(threads=3).render(sc, cam, rng=5)
     assert one.image.tobytes() == two.image.tobytes()
     np.testing.assert_array_equal(one.depth, two.depth)
+
+
+def test_the_same_parts_reuse_one_tracer_and_an_edited_mesh_gets_a_new_one(monkeypatch):
+    """Renders of unchanged parts share tables and Embree scene; moving a mesh in place
+    (trimesh's content hash changes) is seen at the next render, not served stale."""
+    import spacead.render._raycast as raycast
+
+    built = []
+    monkeypatch.setattr(raycast, "_TRACERS", type(raycast._TRACERS)())
+    real = raycast.Tracer
+    monkeypatch.setattr(raycast, "Tracer", lambda *a: built.append(1) or real(*a))
+    part = plate(2.0, (0, 0, 10.0))
+    cam = camera(64, 48)
+    first = quiet().render(scene(part), cam)
+    again = quiet().render(scene(part), cam)
+    assert len(built) == 1
+    np.testing.assert_array_equal(first.image, again.image)
+    part.mesh.apply_translation((1.5, 0.0, 0.0))  # the same Part object, its mesh moved
+    moved = quiet().render(scene(part), cam)
+    assert len(built) == 2 and not np.array_equal(moved.mask, first.mask)
+    raycast._TRACERS.clear()  # a cold cache renders the moved plate the same
+    np.testing.assert_array_equal(quiet().render(scene(part), cam).image, moved.image)

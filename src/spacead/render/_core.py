@@ -12,6 +12,7 @@ simulator), and how much Sun and spotlight reach a point (shadow rays).
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -119,6 +120,7 @@ class Tracer:
         self.names = tuple(m.name for m in model.materials)
         self.has_facets = bool(np.any(self.tables.materials[:, FACETS] > 0))
         self._rays: OrderedDict[Intrinsics, CameraRays] = OrderedDict()
+        self._rays_lock = threading.Lock()  # one tracer may serve renders on several threads
 
     def frame(
         self,
@@ -163,13 +165,16 @@ class Tracer:
     def camera_rays(self, camera: Camera) -> CameraRays:
         """The pixel rays of a camera model (undistorting a grid costs more than a render)."""
         key = camera.intrinsics
-        if key in self._rays:
-            self._rays.move_to_end(key)
-            return self._rays[key]
+        with self._rays_lock:
+            rays = self._rays.get(key)
+            if rays is not None:
+                self._rays.move_to_end(key)
+                return rays
         rays = CameraRays.of(camera.with_pose(np.zeros(3), np.eye(3)))
-        self._rays[key] = rays
-        while len(self._rays) > _GRID_CACHE:
-            self._rays.popitem(last=False)
+        with self._rays_lock:
+            self._rays[key] = rays
+            while len(self._rays) > _GRID_CACHE:
+                self._rays.popitem(last=False)
         return rays
 
     def world_rays(self, frame: Frame, pixels: Index) -> tuple[F32, F32]:
