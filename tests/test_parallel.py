@@ -78,3 +78,25 @@ def test_evaluate_on_a_dask_cluster_equals_one_process(tmp_path):
         np.testing.assert_array_equal(
             np.load(f), np.load(tmp_path / "m2" / f.relative_to(tmp_path / "m1"))
         )
+
+
+def _mark_warm(folder) -> None:
+    (folder / f"warm-{os.getpid()}").touch()
+
+
+def _pid_and_warm(folder, _: int) -> tuple[int, bool]:
+    return os.getpid(), (folder / f"warm-{os.getpid()}").exists()
+
+
+def test_warming_workers_runs_the_warm_up_in_each_worker_before_its_tasks(tmp_path):
+    import functools
+
+    from spacead._parallel import warming_workers
+
+    tasks = [(tmp_path, i) for i in range(12)]
+    with warming_workers(functools.partial(_mark_warm, tmp_path)):
+        seen = list(run_tasks(_pid_and_warm, tasks, workers=2))
+    workers = {pid: warm for pid, warm in seen if pid != os.getpid()}
+    assert workers and all(workers.values())  # every task a worker ran came after its warm-up
+    assert not (tmp_path / f"warm-{os.getpid()}").exists()  # this process is not warmed
+    assert len(list(tmp_path.glob("warm-*"))) == len(workers)

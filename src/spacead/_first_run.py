@@ -23,12 +23,11 @@ MESSAGE = (
 
 
 def _cache_folders() -> list[Path]:
-    """Where numba may keep spacead's compiled kernels."""
-    folders = [_PACKAGE / "detect" / "__pycache__"]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        folders.append(Path(os.environ["NUMBA_CACHE_DIR"]))
-    folders.append(Path.home() / ".cache" / "numba")  # numba's user-wide default on Linux
-    return folders
+    """Where numba may keep spacead's compiled kernels (``NUMBA_CACHE_DIR`` alone if set)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):  # numba then caches there and nowhere else
+        return [Path(os.environ["NUMBA_CACHE_DIR"])]
+    # beside the module, or numba's user-wide default on Linux where that is read-only
+    return [_PACKAGE / "detect" / "__pycache__", Path.home() / ".cache" / "numba"]
 
 
 def kernels_cached(folders: Iterable[Path] | None = None) -> bool:

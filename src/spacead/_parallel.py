@@ -200,12 +200,31 @@ def run_tasks(
         yield from _run_local(fn, tasks, min(n, len(tasks)))
 
 
+_WARM: list[Callable[[], None]] = []  # see warming_workers
+
+
+@contextlib.contextmanager
+def warming_workers(warm: Callable[[], None]) -> Iterator[None]:
+    """Local worker processes started inside first call ``warm`` (a module-level function).
+
+    For work a later step will need and the workers can do while this process is
+    busy with something they cannot share, e.g. compiling the next step's kernels
+    while this one compiles the current step's (:mod:`spacead.bench._warm`).
+    """
+    _WARM.append(warm)
+    try:
+        yield
+    finally:
+        _WARM.pop()
+
+
 def _run_local(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], n: int) -> Iterator[T]:
     """Run the tasks here and on ``n - 1`` spawned processes, from one queue."""
     share = worker_share(n)
     pending = deque(tasks)
     in_flight: set[Future[T]] = set()
-    init = functools.partial(_worker_init, share, os.getpid())
+    warm = _WARM[-1] if _WARM else None
+    init = functools.partial(_worker_init, share, os.getpid(), warm)
     with ProcessPoolExecutor(n - 1, mp_context=_WorkerContext(), initializer=init) as pool:
         try:
             yield from _drain(fn, pool, pending, in_flight, n, share)
@@ -262,8 +281,12 @@ class _WorkerContext(SpawnContext):
     Process = _WorkerProcess
 
 
-def _worker_init(share: int, parent: int) -> None:  # pragma: no cover - runs in workers
+def _worker_init(
+    share: int, parent: int, warm: Callable[[], None] | None = None
+) -> None:  # pragma: no cover - runs in workers
     """Set a worker up: Ctrl-C ignored, its share of the cores, its end with its parent.
+
+    Then ``warm``, if given (:func:`warming_workers`), before the first task.
 
     The parent stops the job on Ctrl-C; a parent killed outright (SIGKILL) takes its
     workers with it. A worker is born ignoring SIGINT with it held; it releases it here
@@ -274,6 +297,8 @@ def _worker_init(share: int, parent: int) -> None:  # pragma: no cover - runs in
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _end_with(parent)
     pin_worker(share)
+    if warm is not None:
+        warm()
 
 
 def _end_with(parent: int) -> None:  # pragma: no cover - runs in workers

@@ -36,3 +36,47 @@ def test_write_evaluation_writes_both_files(tmp_path):
         "n_images": 1,
     }
     assert predictions.read_text().splitlines() == ["image,label,score,predicted", "a.png,1,0.5,1"]
+
+
+COMPILED_BY_EVALUATION = """
+import sys
+from numba.core import event
+
+from spacead.bench import evaluate
+from spacead.bench._warm import compile_evaluation
+
+compile_evaluation(("rxd", "pad", "mrad"))
+compiled = []
+
+
+class Record(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+
+    def on_end(self, ev):
+        pass
+
+
+event.register("numba:compile", Record())
+for method in ("rxd", "pad", "mrad"):
+    evaluate(sys.argv[1], method, workers=1, progress=False)
+print(sorted(set(compiled)))
+"""
+
+
+def test_the_warm_up_compiles_everything_the_benchmark_evaluation_needs(tmp_path):
+    """On a first run the bench's workers compile the evaluation's kernels while it renders
+    (spacead.bench._warm); a kernel it misses would compile again later, serially."""
+    import os
+    import subprocess
+    import sys
+
+    from spacead.simulate import write_toy_dataset
+
+    data = write_toy_dataset(tmp_path / "toy", train=0, test=4, height=54, width=96)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}  # nothing cached yet
+    out = subprocess.run(
+        [sys.executable, "-c", COMPILED_BY_EVALUATION, str(data)],
+        env=env, capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -9,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._extras import OfflineModelError, require
-from .._parallel import RunOptions, run_options
+from .._parallel import RunOptions, run_options, warming_workers
 from ..simulate import GenerateConfig, generate
 from ._evaluate import evaluate
 from ._outputs import write_evaluation, write_metrics
 from ._report import write_report
+from ._warm import compile_evaluation
 
 BASELINES = ("rxd", "pad", "mrad")
 _LOG = logging.getLogger(__name__)
@@ -97,7 +99,9 @@ def run_benchmark(
     if learned:
         require("anomalib")  # before generating and evaluating anything
     options = run_options(run, workers=workers, scheduler=scheduler, progress=progress)
-    data = generate(out / "data", config, run=options)
+    warm = functools.partial(compile_evaluation, BASELINES)  # nothing once kernels are cached
+    with warming_workers(warm):
+        data = generate(out / "data", config, run=options)
     runs = []
     for method in BASELINES:
         folder = out / "results" / method
