@@ -1,6 +1,6 @@
 """Where one ray per pixel is not enough, and the sub-pixel samples taken there.
 
-A camera (and Cycles, with its 1.5-pixel Blackman-Harris filter) integrates
+A camera (and Cycles, with its Blackman-Harris pixel filter) integrates
 light over a small area around each pixel centre; one ray through the centre
 gets the same answer only where nothing changes within that area. Two kinds of
 pixel get more samples: **edges** (a neighbour sees another material or

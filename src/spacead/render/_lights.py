@@ -119,9 +119,10 @@ class LightPaths:
     soft_shadows : bool
         The Sun as a disc of ``sun_angle_deg``: penumbrae where shadows end.
     antialias : bool
-        Blackman-Harris pixel filter of 1.5 px (Cycles' default) at edges:
-        silhouettes, material boundaries, creases and shadow edges get
-        ``edge_samples`` sub-pixel samples.
+        A Blackman-Harris pixel filter (±0.75 px; Cycles' default spans
+        ±1.5 px, see :mod:`spacead.render._edges`) at edges: silhouettes,
+        material boundaries, creases and shadow edges get ``edge_samples``
+        sub-pixel samples.
     samples : int
         Glossy bounce rays per traced pixel.
     diffuse_samples : int
