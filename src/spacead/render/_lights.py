@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spacead._validate import check_positive
+from spacead.scene import MATERIALS, Body
 
 F32 = npt.NDArray[np.float32]
 
@@ -101,6 +102,20 @@ class Sphere:
             )
         if not 0 <= self.texture <= 1:
             raise ValueError(f"body {self.name!r} texture must be in [0, 1], got {self.texture!r}")
+
+    @classmethod
+    def from_body(cls, body: Body) -> Sphere:
+        """A scene's celestial body (:class:`~spacead.scene.Body`) with its material's albedo.
+
+        Examples
+        --------
+        >>> from spacead.scene import Body
+        >>> Sphere.from_body(Body("moon", (0.0, 0.0, 4e8), 1.7374e6, "moon")).radius
+        1737400.0
+        """
+        c = np.asarray(body.center, np.float64)
+        center = (float(c[0]), float(c[1]), float(c[2]))
+        return cls(body.name, center, float(body.radius), MATERIALS[body.material].albedo)
 
 
 @dataclass(frozen=True)

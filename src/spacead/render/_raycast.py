@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -237,9 +237,6 @@ def _tracer(parts: Sequence[Part], facets: dict[str, float], facet_cell: float) 
 
 def _sphere(body: Body, textured: bool) -> Sphere:
     """A scene's celestial body as the core's sphere, with its procedural texture."""
-    mat = MATERIALS[body.material]
-    center = (float(body.center[0]), float(body.center[1]), float(body.center[2]))
-    texture = mat.texture if textured else 0.0
-    return Sphere(
-        body.name, center, float(body.radius), mat.albedo, texture, body.material in _CLOUDY
-    )
+    texture = MATERIALS[body.material].texture if textured else 0.0
+    clouds = body.material in _CLOUDY
+    return replace(Sphere.from_body(body), texture=texture, clouds=clouds)

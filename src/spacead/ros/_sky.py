@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spacead.render import Sphere
-from spacead.scene import MATERIALS, Orbit, celestial_bodies, sky_at
+from spacead.scene import Orbit, celestial_bodies, sky_at
 
 from ._tf import TFBuffer, frame_name
 
@@ -74,10 +74,7 @@ class EphemerisSky:
             if inertial != frame_name(world_frame):
                 rotation = tf.lookup(world_frame, inertial, stamp_ns)[:3, :3]
         sky = sky_at(self.orbit, when, inertial_to_world=rotation)
-        bodies = tuple(
-            Sphere(b.name, _xyz(b.center), float(b.radius), MATERIALS[b.material].albedo)
-            for b in celestial_bodies(sky, distance=BODY_DISTANCE_M)
-        )
+        bodies = tuple(Sphere.from_body(b) for b in celestial_bodies(sky, distance=BODY_DISTANCE_M))
         return SkyAtStamp(_xyz(sky.sun_direction), float(sky.sun_visibility), bodies)
 
 

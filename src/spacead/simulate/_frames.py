@@ -33,7 +33,6 @@ from ..scene import (
     ANOMALY,
     DEPTH_OFFSETS,
     HAZARD_KINDS,
-    MATERIALS,
     Camera,
     Intrinsics,
     Part,
@@ -163,10 +162,7 @@ def _frame_lights(scene: Scene) -> dict[str, Any]:
         defaults.spot_size_deg,
         defaults.spot_blend,
     )
-    bodies = tuple(
-        Sphere(b.name, _xyz(b.center), float(b.radius), MATERIALS[b.material].albedo)
-        for b in scene.bodies
-    )
+    bodies = tuple(Sphere.from_body(b) for b in scene.bodies)
     return {
         "sun_direction": np.asarray(light.sun_direction, np.float64),
         "sun_strength": float(light.sun_irradiance),
