@@ -56,24 +56,16 @@ def _read(path: Path, topic: str) -> list:
         return [(m, d) for _, _, m, d in reader.iter_decoded_messages(topics=[topic])]
 
 
+def _detect_bag(bag, dataset, out, *options):
+    """``spacead detect-bag`` on ``bag`` with the dataset's model, into ``out``."""
+    return ["detect-bag", bag, "--cad", dataset / "station.glb", "--image-topic", TOPIC,
+            *options, "--out", out]  # fmt: skip
+
+
 def test_detect_bag_gives_evaluates_masks_and_a_bag_foxglove_reads(capsys, dataset, bags, tmp_path):
     out = tmp_path / "detections"
-    code, stdout, err = _run(
-        capsys,
-        [
-            "detect-bag",
-            bags["mcap"],
-            "--cad",
-            dataset / "station.glb",
-            "--image-topic",
-            TOPIC,
-            "--sun-topic",
-            "/sun_direction",
-            "--out",
-            out,
-            "--quiet",
-        ],
-    )
+    argv = _detect_bag(bags["mcap"], dataset, out, "--sun-topic", "/sun_direction", "--quiet")
+    code, stdout, err = _run(capsys, argv)
     assert code == 0, err
     assert "6 frame(s) of 6 image(s), 0 skipped" in err
     records = [json.loads(line) for line in stdout.splitlines()]
@@ -168,22 +160,8 @@ def _filtered(src: Path, dst: Path, keep) -> Path:
 def test_frames_without_a_pose_are_listed_never_dropped(capsys, dataset, bags, tmp_path):
     # the last TF sample (after the last exposure) is missing: that frame would extrapolate
     cut = _filtered(bags["mcap"], tmp_path / "cut", lambda topic, n: topic != "/tf" or n < 11)
-    code, stdout, err = _run(
-        capsys,
-        [
-            "detect-bag",
-            cut,
-            "--cad",
-            dataset / "station.glb",
-            "--image-topic",
-            TOPIC,
-            "--sun",
-            "1,0,0",
-            "--out",
-            tmp_path / "o",
-            "--quiet",
-        ],
-    )
+    argv = _detect_bag(cut, dataset, tmp_path / "o", "--sun", "1,0,0", "--quiet")
+    code, stdout, err = _run(capsys, argv)
     assert code == 1 and len(stdout.splitlines()) == 5
     assert (
         "skipped image 5 at 1700000000.500000000 s: TF arm_base <- camera_link at "
@@ -225,19 +203,7 @@ def test_bad_recordings_and_requests_are_one_line(capsys, dataset, bags, tmp_pat
     broken.write_bytes(data[: len(data) // 2])
     with pytest.raises(BagError, match=r"broken.mcap: cannot (open|read)"):
         list(BagSource(broken, image_topic=TOPIC, sun=(1, 0, 0)))
-    code, _, err = _run(
-        capsys,
-        [
-            "detect-bag",
-            bags["mcap"],
-            "--cad",
-            dataset / "station.glb",
-            "--image-topic",
-            TOPIC,
-            "--out",
-            tmp_path / "o2",
-        ],
-    )
+    code, _, err = _run(capsys, _detect_bag(bags["mcap"], dataset, tmp_path / "o2"))
     assert code == 1 and err.strip().endswith("or --sky ephemeris")
     assert len(err.strip().splitlines()) == 1
 
