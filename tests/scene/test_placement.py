@@ -206,3 +206,18 @@ def test_blanket_touching_nothing_but_close(station: tuple[Part, ...]) -> None:
     )
     assert not hazard_view(above, camera, station).intersects_station
     assert hazard_view(into, camera, station).intersects_station
+
+
+def test_the_station_tables_are_reused_until_a_mesh_changes() -> None:
+    """Placement joins the station's meshes once per station; a mesh edited in place (trimesh's
+    content hash changes) gets new tables, so a hazard is never placed against a stale one."""
+    from spacead.scene._placement import _Station
+
+    box = trimesh.creation.box(extents=(2.0, 2.0, 2.0))
+    station = (Part("box", box, "white_paint"),)
+    first = _Station.of(station)
+    assert _Station.of(station) is first
+    box.apply_translation((5.0, 0.0, 0.0))
+    moved = _Station.of(station)
+    assert moved is not first
+    np.testing.assert_allclose(moved.mesh.bounds, [[4.0, -1.0, -1.0], [6.0, 1.0, 1.0]])
