@@ -100,3 +100,15 @@ def test_warming_workers_runs_the_warm_up_in_each_worker_before_its_tasks(tmp_pa
     assert workers and all(workers.values())  # every task a worker ran came after its warm-up
     assert not (tmp_path / f"warm-{os.getpid()}").exists()  # this process is not warmed
     assert len(list(tmp_path.glob("warm-*"))) == len(workers)
+
+
+def _failing_warm() -> None:
+    raise RuntimeError("no cache folder")
+
+
+def test_a_failing_warm_up_costs_the_job_nothing():
+    from spacead._parallel import warming_workers
+
+    with warming_workers(_failing_warm):
+        out = sorted(run_tasks(_square, [(i,) for i in range(8)], workers=2))
+    assert out == [i * i for i in range(8)]

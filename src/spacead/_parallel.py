@@ -286,7 +286,8 @@ def _worker_init(
 ) -> None:  # pragma: no cover - runs in workers
     """Set a worker up: Ctrl-C ignored, its share of the cores, its end with its parent.
 
-    Then ``warm``, if given (:func:`warming_workers`), before the first task.
+    Then ``warm``, if given (:func:`warming_workers`), before the first task; a warm-up
+    that fails is logged and the worker goes on to its tasks.
 
     The parent stops the job on Ctrl-C; a parent killed outright (SIGKILL) takes its
     workers with it. A worker is born ignoring SIGINT with it held; it releases it here
@@ -298,7 +299,12 @@ def _worker_init(
     _end_with(parent)
     pin_worker(share)
     if warm is not None:
-        warm()
+        try:
+            warm()
+        except Exception as exc:  # a warm-up only saves time: the job goes on without it
+            import logging
+
+            logging.getLogger(__name__).warning("worker warm-up failed: %s", exc)
 
 
 def _end_with(parent: int) -> None:  # pragma: no cover - runs in workers
