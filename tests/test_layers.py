@@ -43,6 +43,7 @@ FOUNDATION = {
     "_labels",
     "_first_run",
     "_limits",
+    "_recent",
 }
 UNCHECKED = {"cli", "__main__"}
 

@@ -148,7 +148,7 @@ def test_the_same_parts_reuse_one_tracer_and_an_edited_mesh_gets_a_new_one(monke
     import spacead.render._raycast as raycast
 
     built = []
-    monkeypatch.setattr(raycast, "_TRACERS", type(raycast._TRACERS)())
+    monkeypatch.setattr(raycast, "_TRACERS", type(raycast._TRACERS)(2))
     real = raycast.Tracer
     monkeypatch.setattr(raycast, "Tracer", lambda *a: built.append(1) or real(*a))
     part = plate(2.0, (0, 0, 10.0))

@@ -12,15 +12,14 @@ simulator), and how much Sun and spotlight reach a point (shadow rays).
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from spacead.scene import Camera, Intrinsics, StationModel
+from spacead._recent import Recent
+from spacead.scene import Camera, StationModel
 
 from ._bodies import intersect_spheres, intersect_spheres_from, sphere_shadow
 from ._checks import unit_direction
@@ -119,8 +118,7 @@ class Tracer:
         self.facet_cell = facet_cell
         self.names = tuple(m.name for m in model.materials)
         self.has_facets = bool(np.any(self.tables.materials[:, FACETS] > 0))
-        self._rays: OrderedDict[Intrinsics, CameraRays] = OrderedDict()
-        self._rays_lock = threading.Lock()  # one tracer may serve renders on several threads
+        self._rays: Recent[CameraRays] = Recent(_GRID_CACHE)  # by camera model; thread-safe
 
     def frame(
         self,
@@ -164,18 +162,8 @@ class Tracer:
 
     def camera_rays(self, camera: Camera) -> CameraRays:
         """The pixel rays of a camera model (undistorting a grid costs more than a render)."""
-        key = camera.intrinsics
-        with self._rays_lock:
-            rays = self._rays.get(key)
-            if rays is not None:
-                self._rays.move_to_end(key)
-                return rays
-        rays = CameraRays.of(camera.with_pose(np.zeros(3), np.eye(3)))
-        with self._rays_lock:
-            self._rays[key] = rays
-            while len(self._rays) > _GRID_CACHE:
-                self._rays.popitem(last=False)
-        return rays
+        at_origin = camera.with_pose(np.zeros(3), np.eye(3))
+        return self._rays.get(camera.intrinsics, lambda: CameraRays.of(at_origin))
 
     def world_rays(self, frame: Frame, pixels: Index) -> tuple[F32, F32]:
         """Cosine to the optical axis (M,) and unit world direction (M, 3) of pixel centres."""

@@ -12,14 +12,13 @@ radiance into an 8-bit image.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from spacead._recent import Recent
 from spacead._validate import check_positive
 from spacead.scene import MATERIALS, Body, Camera, Part, RenderResult, Scene, model_from_parts
 
@@ -203,9 +202,7 @@ class RaycastRenderer(RendererOptions):
         return render_frame(tracer, frame, self.threads)
 
 
-_TRACERS: OrderedDict[tuple[object, ...], Tracer] = OrderedDict()
-_TRACERS_KEPT = 2  # a dataset's station alone, and the station with this image's hazard
-_TRACERS_LOCK = threading.Lock()
+_TRACERS: Recent[Tracer] = Recent(2)  # a dataset's station alone, and with this image's hazard
 
 
 def _tracer(parts: Sequence[Part], facets: dict[str, float], facet_cell: float) -> Tracer:
@@ -222,17 +219,7 @@ def _tracer(parts: Sequence[Part], facets: dict[str, float], facet_cell: float) 
         tuple(sorted(facets.items())),
         facet_cell,
     )
-    with _TRACERS_LOCK:
-        tracer = _TRACERS.get(key)
-        if tracer is not None:
-            _TRACERS.move_to_end(key)
-            return tracer
-    tracer = Tracer(model_from_parts(parts), facets, facet_cell)
-    with _TRACERS_LOCK:
-        _TRACERS[key] = tracer
-        while len(_TRACERS) > _TRACERS_KEPT:
-            _TRACERS.popitem(last=False)
-    return tracer
+    return _TRACERS.get(key, lambda: Tracer(model_from_parts(parts), facets, facet_cell))
 
 
 def _sphere(body: Body, textured: bool) -> Sphere:

@@ -22,13 +22,13 @@ collision library is needed):
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import trimesh
+
+from spacead._recent import Recent
 
 from ._meshes import Array, RngLike, as_rng
 from ._poses import _first_hits, station_mesh
@@ -105,24 +105,16 @@ class _Station:
         tests took ~35 ms a placement. Parts match by content (trimesh's mesh
         hash, kept current when a mesh changes).
         """
-        key = tuple(hash(p.mesh) for p in station)
-        with _STATIONS_LOCK:
-            found = _STATIONS.get(key)
-            if found is not None:
-                _STATIONS.move_to_end(key)
-                return found
+        return _STATIONS.get(tuple(hash(p.mesh) for p in station), lambda: cls._made(station))
+
+    @classmethod
+    def _made(cls, station: Sequence[Part]) -> _Station:
         mesh = station_mesh(station)
         edges = np.asarray(mesh.vertices)[mesh.edges_unique]
-        made = cls(mesh, edges, edges.min(axis=1), edges.max(axis=1))
-        with _STATIONS_LOCK:
-            _STATIONS[key] = made
-            while len(_STATIONS) > 2:
-                _STATIONS.popitem(last=False)
-        return made
+        return cls(mesh, edges, edges.min(axis=1), edges.max(axis=1))
 
 
-_STATIONS: OrderedDict[tuple[int, ...], _Station] = OrderedDict()
-_STATIONS_LOCK = threading.Lock()
+_STATIONS: Recent[_Station] = Recent(2)
 
 
 def _intersects(hazard: trimesh.Trimesh, station: _Station) -> bool:
