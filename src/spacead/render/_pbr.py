@@ -158,6 +158,16 @@ def _env_brdf(rough: float, ndv: float) -> tuple[float, float]:  # pragma: no co
     return -1.04 * a004 + r2, 1.04 * a004 + r3
 
 
+@numba.njit(inline="always")
+def _specular_albedo(f0: float, scale: float, bias: float, gain: float) -> float:
+    """The specular lobe's directional albedo for reflectance ``f0``.
+
+    Karis's fit, times the multiple-scattering compensation ``1 + f0 gain``
+    (``gain`` from :func:`_ms_gain`, or 0).
+    """
+    return (f0 * scale + bias) * (1.0 + f0 * gain)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def albedos(surf: F32, view: F32, out: F32) -> None:  # pragma: no cover - compiled
     """Directional albedos (N, 6): specular (Karis's fit) then diffuse :math:`(1 - F_0) c_{diff}`.
@@ -176,7 +186,7 @@ def albedos(surf: F32, view: F32, out: F32) -> None:  # pragma: no cover - compi
         m = s[S_METAL]
         for c in range(3):
             f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
-            out[i, c] = (f0 * scale + bias) * (1.0 + f0 * gain)
+            out[i, c] = _specular_albedo(f0, scale, bias, gain)
             out[i, 3 + c] = (1.0 - f0) * (1.0 - m) * s[S_BASE + c]
 
 
@@ -237,7 +247,7 @@ def shade_direct(
         m = s[S_METAL]
         for c in range(3):
             f0 = (1.0 - m) * s[S_F0 + c] + m * s[S_BASE + c]
-            spec = (f0 * scale + bias) * (1.0 + f0 * gain)
+            spec = _specular_albedo(f0, scale, bias, gain)
             o[2, c] = s[S_OCC] * ((1.0 - m) * s[S_BASE + c] * (1.0 - f0) + spec)
             o[3, c] = s[S_EMIT + c]
 
